@@ -1,0 +1,37 @@
+# Quick start: `make run` (serve the app) and `make test` (set up and pass all tests).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8501
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
+                   --browser.gatherUsageStats false --server.port $(PORT)
+
+.PHONY: run test test-slow lint bench chromium clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-r requirements.txt -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+# Debian's chromium drives the browser tests (never `playwright install`: nothing downloads).
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+run: $(STAMP)
+	$(PY) -m streamlit run app/streamlit_app.py $(STREAMLIT_FLAGS)
+
+test: $(STAMP) chromium
+	$(PY) -m ruff check core app tests bench
+	$(PY) -m pytest -n 2 -q
+
+test-slow: $(STAMP) chromium
+	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -n 2 -q -m "slow or not slow"
+
+bench: $(STAMP)
+	$(PY) bench/analysis.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts

@@ -1,0 +1,241 @@
+"""Trace a config's model with torch.fx and propagate shapes through it without allocating.
+
+The model is built on the meta device (its init skipped), traced once, and every node's output shape
+and MACs are derived from its inputs' shapes (rules in shapes.py). A node without a rule runs on meta
+tensors under torch.utils.flop_counter, so unusual ops are still counted, just slower.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+
+import torch
+import torch.fx as fx
+from torch.fx.node import map_aggregate
+from torch.overrides import TorchFunctionMode
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..errors import ConfigError
+from ..registry import FAMILIES
+from ..schema import ArchConfig
+from .shapes import FUNCTION_RULES, MODULE_RULES, Collapse, Shape
+
+_FUNCTION_NAMES = {operator.add: "add", operator.iadd: "add", operator.getitem: "getitem"}
+_INIT_OPS = {"normal_", "uniform_", "fill_", "zero_", "trunc_normal_", "copy_", "constant_"}
+
+
+@dataclass
+class TracedNode:
+    """One step of the forward pass: a leaf layer or a functional op (cat, add, ...)."""
+    id: str                       # unique fx node name
+    path: str                     # module path (layers) or enclosing path + "." + op (functions)
+    op: str                       # "Conv2d", "BatchNorm2d", "cat", "add", ...
+    inputs: list[str]             # ids of the nodes feeding this one ("x" is the image)
+    input_shapes: list[tuple]
+    output_shape: tuple
+    params: int = 0
+    macs: int = 0
+    module_stack: list[tuple[str, type]] = field(default_factory=list)  # enclosing modules
+
+
+@dataclass
+class Trace:
+    config: ArchConfig
+    input_shape: tuple            # (C, H, W)
+    batch: int
+    nodes: list[TracedNode]
+    total_params: int
+    trainable_params: int
+    flops: int                    # conv + linear FLOPs (2 per MAC) for the whole batch
+
+
+class _SkipInitOnMeta(TorchFunctionMode):
+    """Weight init on meta tensors computes nothing but costs ~1 ms per layer: skip it."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = getattr(func, "__name__", "")
+        if name in _INIT_OPS and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+            return args[0]
+        return func(*args, **(kwargs or {}))
+
+
+def build_on_meta(config: ArchConfig) -> torch.nn.Module:
+    with torch.device("meta"), _SkipInitOnMeta():
+        return FAMILIES[config.family].builder(**config.to_dict()).eval()
+
+
+def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
+    if "memory_efficient" in config.field_names() and config.memory_efficient:
+        # Checkpointing changes memory, not the graph; trace the plain variant.
+        config = config.replace(memory_efficient=False)
+    check_input(config, input_shape, batch)
+    model = build_on_meta(config)
+    propagator = ShapePropagator(fx.symbolic_trace(model))
+    propagator.run(Shape((batch, *input_shape)))
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return Trace(config, tuple(input_shape), batch, propagator.nodes, total, trainable,
+                 propagator.flops)
+
+
+def check_input(config: ArchConfig, input_shape, batch) -> None:
+    if len(input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in input_shape):
+        raise ConfigError("input_shape", f"input shape {input_shape} is invalid: give C,H,W as "
+                                         "three positive integers, e.g. 3,224,224")
+    if not isinstance(batch, int) or not 1 <= batch <= 4096:
+        raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, 4096]")
+    c, h, w = input_shape
+    if c != config.in_channels:
+        raise ConfigError("input_shape", f"input has {c} channels but {config.family}.in_channels = "
+                          f"{config.in_channels}; use an input of {config.in_channels},{h},{w} or "
+                          f"set in_channels={c}")
+    if max(h, w) > 4096:
+        raise ConfigError("input_shape", f"input {h}×{w} is too large: use H, W ≤ 4096")
+    sized = "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0
+    if sized and (h, w) != (config.input_size, config.input_size):
+        raise ConfigError("input_shape", f"{config.family} flattens its last feature map into a "
+                          f"Linear sized for {config.input_size}×{config.input_size} inputs, but the "
+                          f"input is {h}×{w}; use --input {c},{config.input_size},{config.input_size} "
+                          f"or set input_size={h} (square inputs only)")
+
+
+def _to_meta(value):
+    return map_aggregate(value, lambda v: torch.empty(v, device="meta") if isinstance(v, Shape)
+                         else v)
+
+
+def _to_shape(value):
+    return map_aggregate(value, lambda v: Shape(v.shape) if isinstance(v, torch.Tensor) else v)
+
+
+class ShapePropagator(fx.Interpreter):
+    """Runs the traced graph on shapes, recording a TracedNode per op; a collapse is reported."""
+
+    def __init__(self, graph_module: fx.GraphModule):
+        super().__init__(graph_module)
+        self.nodes: list[TracedNode] = []
+        self.flops = 0
+        self.seen_modules: set[str] = set()
+        self.used_paths: set[str] = set()
+        self._macs = 0
+
+    def run_node(self, node: fx.Node):
+        if node.op == "placeholder":
+            shape = super().run_node(node)
+            self.nodes.append(TracedNode(node.name, "input", "input", [], [], tuple(shape)))
+            return shape
+        if node.op in ("output", "get_attr"):
+            return super().run_node(node)
+        self._macs = 0
+        try:
+            result = super().run_node(node)
+        except (Collapse, RuntimeError) as exc:
+            raise SpatialCollapse(self._where(node), self._input_shape(node), exc) from None
+        if isinstance(result, Shape):
+            self._record(node, result)
+        return result
+
+    def call_module(self, target, args, kwargs):
+        module = self.module.get_submodule(target)
+        rule = MODULE_RULES.get(type(module))
+        out = rule(module, *args) if rule and len(args) == 1 and not kwargs \
+            and isinstance(args[0], Shape) else None
+        if out is not None:
+            shape, macs = out
+            self._macs = macs
+            self.flops += 2 * macs
+            return shape
+        return self._on_meta(module, args, kwargs)
+
+    def call_function(self, target, args, kwargs):
+        rule = FUNCTION_RULES.get(target)
+        out = rule(*args, **kwargs) if rule else None
+        return out if out is not None else self._on_meta(target, args, kwargs)
+
+    def call_method(self, target, args, kwargs):
+        self_obj, *rest = args
+        return self._on_meta(getattr(_to_meta(self_obj), target), rest, kwargs)
+
+    def _on_meta(self, fn, args, kwargs):
+        with FlopCounterMode(display=False) as counter:
+            result = fn(*_to_meta(args), **_to_meta(kwargs))
+        flops = counter.get_total_flops()
+        self.flops += flops
+        self._macs = flops // 2
+        return _to_shape(result)
+
+    def _record(self, node: fx.Node, shape: Shape) -> None:
+        inputs = [n.name for n in node.all_input_nodes]
+        input_shapes = [tuple(self.env[n]) for n in node.all_input_nodes
+                        if isinstance(self.env.get(n), Shape)]
+        stack = list((node.meta.get("nn_module_stack") or {}).values())
+        if node.op == "call_module":
+            module = self.module.get_submodule(node.target)
+            params, path = 0, node.target
+            if node.target not in self.seen_modules:  # a reused module's weights count once
+                self.seen_modules.add(node.target)
+                params = sum(p.numel() for p in module.parameters())
+            else:  # a module called again (ReLU in a residual block) is a new step of the graph
+                path = self._unique(node.target)
+            traced = TracedNode(node.name, path, type(module).__name__, inputs,
+                                input_shapes, tuple(shape), params, self._macs, stack[:-1])
+        else:
+            op = _FUNCTION_NAMES.get(node.target) or getattr(node.target, "__name__",
+                                                             str(node.target))
+            traced = TracedNode(node.name, self._function_path(stack, op), op, inputs,
+                                input_shapes, tuple(shape), 0, self._macs, stack)
+        self.nodes.append(traced)
+
+    def _function_path(self, stack, op) -> str:
+        return self._unique(f"{stack[-1][0]}.{op}" if stack else op)
+
+    def _unique(self, base: str) -> str:
+        path, i = base, 1
+        while path in self.used_paths or path in self.seen_modules:
+            path = f"{base}_{i}"
+            i += 1
+        self.used_paths.add(path)
+        return path
+
+    def _where(self, node: fx.Node) -> str:
+        if node.op == "call_module":
+            return f"{node.target} ({type(self.module.get_submodule(node.target)).__name__})"
+        return node.name
+
+    def _input_shape(self, node: fx.Node) -> str:
+        for n in node.all_input_nodes:
+            if isinstance(self.env.get(n), Shape):
+                return "×".join(map(str, self.env[n][1:]))
+        return "?"
+
+
+class SpatialCollapse(ConfigError):
+    """The feature map became too small for a layer; analyze() adds the smallest valid input."""
+
+    def __init__(self, where: str, shape: str, exc: Exception):
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        super().__init__("input_shape", f"the feature map collapses at {where}, whose input is "
+                                        f"{shape} ({detail})")
+
+
+def smallest_valid_side(config: ArchConfig, channels: int) -> int | None:
+    """Smallest square input side that runs through the model (None if none up to 4096)."""
+    graph_module = fx.symbolic_trace(build_on_meta(config))
+
+    def runs(side):
+        try:
+            ShapePropagator(graph_module).run(Shape((1, channels, side, side)))
+            return True
+        except SpatialCollapse:
+            return False
+
+    low, high = 1, 4096
+    if not runs(high):
+        return None
+    while low < high:  # feature maps only grow with the input, so validity is monotone
+        mid = (low + high) // 2
+        if runs(mid):
+            high = mid
+        else:
+            low = mid + 1
+    return low

@@ -1,0 +1,129 @@
+"""DenseNet (Huang et al., 2017): every layer sees the concatenation of all earlier outputs.
+
+Module and parameter names follow torchvision's DenseNet (features.denseblockN.denselayerM.conv1,
+features.transitionN.conv, classifier) so torchvision state_dicts load into these models.
+bn_size = 0 gives the plain (non-bottleneck) layer BN-ReLU-Conv3x3 of the paper and of d2l.
+"""
+import math
+from collections import OrderedDict
+
+import torch
+import torch.utils.checkpoint as cp
+from torch import nn
+
+
+class DenseLayer(nn.Module):
+    """BN-ReLU-Conv(1x1, bn_size*k) then BN-ReLU-Conv(3x3, k); or only BN-ReLU-Conv(3x3, k)."""
+    graph_block = "dense layer"
+
+    def __init__(self, in_channels, growth_rate, bn_size, drop_rate, conv_bias, memory_efficient):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(in_channels)
+        self.relu1 = nn.ReLU(inplace=True)
+        if bn_size > 0:
+            self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, 1, bias=conv_bias)
+            self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
+            self.relu2 = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, 3, padding=1, bias=conv_bias)
+        else:
+            self.conv1 = nn.Conv2d(in_channels, growth_rate, 3, padding=1, bias=conv_bias)
+        self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else None
+        self.memory_efficient = memory_efficient
+
+    def first_conv(self, *features):
+        # The concatenation is what makes DenseNet memory-hungry: it is a fresh tensor per layer.
+        return self.conv1(self.relu1(self.norm1(torch.cat(features, 1))))
+
+    def forward(self, features):
+        if self.memory_efficient and any(f.requires_grad for f in features):
+            # Recompute cat+BN+ReLU+conv1 in backward instead of storing the concatenation.
+            out = cp.checkpoint(self.first_conv, *features, use_reentrant=False)
+        else:
+            out = self.first_conv(*features)
+        if hasattr(self, "conv2"):
+            out = self.conv2(self.relu2(self.norm2(out)))
+        if self.dropout is not None:
+            out = self.dropout(out)
+        return out
+
+
+class DenseBlock(nn.ModuleDict):
+    """num_layers dense layers; layer l gets in_channels + (l-1)*growth_rate input channels."""
+    graph_block = "dense block"
+
+    def __init__(self, num_layers, in_channels, growth_rate, bn_size, drop_rate, conv_bias,
+                 memory_efficient):
+        super().__init__()
+        for i in range(num_layers):
+            self[f"denselayer{i + 1}"] = DenseLayer(in_channels + i * growth_rate, growth_rate,
+                                                    bn_size, drop_rate, conv_bias, memory_efficient)
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)
+
+
+class Transition(nn.Sequential):
+    """BN-ReLU-Conv(1x1) to compress channels, then 2x2 average pooling to halve H and W."""
+    graph_block = "transition"
+
+    def __init__(self, in_channels, out_channels, conv_bias):
+        super().__init__(OrderedDict(
+            norm=nn.BatchNorm2d(in_channels),
+            relu=nn.ReLU(inplace=True),
+            conv=nn.Conv2d(in_channels, out_channels, 1, bias=conv_bias),
+            pool=nn.AvgPool2d(2, stride=2),
+        ))
+
+
+def compressed(channels, compression):
+    """Channels after a transition: floor(theta * m), robust to float rounding (0.29 * 100)."""
+    return int(math.floor(channels * compression + 1e-9))
+
+
+class DenseNet(nn.Module):
+    def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64,
+                 bn_size=4, compression=0.5, drop_rate=0.0, stem="imagenet", conv_bias=False,
+                 memory_efficient=False, in_channels=3, num_classes=1000):
+        super().__init__()
+        if stem == "imagenet":
+            layers = [("conv0", nn.Conv2d(in_channels, num_init_features, 7, stride=2, padding=3,
+                                          bias=conv_bias)),
+                      ("norm0", nn.BatchNorm2d(num_init_features)),
+                      ("relu0", nn.ReLU(inplace=True)),
+                      ("pool0", nn.MaxPool2d(3, stride=2, padding=1))]
+        else:  # "cifar": one 3x3 convolution, no downsampling (paper, Sec. 4.1)
+            layers = [("conv0", nn.Conv2d(in_channels, num_init_features, 3, padding=1,
+                                          bias=conv_bias))]
+        self.features = nn.Sequential(OrderedDict(layers))
+        channels = num_init_features
+        for i, num_layers in enumerate(block_config):
+            self.features.add_module(f"denseblock{i + 1}", DenseBlock(
+                num_layers, channels, growth_rate, bn_size, drop_rate, conv_bias, memory_efficient))
+            channels += num_layers * growth_rate
+            if i != len(block_config) - 1:
+                out = compressed(channels, compression)
+                self.features.add_module(f"transition{i + 1}", Transition(channels, out, conv_bias))
+                channels = out
+        self.features.add_module("norm5", nn.BatchNorm2d(channels))
+        self.relu = nn.ReLU(inplace=True)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Linear(channels, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                nn.init.constant_(m.bias, 0)
+
+    def forward(self, x):
+        return self.classifier(self.flatten(self.pool(self.relu(self.features(x)))))
+
+
+def densenet(**config):
+    return DenseNet(**config)

@@ -1,0 +1,136 @@
+"""ResNet (He et al., 2016): each block learns a residual f(x) - x added to a shortcut.
+
+Covers torchvision's ResNets (post-activation, projection shortcuts with BN), the d2l Residual
+(convs with bias, plain 1x1 conv shortcut), pre-activation ordering (BN-ReLU-conv, ResNet v2) and
+the CIFAR ResNets of the paper (3x3 stem, zero-padding "option A" shortcuts).
+"""
+from collections import OrderedDict
+
+import torch.nn.functional as F
+from torch import nn
+
+
+class PadShortcut(nn.Module):
+    """Option A: subsample by the stride and zero-pad the new channels (no parameters)."""
+
+    def __init__(self, in_channels, out_channels, stride):
+        super().__init__()
+        self.stride = stride
+        extra = out_channels - in_channels
+        self.pad = (0, 0, 0, 0, extra // 2, extra - extra // 2)
+
+    def forward(self, x):
+        return F.pad(x[:, :, ::self.stride, ::self.stride], self.pad)
+
+
+def make_shortcut(kind, in_channels, out_channels, stride, conv_bias):
+    if stride == 1 and in_channels == out_channels:
+        return None
+    if kind == "pad":
+        return PadShortcut(in_channels, out_channels, stride)
+    conv = nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=conv_bias)
+    if kind == "conv":  # d2l: a bare 1x1 convolution
+        return conv
+    return nn.Sequential(conv, nn.BatchNorm2d(out_channels))  # "projection" (torchvision)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convolutions; post-activation (conv-BN-ReLU) or pre-activation (BN-ReLU-conv)."""
+    graph_block = "residual block"
+    expansion = 1
+
+    def __init__(self, in_channels, channels, stride, preact, shortcut, conv_bias):
+        super().__init__()
+        out = channels * self.expansion
+        self.preact = preact
+        self.bn1 = nn.BatchNorm2d(in_channels if preact else channels)
+        self.conv1 = nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=conv_bias)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, out, 3, padding=1, bias=conv_bias)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = make_shortcut(shortcut, in_channels, out, stride, conv_bias)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        if self.preact:
+            y = self.conv2(self.relu(self.bn2(self.conv1(self.relu(self.bn1(x))))))
+            return y + identity
+        y = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        return self.relu(y + identity)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3 (carries the stride, as in torchvision's v1.5), 1x1 expand by 4."""
+    graph_block = "residual block"
+    expansion = 4
+
+    def __init__(self, in_channels, channels, stride, preact, shortcut, conv_bias):
+        super().__init__()
+        out = channels * self.expansion
+        self.preact = preact
+        self.bn1 = nn.BatchNorm2d(in_channels if preact else channels)
+        self.conv1 = nn.Conv2d(in_channels, channels, 1, bias=conv_bias)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, stride=stride, padding=1, bias=conv_bias)
+        self.bn3 = nn.BatchNorm2d(channels if preact else out)
+        self.conv3 = nn.Conv2d(channels, out, 1, bias=conv_bias)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = make_shortcut(shortcut, in_channels, out, stride, conv_bias)
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        if self.preact:
+            y = self.conv1(self.relu(self.bn1(x)))
+            y = self.conv2(self.relu(self.bn2(y)))
+            return self.conv3(self.relu(self.bn3(y))) + identity
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        return self.relu(self.bn3(self.conv3(y)) + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(self, block="basic", layers=(2, 2, 2, 2), width=64, preact=False,
+                 stem="imagenet", shortcut="projection", conv_bias=False, in_channels=3,
+                 num_classes=1000):
+        super().__init__()
+        unit = BasicBlock if block == "basic" else Bottleneck
+        if stem == "imagenet":
+            self.stem = nn.Sequential(OrderedDict(
+                conv=nn.Conv2d(in_channels, width, 7, stride=2, padding=3, bias=conv_bias),
+                bn=nn.BatchNorm2d(width), relu=nn.ReLU(inplace=True),
+                pool=nn.MaxPool2d(3, stride=2, padding=1)))
+        else:  # "cifar": 3x3 convolution, no pooling
+            self.stem = nn.Sequential(OrderedDict(
+                conv=nn.Conv2d(in_channels, width, 3, padding=1, bias=conv_bias),
+                bn=nn.BatchNorm2d(width), relu=nn.ReLU(inplace=True)))
+        channels_in = width
+        for i, num_blocks in enumerate(layers):
+            channels = width * 2 ** i
+            blocks = []
+            for j in range(num_blocks):
+                stride = 2 if i > 0 and j == 0 else 1
+                blocks.append(unit(channels_in, channels, stride, preact, shortcut, conv_bias))
+                channels_in = channels * unit.expansion
+            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+        # Pre-activation blocks end on a convolution, so the head normalises once more (v2).
+        self.head = nn.Sequential(nn.BatchNorm2d(channels_in), nn.ReLU(inplace=True)) if preact \
+            else None
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(channels_in, num_classes)
+        self.num_stages = len(layers)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = self.stem(x)
+        for i in range(self.num_stages):
+            x = getattr(self, f"layer{i + 1}")(x)
+        if self.head is not None:
+            x = self.head(x)
+        return self.fc(self.flatten(self.pool(x)))
+
+
+def resnet(**config):
+    return ResNet(**config)

@@ -1,0 +1,157 @@
+"""`python -m core COMMAND`: the command-line face of the core (contract in DESIGN.md §3)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .analysis import analyze
+from .analysis.channels import channel_growth
+from .analysis.graph import build_graph
+from .errors import ConfigError
+from .export import FORMATS, export
+from .registry import FAMILIES, PRESETS, default_input, resolve
+from .render import to_dot
+
+
+def parse_sets(pairs: list[str] | None) -> dict:
+    overrides = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError("set", f"--set {pair!r} is not KEY=VALUE: write e.g. "
+                                     "--set growth_rate=12 or --set block_config=6,12,24,16")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def parse_input(text: str | None):
+    if text is None:
+        return None
+    try:
+        shape = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise ConfigError("input_shape", f"--input {text!r} is not C,H,W: write three positive "
+                                         "integers such as 3,224,224")
+    return shape
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def cmd_list(args) -> None:
+    rows = [dict(name=p.name, family=p.family, source=p.source, description=p.description,
+                 input_shape=list(default_input(p.name))) for p in PRESETS.values()]
+    if args.json:
+        print(json.dumps({"presets": rows, "families": list(FAMILIES)}, indent=1))
+        return
+    for r in rows:
+        print(f"{r['name']:22s} {r['family']:10s} {r['source']:12s} {r['description']}")
+
+
+def cmd_summary(args) -> None:
+    a = analyze(args.name, parse_input(args.input), args.batch, **parse_sets(args.set))
+    if args.json:
+        result = a.to_dict()
+        result["channels"] = channel_growth(a.trace)
+        print(json.dumps(result))
+        return
+    print(f"{'layer':48s} {'type':18s} {'output':>18s} {'params':>12s} {'MACs':>16s}")
+    for row in a.layers:
+        shape = "×".join(map(str, row["output_shape"]))
+        print(f"{row['name'][:48]:48s} {row['type'][:18]:18s} {shape:>18s} "
+              f"{_fmt(row['params']):>12s} {_fmt(row['macs']):>16s}")
+    d = a.to_dict()
+    print(f"\n{d['name']}: input {'×'.join(map(str, d['input_shape']))} (batch {d['batch']})")
+    print(f"  parameters  {_fmt(d['total_params'])} (trainable {_fmt(d['trainable_params'])})")
+    print(f"  MACs        {_fmt(d['macs'])}  (multiply-accumulates of conv + linear layers)")
+    print(f"  FLOPs       {_fmt(d['flops'])}  (2 per MAC)")
+    print(f"  element-ops {_fmt(d['elementwise_ops'])}  (outputs of BN, activations, pooling, "
+          "cat, add; not in FLOPs)")
+
+
+def cmd_graph(args) -> None:
+    a = analyze(args.name, parse_input(args.input), **parse_sets(args.set))
+    graph = build_graph(a.trace, args.level, args.expand)
+    print(json.dumps(graph) if args.format == "json" else to_dot(graph, title=a.name), end="\n")
+
+
+def cmd_compare(args) -> None:
+    shape = parse_input(args.input)
+    rows = []
+    for name in args.names:
+        d = analyze(name, shape).to_dict()
+        rows.append({k: d[k] for k in ("name", "family", "input_shape", "total_params",
+                                       "trainable_params", "macs", "flops", "depth")})
+    if args.json:
+        print(json.dumps({"models": rows}))
+        return
+    print(f"{'model':22s} {'input':>12s} {'params':>14s} {'MACs':>18s} {'depth':>6s}")
+    for r in rows:
+        print(f"{r['name']:22s} {'×'.join(map(str, r['input_shape'])):>12s} "
+              f"{_fmt(r['total_params']):>14s} {_fmt(r['macs']):>18s} {r['depth']:>6d}")
+
+
+def cmd_export(args) -> None:
+    overrides = parse_sets(args.set)
+    resolve(args.name, **overrides)  # validate before touching the output file
+    data = export(args.name, args.format, parse_input(args.input), **overrides)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    with open(args.out, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
+        f.write(data)
+    print(f"wrote {args.out} ({args.format})", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core",
+                                     description="CNN Architecture Explorer: model zoo and analysis")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_args(p, batch=False):
+        p.add_argument("name", help="preset or family name (see `list`)")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override a config field, e.g. growth_rate=12 or block_config=6,12,24")
+        p.add_argument("--input", metavar="C,H,W", help="input shape (default: the preset's)")
+        if batch:
+            p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+
+    p = sub.add_parser("list", help="list presets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+    p = sub.add_parser("summary", help="params, MACs, FLOPs and per-layer rows")
+    model_args(p, batch=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_summary)
+    p = sub.add_parser("graph", help="connection graph as DOT or JSON")
+    model_args(p)
+    p.add_argument("--level", choices=("block", "layer"), default="block")
+    p.add_argument("--expand", metavar="PATH", help="show the children of one block")
+    p.add_argument("--format", choices=("dot", "json"), default="dot")
+    p.set_defaults(func=cmd_graph)
+    p = sub.add_parser("compare", help="compare several models")
+    p.add_argument("names", nargs="+")
+    p.add_argument("--input", metavar="C,H,W")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("export", help="write code, dot, json or onnx")
+    model_args(p)
+    p.add_argument("--format", choices=FORMATS, required=True)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '')}", file=sys.stderr)
+        return 2
+    return 0

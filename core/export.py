@@ -1,0 +1,67 @@
+"""Exports of a config: standalone PyTorch code, DOT, config JSON, ONNX."""
+from __future__ import annotations
+
+import inspect
+import io
+import json
+
+import torch
+
+from .registry import FAMILIES, default_input, resolve
+from .schema import ArchConfig
+
+FORMATS = ("code", "dot", "json", "onnx")
+
+
+def to_code(config: ArchConfig, input_shape=None) -> str:
+    """The family's standalone module source plus a line that builds this config (d2l style)."""
+    family = FAMILIES[config.family]
+    source = inspect.getsource(family.architecture).rstrip() + "\n"
+    builder = family.builder.__name__
+    args = ",\n    ".join(f"{k}={v!r}" for k, v in config.to_dict().items())
+    c, h, w = input_shape or config.default_input()
+    return (f"{source}\n\n# ---- the configured model (exported by CNN Architecture Explorer) ----\n"
+            f"net = {builder}(\n    {args},\n)\n\n"
+            f"if __name__ == \"__main__\":\n"
+            f"    X = torch.randn(1, {c}, {h}, {w})\n"
+            f"    print(net(X).shape, sum(p.numel() for p in net.parameters()), \"parameters\")\n")
+
+
+def to_config_json(config: ArchConfig, name: str | None = None, input_shape=None) -> str:
+    return json.dumps({"name": name or config.family, "family": config.family,
+                       "config": config.to_dict(),
+                       "input_shape": list(input_shape or config.default_input())}, indent=2) + "\n"
+
+
+def to_onnx(config: ArchConfig, input_shape=None) -> bytes:
+    """ONNX bytes (opens in Netron). This allocates the real model: weights are random init."""
+    if "memory_efficient" in config.field_names():
+        config = config.replace(memory_efficient=False)  # checkpointing is a training-time trick
+    model = FAMILIES[config.family].builder(**config.to_dict()).eval()
+    x = torch.zeros(1, *(input_shape or config.default_input()))
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(model, (x,), buffer, dynamo=False, input_names=["image"],
+                          output_names=["logits"], opset_version=17)
+    return buffer.getvalue()
+
+
+def export(name_or_config, fmt: str, input_shape=None, level: str = "block", **overrides):
+    """Text (str) or bytes of one export format."""
+    from .analysis import analyze
+    from .analysis.graph import build_graph
+    from .render import to_dot
+    config = resolve(name_or_config, **overrides)
+    if input_shape is None:
+        input_shape = default_input(name_or_config if not overrides else config)
+    if fmt == "code":
+        return to_code(config, input_shape)
+    if fmt == "json":
+        name = name_or_config if isinstance(name_or_config, str) else None
+        return to_config_json(config, name, input_shape)
+    if fmt == "dot":
+        analysis = analyze(config, input_shape)
+        return to_dot(build_graph(analysis.trace, level), title=analysis.name)
+    if fmt == "onnx":
+        return to_onnx(config, input_shape)
+    raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -1,0 +1,56 @@
+"""Graph IR (plain dicts) to Graphviz DOT text. Pure Python: the app renders it in the browser."""
+from __future__ import annotations
+
+_STYLE = {
+    "input": 'shape=oval, style=filled, fillcolor="#e8eef7"',
+    "layer": 'shape=box, style="rounded,filled", fillcolor="#ffffff"',
+    "block": 'shape=box3d, style=filled, fillcolor="#fff3cd"',
+    "join": 'shape=circle, style=filled, fillcolor="#d4edda", fixedsize=true, width=0.55',
+}
+_JOIN_SYMBOL = {"cat": "cat", "add": "+"}
+
+
+def _fmt_shape(shape) -> str:
+    dims = list(shape)[1:]  # the batch is the same everywhere
+    return "×".join(map(str, dims))
+
+
+def _compact(n: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def node_label(node: dict) -> str:
+    if node["kind"] == "input":
+        return f"input\n{_fmt_shape(node['output_shape'])}"
+    if node["kind"] == "join":
+        return _JOIN_SYMBOL.get(node["op"], node["op"])
+    name = node["path"]
+    if node["kind"] == "block":
+        repeat = f" ×{node['count']}" if node["count"] > 1 else ""
+        c_in = node["input_shapes"][0][1] if node["input_shapes"] else "?"
+        c_out = node["output_shape"][1]
+        return (f"{name}{repeat}\n{node['op']} · {c_in}→{c_out} ch\n"
+                f"{_fmt_shape(node['output_shape'])} · {_compact(node['params'])} params")
+    params = f" · {_compact(node['params'])} params" if node["params"] else ""
+    return f"{name}\n{node['op']} → {_fmt_shape(node['output_shape'])}{params}"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: dict, title: str = "") -> str:
+    lines = ["digraph G {", '  rankdir=TB; nodesep=0.25; ranksep=0.3;',
+             '  node [fontname="Helvetica", fontsize=10]; edge [color="#555555", arrowsize=0.6];']
+    if title:
+        lines.append(f"  labelloc=t; label={_quote(title)}; fontname=\"Helvetica\"; fontsize=14;")
+    for node in graph["nodes"]:
+        lines.append(f"  {_quote(node['id'])} [label={_quote(node_label(node))}, "
+                     f"{_STYLE[node['kind']]}, tooltip={_quote(node['path'])}];")
+    for edge in graph["edges"]:
+        lines.append(f"  {_quote(edge['source'])} -> {_quote(edge['target'])};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,103 @@
+"""One generic test over every registered preset (torchvision's test_models.py habit)."""
+import math
+
+import pytest
+import torch
+from conftest import SHARED_REFERENCE, reference_figures
+from seed_code import SEED_MODELS
+from torch.utils.flop_counter import FlopCounterMode
+
+import core
+from core.analysis import analyze
+from core.analysis.trace import smallest_valid_side
+
+REF = reference_figures()
+# Paper, Table 2 (CIFAR, 10 classes), rounded to 0.1M.
+PAPER_TABLE2 = {"densenet40_k12": 1.0, "densenet100_k12": 7.0, "densenet100_k24": 27.2,
+                "densenet_bc100_k12": 0.8, "densenet_bc250_k24": 15.3, "densenet_bc190_k40": 25.6}
+# He et al. 2016, Table 6 (CIFAR-10, option A shortcuts): 0.27M, 0.46M, 0.85M, 1.7M.
+RESNET_CIFAR = {"resnet20_cifar": 0.27, "resnet32_cifar": 0.46, "resnet56_cifar": 0.85,
+                "resnet110_cifar": 1.7}
+
+
+def count(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def small_input(name):
+    """The smallest valid square input (≥ 32), or the preset's own size for sized classifiers."""
+    config = core.get_config(name)
+    c, h, w = core.default_input(name)
+    if "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0:
+        return (c, h, w)
+    side = max(32, smallest_valid_side(config, c))
+    return (c, side, side)
+
+
+def test_reference_copy_matches_shared():
+    if SHARED_REFERENCE.exists():
+        assert reference_figures() == __import__("json").loads(SHARED_REFERENCE.read_text())
+
+
+@pytest.mark.parametrize("name", core.list_presets())
+def test_preset_builds_runs_and_trains(name):
+    torch.manual_seed(0)
+    model = core.build_model(name).train()
+    config = core.get_config(name)
+    x = torch.randn(2, *small_input(name))
+    out = model(x)
+    assert out.shape == (2, config.num_classes)
+    assert torch.isfinite(out).all()
+    out.square().mean().backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None]
+    assert not missing, f"no gradient reaches {missing[:5]}"
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", core.list_presets())
+def test_params_equal_reference(name):
+    with torch.device("meta"):
+        params = count(core.build_model(name))
+    if name in REF["torchvision"]:
+        assert params == REF["torchvision"][name]["params"]
+    elif name in REF["d2l_seed_code"]:
+        assert params == REF["d2l_seed_code"][name]["params"]
+    elif name in PAPER_TABLE2:
+        assert round(params / 1e6, 1) == PAPER_TABLE2[name]
+    elif name in RESNET_CIFAR:
+        assert math.isclose(params / 1e6, RESNET_CIFAR[name], rel_tol=0.02)
+    elif name == "densenet264":
+        assert params == 33_337_704  # growth 32, blocks (6, 12, 64, 48), as torchvision builds it
+    if name in SEED_MODELS:  # the d2l presets reproduce the seeds' code as written
+        seed_builder, _ = SEED_MODELS[name]
+        assert params == count(seed_builder())
+    assert analyze(name).trace.total_params == params
+
+
+@pytest.mark.parametrize("name", sorted(REF["torchvision"]))
+def test_torchvision_flops_equal_reference(name):
+    a = analyze(name, (3, 224, 224))
+    assert a.trace.flops == REF["torchvision"][name]["flops_224"]
+    assert a.macs == REF["torchvision"][name]["macs_224"]
+
+
+@pytest.mark.parametrize("name", core.list_presets())
+def test_analysis_equals_flop_counter_on_real_module(name):
+    """Our shape-rule FLOPs equal torch.utils.flop_counter run on the real module."""
+    shape = small_input(name)
+    a = analyze(name, shape)
+    model = core.build_model(name).eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(torch.zeros(1, *shape))
+    assert a.trace.flops == counter.get_total_flops() == 2 * a.macs
+    assert a.output_shape == list(out.shape)
+    assert sum(row["params"] for row in a.layers) == a.trace.total_params == count(model)
+
+
+@pytest.mark.parametrize("name", sorted(SEED_MODELS))
+def test_d2l_presets_match_seed_flops(name):
+    seed_builder, shape = SEED_MODELS[name]
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        seed_builder().eval()(torch.zeros(1, *shape))
+    assert core.default_input(name) == shape
+    assert analyze(name).trace.flops == counter.get_total_flops()
