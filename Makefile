@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(PY) -m streamlit run app/streamlit_app.py $(STREAMLIT_FLAGS)
 
 test: $(STAMP) chromium
-	$(PY) -m ruff check core app tests bench
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 -q
 
 test-slow: $(STAMP) chromium
