@@ -2,6 +2,7 @@ import json
 import os
 import pathlib
 
+import torch
 from hypothesis import HealthCheck, settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -10,6 +11,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE = pathlib.Path(__file__).with_name("reference_figures.json")
 SHARED_REFERENCE = ROOT.parent / "shared" / "reference" / "reference_figures.json"
 ARTIFACTS = ROOT / "test-artifacts"
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)  # one thread per xdist worker: no oversubscription of the 2 cores
 
 settings.register_profile("ci", max_examples=200, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -60,14 +60,14 @@ class _SkipInitOnMeta(TorchFunctionMode):
 
 
 def build_on_meta(config: ArchConfig) -> torch.nn.Module:
+    if "memory_efficient" in config.field_names() and config.memory_efficient:
+        # Checkpointing changes memory, not the graph (and fx cannot trace it): use the plain one.
+        config = config.replace(memory_efficient=False)
     with torch.device("meta"), _SkipInitOnMeta():
         return FAMILIES[config.family].builder(**config.to_dict()).eval()
 
 
 def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
-    if "memory_efficient" in config.field_names() and config.memory_efficient:
-        # Checkpointing changes memory, not the graph; trace the plain variant.
-        config = config.replace(memory_efficient=False)
     check_input(config, input_shape, batch)
     model = build_on_meta(config)
     propagator = ShapePropagator(fx.symbolic_trace(model))

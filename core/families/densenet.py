@@ -26,6 +26,15 @@ class DenseNetConfig(ArchConfig):
     in_channels: int = common.in_channels()
     num_classes: int = common.num_classes()
 
+    def check(self):
+        channels = self.num_init_features
+        for i, layers in enumerate(self.block_config[:-1]):
+            channels += layers * self.growth_rate
+            if arch.compressed(channels, self.compression) < 1:
+                raise self.error("compression", f"leaves transition {i + 1} with 0 of {channels} "
+                                 "channels", f"use compression ≥ {1 / channels:.3g}")
+            channels = arch.compressed(channels, self.compression)
+
     def default_input(self):
         return common.image_input(self, 224 if self.stem == "imagenet" else 32)
 
