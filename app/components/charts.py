@@ -1,0 +1,112 @@
+"""Plotly figures, styled to be read from the back of a classroom: large fonts, thick lines, units."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .i18n import t
+
+FONT = 17
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+
+def _style(fig: go.Figure, title: str, height: int, bottom: int = 60) -> go.Figure:
+    fig.update_layout(title=dict(text=title, font=dict(size=FONT + 5)), height=height,
+                      template="plotly_white", font=dict(size=FONT),
+                      margin=dict(l=70, r=30, t=70, b=bottom), hoverlabel=dict(font_size=FONT),
+                      legend=dict(font=dict(size=FONT - 1)))
+    return fig
+
+
+def channels_figure(main_path: list[dict]) -> go.Figure:
+    """Channels (top) and feature-map side (bottom) after every block-level step."""
+    x = [row["index"] for row in main_path]
+    hover = [f"{row['name']} ({row['type']})<br>{row['channels']}×{row['height']}×{row['width']}"
+             for row in main_path]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    fig.add_trace(go.Scatter(x=x, y=[r["channels"] for r in main_path], mode="lines+markers",
+                             line=dict(width=3, shape="hv", color=COLORS[0]), marker=dict(size=8),
+                             name=t("chan.channels"), hovertext=hover, hoverinfo="text"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=[r["height"] for r in main_path], mode="lines+markers",
+                             line=dict(width=3, shape="hv", color=COLORS[1]), marker=dict(size=8),
+                             name=t("chan.side"), hovertext=hover, hoverinfo="text"), row=2, col=1)
+    fig.update_yaxes(title_text=t("chan.channels"), rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=t("chan.side"), type="log", row=2, col=1)
+    fig.update_xaxes(title_text=t("chan.x"), row=2, col=1)
+    fig.update_layout(showlegend=False)
+    return _style(fig, t("chan.title"), 620)
+
+
+def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
+    """Per dense block, input channels of each layer (k0 + k·(l−1)) and the transition after it."""
+    fig = go.Figure()
+    start = 1
+    for i, block in enumerate(dense_blocks):
+        inputs = block["layer_inputs"]
+        x = list(range(start, start + len(inputs)))
+        color = COLORS[i % len(COLORS)]
+        fig.add_trace(go.Scatter(
+            x=x, y=inputs, mode="lines+markers", line=dict(width=3, shape="hv", color=color),
+            marker=dict(size=7), name=f"{block['name']} (k0={block['k0']}, k={block['growth']})",
+            hovertext=[f"{block['name']} layer {j + 1}: {c} = {block['k0']} + {block['growth']}·{j}"
+                       for j, c in enumerate(inputs)], hoverinfo="text"))
+        end = x[-1] + 1
+        fig.add_trace(go.Scatter(x=[end], y=[block["output"]], mode="markers", showlegend=False,
+                                 marker=dict(size=12, symbol="diamond", color=color),
+                                 hovertext=f"{block['name']}: {t('chan.block_out')} {block['output']}",
+                                 hoverinfo="text"))
+        transition = block.get("transition")
+        if transition:
+            fig.add_vline(x=end + 0.5, line=dict(dash="dot", width=2, color="#666"))
+            fig.add_annotation(x=end + 0.5, y=transition["input"], textangle=-90, showarrow=False,
+                               xshift=-12, font=dict(size=FONT - 2),
+                               text=t("chan.transition", inp=transition["input"],
+                                      out=transition["output"]))
+        start = end + 1
+    fig.update_xaxes(title_text=t("chan.stairs_x"))
+    fig.update_yaxes(title_text=t("chan.channels"), rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", y=-0.22))
+    return _style(fig, t("chan.stairs_title"), 520)
+
+
+def bars_figure(labels: list[str], values: list[float], metric: str) -> go.Figure:
+    fig = go.Figure(go.Bar(x=labels, y=values, marker_color=COLORS[: len(labels)],
+                           text=[f"{v:,.2f}" for v in values], textposition="outside",
+                           textfont=dict(size=FONT)))
+    fig.update_yaxes(title_text=metric, rangemode="tozero")
+    fig.update_layout(yaxis_range=[0, max(values or [1]) * 1.18])
+    return _style(fig, t("compare.bars_title", metric=metric), 420)
+
+
+def depth_figure(series: dict[str, list[dict]]) -> go.Figure:
+    """Parameters (millions, log) against depth, one line per family/dataset series."""
+    fig = go.Figure()
+    for i, (label, points) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(
+            x=[p["depth"] for p in points], y=[p["params"] / 1e6 for p in points],
+            mode="lines+markers+text", text=[p["name"] for p in points], textposition="top center",
+            textfont=dict(size=FONT - 4), name=label, marker=dict(size=10),
+            line=dict(width=3, color=COLORS[i % len(COLORS)], dash="solid" if i < 2 else "dash"),
+            hovertemplate="%{text}<br>depth %{x}<br>%{y:.2f} M<extra></extra>"))
+    fig.update_xaxes(title_text=t("compare.depth_x"))
+    fig.update_yaxes(title_text=t("compare.depth_y"), type="log")
+    fig.update_layout(legend=dict(orientation="h", y=-0.2))
+    return _style(fig, t("compare.depth_title"), 560)
+
+
+def accuracy_figure(series: dict[str, list[dict]], source: str) -> go.Figure:
+    """Published top-1 against parameters: a reference series, labelled and cited on the chart."""
+    fig = go.Figure()
+    for i, (label, points) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(
+            x=[p["params"] / 1e6 for p in points], y=[p["top1"] for p in points],
+            mode="lines+markers+text", text=[p["name"] for p in points], textposition="bottom right",
+            textfont=dict(size=FONT - 4), name=label, marker=dict(size=10, symbol="star"),
+            line=dict(width=2, dash="dot", color=COLORS[i % len(COLORS)]),
+            hovertemplate="%{text}<br>%{x:.2f} M<br>top-1 %{y:.3f}%<extra></extra>"))
+    fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=-0.3, showarrow=False,
+                       font=dict(size=FONT - 3), xanchor="left")
+    fig.update_xaxes(title_text=t("compare.acc_x"))
+    fig.update_yaxes(title_text=t("compare.acc_y"))
+    fig.update_layout(legend=dict(orientation="h", y=-0.45))
+    return _style(fig, t("compare.acc_title"), 560, bottom=140)

@@ -1,0 +1,55 @@
+"""Hyperparameter widgets generated from a family's config schema (core FieldSpec dicts).
+
+Widget values are what a person types: int_list fields stay "6,12,24,16" strings, and core parses
+and validates them, so there is one set of rules. Each widget gets an empty slot right below it,
+where the page puts core's error message when that field is the one rejected.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+_SLIDER_SPAN = 256  # wider int ranges get a number box: a slider step would skip values
+
+
+def field_key(family: str, name: str) -> str:
+    return f"cfg.{family}.{name}"
+
+
+def widget_value(spec: dict, value):
+    """A core config value as its widget holds it."""
+    if spec["kind"] == "int_list":
+        return ",".join(str(v) for v in value)
+    return value
+
+
+def load(family: str, fields: list[dict], values: dict) -> None:
+    """Put config values into the widgets (before they are drawn in this run)."""
+    for spec in fields:
+        if spec["name"] in values:
+            st.session_state[field_key(family, spec["name"])] = widget_value(spec, values[spec["name"]])
+
+
+def _widget(spec: dict, key: str, container):
+    name, kind, help_text = spec["name"], spec["kind"], spec["description"]
+    common = dict(key=key, help=help_text, persist_state="session")
+    if spec["choices"]:
+        return container.radio(name, spec["choices"], horizontal=True, **common)
+    if kind == "bool":
+        return container.toggle(name, **common)
+    if kind == "int_list":
+        return container.text_input(name, **common)
+    if kind == "float":
+        return container.slider(name, float(spec["low"]), float(spec["high"]), step=0.01, **common)
+    low, high = int(spec["low"]), int(spec["high"])
+    if high - low <= _SLIDER_SPAN:
+        return container.slider(name, low, high, step=1, **common)
+    return container.number_input(name, low, high, step=1, **common)
+
+
+def render(family: str, fields: list[dict], container) -> tuple[dict, dict]:
+    """Draw every field; return ({field: widget value}, {"family.field": error slot})."""
+    values, slots = {}, {}
+    for spec in fields:
+        values[spec["name"]] = _widget(spec, field_key(family, spec["name"]), container)
+        slots[f"{family}.{spec['name']}"] = container.empty()
+    return values, slots

@@ -1,0 +1,27 @@
+"""The Code / Export tab: generated PyTorch code, config JSON and an on-demand ONNX file."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import services
+
+from .i18n import t
+
+
+def render(model: dict) -> None:
+    args = (model["family"], model["config_json"], tuple(model["input_shape"]))
+    code = services.export_text(*args, "code")
+    config_json = services.export_text(*args, "json")
+    st.subheader(t("code.pytorch"))
+    st.download_button(t("code.download_py"), code, file_name=f"{model['name']}.py", mime="text/x-python",
+                       key="explore.download_py")
+    st.code(code, language="python", height=420)
+    st.subheader(t("code.json"))
+    st.code(config_json, language="json")
+    st.download_button(t("code.download_json"), config_json, file_name=f"{model['name']}.json",
+                       mime="application/json", key="explore.download_json")
+    st.subheader(t("code.onnx"))
+    # The ONNX export allocates the model, so it runs only when the button is pressed.
+    st.download_button(t("code.onnx_download"), lambda: services.export_onnx(*args),
+                       file_name=f"{model['name']}.onnx", mime="application/octet-stream",
+                       key="explore.download_onnx")

@@ -1,0 +1,46 @@
+"""The Graph tab: block-level graph rendered in the browser, one block expandable, DOT/SVG download."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import services
+
+from .i18n import STRINGS, t
+
+EXPAND_KEY = "explore.expand"
+
+
+def dense_layers(growth: dict, block: str | None) -> int | None:
+    """L of the expanded dense block (None when the expanded block is not a dense block)."""
+    for dense in growth["dense_blocks"]:
+        if dense["name"] == block:
+            return len(dense["layer_inputs"])
+    return None
+
+
+def expanded_block() -> str | None:
+    """The expanded block path; the "none" option is a catalogue label in either language."""
+    value = st.session_state.get(EXPAND_KEY)
+    return None if not value or value in STRINGS["graph.none"] else value
+
+
+def render(model: dict, blocks: list[str], growth: dict) -> None:
+    """Draw the graph of `model` (family, config_json, input_shape, name) with one block expanded."""
+    none = t("graph.none")
+    if st.session_state.get(EXPAND_KEY) not in blocks:
+        st.session_state[EXPAND_KEY] = none  # nothing, or no such block in this model: the block view
+    st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, persist_state="session")
+    expand = expanded_block()
+    graph = services.graph(model["family"], model["config_json"], tuple(model["input_shape"]), expand)
+    layers = dense_layers(growth, expand)
+    if layers:
+        st.info(t("graph.dense_edges", layers=layers, pairs=layers * (layers + 1) // 2))
+    st.caption(t("graph.caption", nodes=graph["nodes"], edges=graph["edges"]))
+    st.graphviz_chart(graph["dot"], width="content")
+    left, right = st.columns(2)
+    stem = model["name"] + (f"-{expand}" if expand else "")
+    left.download_button(t("graph.download_dot"), graph["dot"], file_name=f"{stem}.dot",
+                         mime="text/vnd.graphviz", key="explore.download_dot")
+    if services.svg_available():
+        right.download_button(t("graph.download_svg"), lambda: services.dot_to_svg(graph["dot"]),
+                              file_name=f"{stem}.svg", mime="image/svg+xml", key="explore.download_svg")

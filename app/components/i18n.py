@@ -1,0 +1,195 @@
+"""The one catalogue of UI strings (en, zh) and the current language.
+
+The language is: the `lang` query parameter when a link carries one, else the session's choice, else
+the browser's (navigator.language via st.context.locale, then the Accept-Language header).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"en": "English", "zh": "中文"}
+LANG_KEY = "lang"
+
+# key: (English, Chinese). Placeholders use str.format names.
+STRINGS: dict[str, tuple[str, str]] = {
+    "app.title": ("CNN Architecture Explorer", "CNN 架构探索器"),
+    "app.tagline": ("The modern-CNN chapter of Dive into Deep Learning, measured exactly.",
+                    "《动手学深度学习》现代卷积网络一章，精确计算，随手可调。"),
+    "lang.label": ("Language", "语言"),
+    "page.explore": ("Explore", "探索"),
+    "page.compare": ("Compare", "比较"),
+    # ---- explore: model choice and inputs
+    "explore.family": ("Family", "网络家族"),
+    "explore.preset": ("Preset", "预设模型"),
+    "explore.preset_help": ("A published configuration; every field below starts from it.",
+                            "一个已发表的配置；下面的各项超参数都从它出发。"),
+    "explore.hyper": ("Hyperparameters", "超参数"),
+    "explore.input": ("Input", "输入"),
+    "explore.height": ("Height H (pixels)", "高度 H（像素）"),
+    "explore.width": ("Width W (pixels)", "宽度 W（像素）"),
+    "explore.batch": ("Batch size", "批量大小"),
+    "explore.channels_note": ("Input channels C = in_channels = {c}", "输入通道数 C = in_channels = {c}"),
+    "explore.reset": ("Reset to preset", "恢复预设"),
+    "explore.modified": ("modified from {preset}", "已在 {preset} 基础上修改"),
+    "explore.list_help": ("Comma-separated integers, e.g. {example}", "用逗号分隔的整数，例如 {example}"),
+    "explore.stale": ("Showing the last valid model ({name}) until the input above is fixed.",
+                      "在修正上面的输入之前，这里显示的是上一个有效模型（{name}）。"),
+    # ---- metrics
+    "metric.params": ("Parameters", "参数量"),
+    "metric.macs": ("Multiply-accumulates (MACs)", "乘加运算（MACs）"),
+    "metric.flops": ("Floating-point operations (FLOPs)", "浮点运算（FLOPs）"),
+    "metric.depth": ("Depth (conv + linear layers)", "深度（卷积层 + 全连接层）"),
+    "metric.output": ("Output shape", "输出形状"),
+    "metric.params_help": ("{exact} parameters ({trainable} trainable)",
+                           "共 {exact} 个参数（{trainable} 个可训练）"),
+    "metric.macs_help": ("{exact} multiply-accumulates of conv and linear layers for one forward pass "
+                         "of batch {batch}; BN, pooling and activations add {elem} element-ops apart.",
+                         "批量 {batch} 前向一次，卷积层和全连接层共 {exact} 次乘加；BN、汇聚和激活另计 "
+                         "{elem} 次逐元素运算。"),
+    "metric.flops_help": ("{exact} FLOPs = 2 per multiply-accumulate.", "{exact} FLOPs = 每次乘加记 2 次。"),
+    "unit.thousand": ("thousand", "千"),
+    "unit.million": ("million", "百万"),
+    "unit.billion": ("billion", "十亿"),
+    "unit.trillion": ("trillion", "万亿"),
+    # ---- tabs
+    "tab.graph": ("Graph", "结构图"),
+    "tab.channels": ("Channels", "通道变化"),
+    "tab.layers": ("Layers", "逐层表"),
+    "tab.code": ("Code / Export", "代码 / 导出"),
+    "tab.learn": ("Learn", "学习"),
+    # ---- graph
+    "graph.expand": ("Expand one block to see every layer", "展开一个模块，查看其中每一层"),
+    "graph.none": ("(none: block view)", "（不展开：模块视图）"),
+    "graph.caption": ("{nodes} nodes, {edges} edges. Boxes in yellow are blocks (×N = N identical blocks in "
+                      "a row); green circles join tensors (cat = concatenate channels, + = add).",
+                      "共 {nodes} 个节点、{edges} 条边。黄色方框是模块（×N 表示连续 N 个相同模块）；"
+                      "绿色圆圈是张量汇合（cat = 按通道拼接，+ = 相加）。"),
+    "graph.dense_edges": ("This dense block has L = {layers} layers, so {pairs} = L(L+1)/2 dense connections "
+                          "(each layer reads the block input and every earlier layer).",
+                          "这个稠密块有 L = {layers} 层，所以有 L(L+1)/2 = {pairs} 条稠密连接"
+                          "（每一层都读取块的输入和之前所有层的输出）。"),
+    "graph.download_dot": ("Download DOT", "下载 DOT"),
+    "graph.download_svg": ("Download SVG", "下载 SVG"),
+    # ---- channels
+    "chan.title": ("Channels and feature-map size along the network", "沿网络的通道数和特征图大小"),
+    "chan.x": ("Step along the main path (block level)", "主路径上的步骤（模块级）"),
+    "chan.channels": ("Channels", "通道数"),
+    "chan.side": ("Feature-map side H (pixels)", "特征图边长 H（像素）"),
+    "chan.stairs_title": ("Dense blocks: input channels of layer l = k0 + k·(l−1)",
+                          "稠密块：第 l 层的输入通道数 = k0 + k·(l−1)"),
+    "chan.stairs_x": ("Dense layer l (counted across blocks)", "稠密层序号 l（跨块连续计数）"),
+    "chan.transition": ("transition {inp}→{out}", "过渡层 {inp}→{out}"),
+    "chan.block_out": ("block output", "块输出"),
+    "chan.no_dense": ("This family has no dense blocks; the staircase chart appears for DenseNet.",
+                      "该网络家族没有稠密块；阶梯图只对 DenseNet 显示。"),
+    # ---- layers
+    "layers.total": ("Total", "合计"),
+    "layers.download": ("Download CSV", "下载 CSV"),
+    "col.name": ("Layer", "层"),
+    "col.type": ("Type", "类型"),
+    "col.input": ("Input shape(s)", "输入形状"),
+    "col.output": ("Output shape", "输出形状"),
+    "col.params": ("Parameters", "参数量"),
+    "col.macs": ("MACs", "乘加次数"),
+    # ---- code
+    "code.pytorch": ("Standalone PyTorch code (use the copy button at the top right of the box)",
+                     "独立可运行的 PyTorch 代码（用框右上角的按钮复制）"),
+    "code.json": ("Config JSON", "配置 JSON"),
+    "code.onnx": ("ONNX model (open it in Netron, https://netron.app)", "ONNX 模型（可在 Netron 中打开：https://netron.app）"),
+    "code.onnx_download": ("Download ONNX (random weights)", "下载 ONNX（随机权重）"),
+    "code.download_py": ("Download .py", "下载 .py"),
+    "code.download_json": ("Download JSON", "下载 JSON"),
+    # ---- learn
+    "learn.about": ("About {family}", "关于 {family}"),
+    "learn.quiz": ("Predict, then reveal", "先预测，再揭晓"),
+    "learn.quiz_help": ("Answer in your head first; the answers are computed from the model above.",
+                        "先在心里作答；答案由上面的模型实时算出。"),
+    "learn.reveal": ("Reveal", "揭晓答案"),
+    "q.params": ("How many parameters does this model have (to the nearest million)?",
+                 "这个模型大约有多少参数（精确到百万）？"),
+    "q.output_channels": ("How many channels leave {block}?", "{block} 输出多少个通道？"),
+    "q.layer_inputs": ("How many input channels does the last dense layer of {block} read?",
+                       "{block} 的最后一个稠密层读入多少个通道？"),
+    "q.transition": ("How many channels does {name} keep?", "{name} 保留多少个通道？"),
+    "q.side": ("What is the feature-map side after {name}?", "{name} 之后特征图的边长是多少？"),
+    "q.depth": ("How many conv + linear layers lie on the longest path?",
+                "最长路径上有多少个卷积层和全连接层？"),
+    # ---- compare
+    "compare.title": ("Compare models", "比较模型"),
+    "compare.count": ("Number of models", "模型数量"),
+    "compare.model": ("Model {i}", "模型 {i}"),
+    "compare.overrides": ("Changes (optional)", "修改（可选）"),
+    "compare.overrides_help": ("KEY=VALUE separated by ';', e.g. growth_rate=12; block_config=6,12,24,16",
+                               "用 ';' 分隔的 KEY=VALUE，例如 growth_rate=12; block_config=6,12,24,16"),
+    "compare.bad_changes": ("'{part}' is not KEY=VALUE; separate changes with ';'",
+                            "“{part}” 不是 KEY=VALUE 形式；多个修改之间用 ';' 分隔"),
+    "compare.table": ("Side by side", "并列比较"),
+    "compare.col_model": ("Model", "模型"),
+    "compare.col_input": ("Input C×H×W", "输入 C×H×W"),
+    "compare.bars_params": ("Parameters (millions)", "参数量（百万）"),
+    "compare.bars_gmacs": ("Multiply-accumulates (billions, GMACs)", "乘加次数（十亿，GMACs）"),
+    "compare.bars_depth": ("Depth (conv + linear layers)", "深度（卷积层 + 全连接层）"),
+    "compare.bars_title": ("{metric} per model", "各模型的{metric}"),
+    "compare.depth_title": ("ResNet vs DenseNet: parameters against depth",
+                            "ResNet 与 DenseNet：参数量随深度的变化"),
+    "compare.depth_x": ("Depth (conv + linear layers on the longest path)",
+                        "深度（最长路径上的卷积层 + 全连接层）"),
+    "compare.depth_y": ("Parameters (millions, log scale)", "参数量（百万，对数坐标）"),
+    "compare.acc_title": ("Published ImageNet top-1 accuracy (reference, not computed here)",
+                          "公开的 ImageNet top-1 准确率（参考值，非本应用计算）"),
+    "compare.acc_y": ("Top-1 accuracy (%)", "Top-1 准确率（%）"),
+    "compare.acc_x": ("Parameters (millions)", "参数量（百万）"),
+    "compare.acc_source": ("Source: torchvision model cards (ImageNet-1k val, single crop).",
+                           "来源：torchvision 模型卡（ImageNet-1k 验证集，单次裁剪）。"),
+    "series.resnet_imagenet": ("ResNet (ImageNet, 224²)", "ResNet（ImageNet，224²）"),
+    "series.densenet_imagenet": ("DenseNet (ImageNet, 224²)", "DenseNet（ImageNet，224²）"),
+    "series.resnet_cifar": ("ResNet (CIFAR, 32²)", "ResNet（CIFAR，32²）"),
+    "series.densenet_cifar": ("DenseNet / DenseNet-BC (CIFAR, 32²)", "DenseNet / DenseNet-BC（CIFAR，32²）"),
+}
+
+
+def language() -> str:
+    return st.session_state.get(LANG_KEY, "en")
+
+
+def t(key: str, **values) -> str:
+    en, zh = STRINGS[key]
+    text = zh if language() == "zh" else en
+    return text.format(**values) if values else text
+
+
+def localize_choice(key: str, options: dict[str, str], default: str) -> list[str]:
+    """Labels for a choice widget whose options are catalogue strings ({id: catalogue key}).
+
+    The widget state holds a label; after a language switch it is mapped to the same option in the
+    new language (formatting options through t() instead would break AppTest, which formats outside
+    the session). Returns the labels in option order.
+    """
+    current = st.session_state.get(key)
+    chosen = next((i for i, k in options.items() if current in STRINGS[k]), default)
+    st.session_state[key] = t(options[chosen])
+    return [t(k) for k in options.values()]
+
+
+def chosen_id(label: str, options: dict[str, str]) -> str:
+    return next(i for i, k in options.items() if label in STRINGS[k])
+
+
+def browser_language() -> str:
+    """zh when the browser prefers Chinese, else en."""
+    locale = st.context.locale or ""
+    if not locale:
+        accept = st.context.headers.get("Accept-Language") or ""
+        locale = accept.split(",")[0]
+    return "zh" if locale.lower().startswith("zh") else "en"
+
+
+def language_switch(url_lang: str | None, from_url: bool) -> str:
+    """The sidebar language switch; a link's `lang` wins when the URL changed from outside."""
+    if from_url and url_lang in LANGUAGES:
+        st.session_state[LANG_KEY] = url_lang
+    elif LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = browser_language()
+    st.sidebar.segmented_control(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get,
+                                 key=LANG_KEY, required=True)
+    return st.session_state[LANG_KEY]

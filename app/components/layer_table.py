@@ -1,0 +1,30 @@
+"""The Layers tab: core's per-layer rows as a sortable table with a totals row, and a CSV download."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from .i18n import t
+from .numbers import shape
+
+
+def layer_frame(summary: dict) -> pd.DataFrame:
+    """One row per traced layer (batch dimension dropped from shapes), then the totals row."""
+    rows = [{t("col.name"): row["name"], t("col.type"): row["type"],
+             t("col.input"): ", ".join(shape(s[1:]) for s in row["input_shapes"]),
+             t("col.output"): shape(row["output_shape"][1:]),
+             t("col.params"): row["params"], t("col.macs"): row["macs"]} for row in summary["layers"]]
+    rows.append({t("col.name"): t("layers.total"), t("col.type"): "", t("col.input"): "",
+                 t("col.output"): shape(summary["output_shape"][1:]),
+                 t("col.params"): summary["total_params"], t("col.macs"): summary["macs"]})
+    return pd.DataFrame(rows)
+
+
+def render(summary: dict) -> None:
+    frame = layer_frame(summary)
+    st.dataframe(frame, hide_index=True, width="stretch", height=560,
+                 column_config={t("col.params"): st.column_config.NumberColumn(format="localized"),
+                                t("col.macs"): st.column_config.NumberColumn(format="localized")})
+    st.download_button(t("layers.download"), frame.to_csv(index=False).encode(),
+                       file_name=f"{summary['name']}-layers.csv", mime="text/csv",
+                       key="explore.download_csv")

@@ -1,0 +1,51 @@
+"""The Learn tab: a note on the family and "predict, then reveal" questions about the current model.
+
+Every answer is read from core's analysis of the model on screen, so the quiz follows the sliders.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from .i18n import language, t
+from .learn_text import FAMILY_NOTES
+from .numbers import exact, spelled
+
+
+def questions(summary: dict, growth: dict) -> list[dict]:
+    """[{question, answer, why}] from a summary and a channel-growth dict (both from core)."""
+    params = summary["total_params"]
+    out = [dict(question=t("q.params"), answer=f"{exact(params)} (≈ {spelled(params)})", why="")]
+    dense = growth["dense_blocks"]
+    if dense:
+        block = dense[1] if len(dense) > 1 else dense[0]
+        n, k0, k = len(block["layer_inputs"]), block["k0"], block["growth"]
+        out.append(dict(question=t("q.layer_inputs", block=block["name"]),
+                        answer=exact(block["layer_inputs"][-1]), why=f"k0 + k·(L−1) = {k0} + {k}·{n - 1}"))
+        out.append(dict(question=t("q.output_channels", block=block["name"]),
+                        answer=exact(block["output"]), why=f"k0 + k·L = {k0} + {k}·{n}"))
+        if block.get("transition"):
+            tr = block["transition"]
+            out.append(dict(question=t("q.transition", name=tr["name"]), answer=exact(tr["output"]),
+                            why=f"⌊θ·{tr['input']}⌋ = {tr['output']}"))
+    else:
+        steps = growth["main_path"]
+        blocks = [s for s in steps if s["type"] not in ("Conv2d", "BatchNorm2d", "ReLU", "Linear",
+                                                        "Flatten", "Dropout", "Sigmoid")]
+        pick = blocks[len(blocks) // 2] if blocks else steps[len(steps) // 2]
+        out.append(dict(question=t("q.output_channels", block=pick["name"]), answer=exact(pick["channels"]),
+                        why=""))
+        out.append(dict(question=t("q.side", name=pick["name"]),
+                        answer=f"{pick['height']}×{pick['width']}", why=""))
+    out.append(dict(question=t("q.depth"), answer=str(summary["depth"]), why=""))
+    return out
+
+
+def render(family: str, family_title: str, summary: dict, growth: dict) -> None:
+    en, zh = FAMILY_NOTES[family]
+    st.subheader(t("learn.about", family=family_title))
+    st.markdown(zh if language() == "zh" else en)
+    st.subheader(t("learn.quiz"))
+    st.caption(t("learn.quiz_help"))
+    for i, q in enumerate(questions(summary, growth)):
+        with st.expander(f"{i + 1}. {q['question']}"):
+            st.markdown(f"**{q['answer']}**" + (f"  ·  {q['why']}" if q["why"] else ""))

@@ -1,0 +1,24 @@
+"""Entry point: page config, the shared frame (title, language switch) and the page router."""
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run app/streamlit_app.py` puts app/ on sys.path; the app imports `app.*` and `core`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.components import url_state  # noqa: E402
+from app.components.i18n import language_switch, t  # noqa: E402
+
+st.set_page_config(page_title="CNN Architecture Explorer", page_icon=":material/hub:", layout="wide")
+
+params, from_url = url_state.incoming()
+language_switch(params.get("lang"), from_url)
+st.sidebar.markdown(f"### {t('app.title')}\n{t('app.tagline')}")
+page = st.navigation([
+    st.Page("views/explore.py", title=t("page.explore"), icon=":material/explore:", url_path="explore",
+            default=True),
+    st.Page("views/compare.py", title=t("page.compare"), icon=":material/compare_arrows:",
+            url_path="compare"),
+])
+page.run()

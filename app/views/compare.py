@@ -1,0 +1,165 @@
+"""Compare: 2–4 models side by side, and ResNet vs DenseNet parameters against depth."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from app import services
+from app.components import charts, url_state
+from app.components.i18n import chosen_id, language, localize_choice, t
+from app.components.numbers import exact, shape, spelled
+from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
+
+DEFAULT_MODELS = ("resnet50", "densenet121", "densenet169", "resnet18")
+METRIC_LABELS = {"params": "compare.bars_params", "gmacs": "compare.bars_gmacs",
+                 "depth": "compare.bars_depth"}
+METRIC_VALUES = {"params": lambda s: s["total_params"] / 1e6, "gmacs": lambda s: s["macs"] / 1e9,
+                 "depth": lambda s: s["depth"]}
+K_COUNT, K_METRIC = "compare.count", "compare.metric"
+_PERSIST = dict(persist_state="session")
+
+
+def model_key(i: int) -> str:
+    return f"compare.model{i}"
+
+
+def changes_key(i: int) -> str:
+    return f"compare.set{i}"
+
+
+def parse_changes(text: str) -> dict:
+    """'growth_rate=12; block_config=6,12' -> {'growth_rate': '12', 'block_config': '6,12'}.
+
+    Values stay strings: core parses and validates them exactly as the CLI's --set does.
+    """
+    changes = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(part)
+        changes[key.strip()] = value.strip()
+    return changes
+
+
+def load_url(params: dict, presets: dict) -> None:
+    if params.get("n", "").isdigit():
+        st.session_state[K_COUNT] = min(max(int(params["n"]), 2), 4)
+    for i in range(1, 5):
+        if params.get(f"m{i}") in presets:
+            st.session_state[model_key(i)] = params[f"m{i}"]
+        st.session_state[changes_key(i)] = params.get(f"set{i}", "")
+    if params.get("metric") in METRIC_LABELS:
+        st.session_state[K_METRIC] = t(METRIC_LABELS[params["metric"]])
+
+
+def ensure_defaults() -> None:
+    st.session_state.setdefault(K_COUNT, 2)
+    for i, name in enumerate(DEFAULT_MODELS, start=1):
+        st.session_state.setdefault(model_key(i), name)
+        st.session_state.setdefault(changes_key(i), "")
+
+
+def input_for(preset: dict, config: dict) -> tuple:
+    """The preset's input, following in_channels and a classifier sized by input_size."""
+    _, h, w = preset["input_shape"]
+    side = config.get("input_size")
+    return (config["in_channels"], side or h, side or w)
+
+
+def evaluate(name: str, text: str, presets: dict) -> dict:
+    """{"name", "summary"} for one slot, or {"error": message}."""
+    try:
+        changes = parse_changes(text)
+    except ValueError as exc:
+        return {"error": t("compare.bad_changes", part=str(exc))}
+    resolved = services.resolve(name, json.dumps(changes))
+    if "error" in resolved:
+        return {"error": resolved["error"]["message"]}
+    summary = services.summary(resolved["family"], resolved["config_json"],
+                               input_for(presets[name], resolved["config"]))
+    if "error" in summary:
+        return {"error": summary["error"]["message"]}
+    label = name + (f" ({text.strip()})" if changes else "")
+    return {"name": label, "summary": summary}
+
+
+def slots(presets: dict) -> list[dict]:
+    """The model pickers; returns one evaluated dict per slot (errors shown beside their slot)."""
+    count = st.segmented_control(t("compare.count"), [2, 3, 4], key=K_COUNT, required=True, **_PERSIST)
+    results = []
+    for i, column in enumerate(st.columns(count), start=1):
+        with column:
+            name = st.selectbox(t("compare.model", i=i), list(presets), key=model_key(i), **_PERSIST)
+            text = st.text_input(t("compare.overrides"), key=changes_key(i), help=t("compare.overrides_help"),
+                                 placeholder="growth_rate=12", **_PERSIST)
+            result = evaluate(name, text, presets)
+            if "error" in result:
+                st.error(result["error"], icon="⚠️")
+            results.append(result)
+    return results
+
+
+def table(models: list[dict]) -> None:
+    rows = [{t("compare.col_model"): m["name"], t("compare.col_input"): shape(m["summary"]["input_shape"]),
+             t("metric.params"): exact(m["summary"]["total_params"]),
+             t("metric.macs"): spelled(m["summary"]["macs"]),
+             t("metric.flops"): spelled(m["summary"]["flops"]),
+             t("metric.depth"): m["summary"]["depth"]} for m in models]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
+@st.cache_data(show_spinner=False)
+def depth_points() -> dict:
+    """Per series key: [{name, depth, params}] of its presets at their own default inputs."""
+    points = {}
+    for key, names in DEPTH_SERIES.items():
+        points[key] = []
+        for name in names:
+            resolved = services.resolve(name, "{}")
+            s = services.summary(resolved["family"], resolved["config_json"],
+                                 tuple(services.catalog()["presets"][name]["input_shape"]))
+            points[key].append({"name": name, "depth": s["depth"], "params": s["total_params"]})
+    return points
+
+
+def family_charts() -> None:
+    points = depth_points()
+    st.plotly_chart(charts.depth_figure({t(k): v for k, v in points.items()}), key="compare.depth_chart")
+    imagenet = {t(k): [dict(p, top1=IMAGENET_TOP1[p["name"]]) for p in points[k]
+                       if p["name"] in IMAGENET_TOP1]
+                for k in ("series.resnet_imagenet", "series.densenet_imagenet")}
+    st.plotly_chart(charts.accuracy_figure(imagenet, t("compare.acc_source")), key="compare.acc_chart")
+
+
+def render() -> None:
+    presets = services.catalog()["presets"]
+    params, from_url = url_state.incoming()
+    if from_url and "m1" in params:
+        load_url(params, presets)
+    ensure_defaults()
+    st.title(t("compare.title"))
+    results = slots(presets)
+    models = [r for r in results if "summary" in r]
+    if models:
+        st.subheader(t("compare.table"))
+        table(models)
+        labels = localize_choice(K_METRIC, METRIC_LABELS, "params")
+        label = st.segmented_control(" ", labels, key=K_METRIC, required=True, label_visibility="collapsed",
+                                     **_PERSIST)
+        value_of = METRIC_VALUES[chosen_id(label, METRIC_LABELS)]
+        st.plotly_chart(charts.bars_figure([m["name"] for m in models],
+                                           [value_of(m["summary"]) for m in models], label),
+                        key="compare.bars_chart")
+    family_charts()
+    count = st.session_state[K_COUNT]
+    state = {"n": count, "metric": chosen_id(st.session_state[K_METRIC], METRIC_LABELS) if models else None}
+    for i in range(1, count + 1):
+        state[f"m{i}"] = st.session_state[model_key(i)]
+        state[f"set{i}"] = st.session_state[changes_key(i)] or None
+    url_state.publish({"lang": language(), **state})
+
+
+if __name__ == "__main__":  # st.navigation runs each page file as a script
+    render()

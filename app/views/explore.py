@@ -1,0 +1,210 @@
+"""Explore: one model — metrics, graph, channels, layer table, code/exports and a Learn tab.
+
+The sidebar is generated from the family's config schema; the widgets' values go to core as they
+are, and core's verdict (a config or a ConfigError naming a field) decides what the page shows.
+"""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from app import services
+from app.components import charts, config_form, export_view, graph_view, layer_table, learn, url_state
+from app.components.i18n import chosen_id, language, localize_choice, t
+from app.components.numbers import exact, shape, spelled
+
+DEFAULT_MODEL = "densenet121"
+TABS = ("graph", "channels", "layers", "code", "learn")
+TAB_LABELS = {tab: f"tab.{tab}" for tab in TABS}
+K_FAMILY, K_PRESET = "explore.family", "explore.preset"
+K_H, K_W, K_BATCH, K_TAB = "explore.height", "explore.width", "explore.batch", "explore.tab"
+LAST_VALID = "explore.last_valid"
+_INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
+_PERSIST = dict(persist_state="session")
+
+
+# ---- state: presets, URL ------------------------------------------------------------------------
+def load_preset(cat: dict, name: str) -> None:
+    """Every field, the input size and the graph zoom as the preset defines them."""
+    preset = cat["presets"][name]
+    st.session_state[K_FAMILY], st.session_state[K_PRESET] = preset["family"], name
+    config_form.load(preset["family"], cat["families"][preset["family"]]["fields"], preset["config"])
+    _, st.session_state[K_H], st.session_state[K_W] = preset["input_shape"]
+    st.session_state[K_BATCH] = 1
+    st.session_state[graph_view.EXPAND_KEY] = ""
+
+
+def _url_value(spec: dict, text: str):
+    """A query-string value as its widget holds it, or None when it cannot be one."""
+    try:
+        if spec["kind"] == "bool":
+            return text.lower() in ("true", "1")
+        if spec["kind"] == "int_list" or spec["choices"]:
+            return text
+        value = float(text) if spec["kind"] == "float" else int(float(text))
+        return min(max(value, spec["low"]), spec["high"])  # a slider cannot hold a value off its scale
+    except ValueError:
+        return None
+
+
+def load_url(cat: dict, params: dict) -> None:
+    """The state a link describes: its preset, then its changes, input, tab and expanded block."""
+    model = params.get("model")
+    load_preset(cat, model if model in cat["presets"] else st.session_state.get(K_PRESET, DEFAULT_MODEL))
+    family = st.session_state[K_FAMILY]
+    for spec in cat["families"][family]["fields"]:
+        value = _url_value(spec, params[spec["name"]]) if spec["name"] in params else None
+        if value is not None:
+            st.session_state[config_form.field_key(family, spec["name"])] = value
+    for param, key in _INPUT_KEYS.items():
+        if params.get(param, "").isdigit():
+            st.session_state[key] = int(params[param])
+    st.session_state[graph_view.EXPAND_KEY] = params.get("expand", "")
+
+
+def url_changes(spec_values: dict, fields: list[dict], preset_config: dict) -> dict:
+    """The fields whose widget differs from the preset, spelled as in a link."""
+    changes = {}
+    for spec in fields:
+        value = spec_values[spec["name"]]
+        if value != config_form.widget_value(spec, preset_config[spec["name"]]):
+            changes[spec["name"]] = json.dumps(value) if spec["kind"] == "bool" else value
+    return changes
+
+
+def on_family_change() -> None:
+    cat = services.catalog()
+    family = st.session_state[K_FAMILY]
+    load_preset(cat, next(n for n, p in cat["presets"].items() if p["family"] == family))
+
+
+def on_preset_change() -> None:
+    load_preset(services.catalog(), st.session_state[K_PRESET])
+
+
+# ---- sidebar --------------------------------------------------------------------------------------
+def sidebar(cat: dict) -> dict:
+    """Model choice, hyperparameters and input; returns the inputs and the error slots."""
+    bar = st.sidebar
+    families = cat["families"]
+    family = bar.selectbox(t("explore.family"), list(families), key=K_FAMILY, on_change=on_family_change,
+                           format_func=lambda f: families[f]["title"], **_PERSIST)
+    presets = [n for n, p in cat["presets"].items() if p["family"] == family]
+    preset = bar.selectbox(t("explore.preset"), presets, key=K_PRESET, on_change=on_preset_change,
+                           help=t("explore.preset_help"), **_PERSIST)
+    bar.caption(cat["presets"][preset]["description"])
+    bar.subheader(t("explore.hyper"))
+    fields = families[family]["fields"]
+    values, slots = config_form.render(family, fields, bar)
+    changes = url_changes(values, fields, cat["presets"][preset]["config"])
+    if changes:
+        bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
+    bar.subheader(t("explore.input"))
+    left, right = bar.columns(2)
+    height = left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_PERSIST)
+    width = right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_PERSIST)
+    batch = bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_PERSIST)
+    slots["input_shape"] = bar.empty()
+    slots["name"] = bar.empty()
+    return dict(family=family, preset=preset, values=values, changes=changes, height=height, width=width,
+                batch=batch, slots=slots)
+
+
+# ---- model: widgets -> core ----------------------------------------------------------------------
+def evaluate(inputs: dict) -> tuple[dict | None, dict | None]:
+    """(model, error): the model is what the results show; the error goes beside its widget."""
+    resolved = services.resolve(inputs["preset"], json.dumps(inputs["values"]))
+    if "error" in resolved:
+        return None, resolved["error"]
+    input_shape = (resolved["config"]["in_channels"], inputs["height"], inputs["width"])
+    summary = services.summary(resolved["family"], resolved["config_json"], input_shape, inputs["batch"])
+    if "error" in summary:
+        return None, summary["error"]
+    name = resolved["preset"] or f"{inputs['preset']}*"
+    return dict(family=resolved["family"], config_json=resolved["config_json"],
+                input_shape=list(input_shape), batch=inputs["batch"], name=name), None
+
+
+def show_error(error: dict, slots: dict) -> None:
+    slot = slots.get(error["field"]) or slots["name"]
+    slot.error(error["message"], icon="⚠️")
+
+
+# ---- main area ------------------------------------------------------------------------------------
+def metrics(summary: dict) -> None:
+    cols = st.columns(4)
+    cols[0].metric(t("metric.params"), exact(summary["total_params"]),
+                   help=t("metric.params_help", exact=exact(summary["total_params"]),
+                          trainable=exact(summary["trainable_params"])))
+    cols[1].metric(t("metric.macs"), spelled(summary["macs"]),
+                   help=t("metric.macs_help", exact=exact(summary["macs"]), batch=summary["batch"],
+                          elem=exact(summary["elementwise_ops"])))
+    cols[2].metric(t("metric.flops"), spelled(summary["flops"]),
+                   help=t("metric.flops_help", exact=exact(summary["flops"])))
+    cols[3].metric(t("metric.depth"), summary["depth"])
+    st.caption(f"{t('metric.output')}: {shape(summary['output_shape'])} · "
+               f"{t('metric.params')} ≈ {spelled(summary['total_params'])}")
+
+
+def active_tab(params: dict, from_url: bool) -> str:
+    """The open tab's id (its label follows the language); a link's `tab` wins."""
+    if from_url and params.get("tab") in TABS:
+        st.session_state[K_TAB] = t(f"tab.{params['tab']}")
+    localize_choice(K_TAB, TAB_LABELS, "graph")
+    return chosen_id(st.session_state[K_TAB], TAB_LABELS)
+
+
+def results(model: dict, family_title: str, tab: str) -> None:
+    """Metrics and the open tab (only the open tab runs: switching tabs reruns the page)."""
+    args = (model["family"], model["config_json"], tuple(model["input_shape"]))
+    summary = services.summary(*args, model["batch"])
+    metrics(summary)
+    growth = services.channels(*args)
+    tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change="rerun")
+    with tabs[TABS.index(tab)]:
+        if tab == "graph":
+            graph_view.render(model, summary["blocks"], growth)
+        elif tab == "channels":
+            st.plotly_chart(charts.channels_figure(growth["main_path"]), key="explore.channels_chart")
+            if growth["dense_blocks"]:
+                st.plotly_chart(charts.staircase_figure(growth["dense_blocks"]), key="explore.stairs_chart")
+            else:
+                st.caption(t("chan.no_dense"))
+        elif tab == "layers":
+            layer_table.render(summary)
+        elif tab == "code":
+            export_view.render(model)
+        else:
+            learn.render(model["family"], family_title, summary, growth)
+
+
+def render() -> None:
+    cat = services.catalog()
+    params, from_url = url_state.incoming()
+    if from_url and "model" in params:
+        load_url(cat, params)
+    elif K_PRESET not in st.session_state:
+        load_preset(cat, DEFAULT_MODEL)
+    tab = active_tab(params, from_url)
+    inputs = sidebar(cat)
+    model, error = evaluate(inputs)
+    if error:
+        show_error(error, inputs["slots"])
+    if model:
+        st.session_state[LAST_VALID] = model
+    shown = model or st.session_state.get(LAST_VALID)
+    st.title(shown["name"] if shown else inputs["preset"])
+    if inputs["changes"]:
+        st.caption(t("explore.modified", preset=inputs["preset"]))
+    if shown:
+        if error:
+            st.warning(t("explore.stale", name=shown["name"]))
+        results(shown, cat["families"][shown["family"]]["title"], tab)
+    url_state.publish({"lang": language(), "model": inputs["preset"], **inputs["changes"],
+                       "h": inputs["height"], "w": inputs["width"], "batch": inputs["batch"], "tab": tab,
+                       "expand": graph_view.expanded_block()})
+
+
+if __name__ == "__main__":  # st.navigation runs each page file as a script
+    render()

@@ -1,0 +1,43 @@
+"""Helpers shared by the AppTest modules: start the real app script, find widgets by key."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+from streamlit.testing.v1 import AppTest
+
+APP = pathlib.Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+WIDGET_TYPES = ("slider", "number_input", "text_input", "toggle", "radio", "selectbox", "button_group")
+
+
+def start(query: dict | None = None, context: dict | None = None, page: str | None = None) -> AppTest:
+    """The app opened on `page` (default: Explore) at a link with this query string."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.context = dict(context or {})
+    if page:  # AppTest can only switch to a navigation page after a first run
+        at.run().switch_page(page)
+    at.query_params = dict(query or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def widget(at: AppTest, key: str):
+    """The widget with this key, whatever its type."""
+    for kind in WIDGET_TYPES:
+        for w in at.get(kind):
+            if getattr(w, "key", None) == key:
+                return w
+    raise KeyError(key)
+
+
+def metric_values(at: AppTest) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def figure(at: AppTest, index: int = 0) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]

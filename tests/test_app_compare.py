@@ -1,0 +1,91 @@
+"""AppTest of the Compare page: table and charts equal core's figures; errors stay beside their slot."""
+import pytest
+from app_support import errors, figure, start, widget
+
+import core
+from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
+from core.analysis import analyze
+
+COMPARE = "views/compare.py"
+
+
+@pytest.fixture(scope="module")
+def page():
+    return start(page=COMPARE)
+
+
+def test_default_table_equals_core(page):
+    table = page.dataframe[0].value
+    for row, name in zip(table.to_dict("records"), ("resnet50", "densenet121"), strict=True):
+        a = analyze(name)
+        assert row["Model"] == name
+        assert row["Parameters"] == f"{a.trace.total_params:,}"
+        assert row["Depth (conv + linear layers)"] == a.depth
+
+
+def test_params_vs_depth_chart_equals_core(page):
+    depth = figure(page, 1)
+    assert [trace["text"] for trace in depth["data"]] == list(DEPTH_SERIES.values())
+    for trace in depth["data"]:
+        analyses = [analyze(name) for name in trace["text"]]
+        assert trace["x"] == [a.depth for a in analyses]
+        assert trace["y"] == pytest.approx([a.trace.total_params / 1e6 for a in analyses])
+
+
+def test_published_accuracy_is_a_labelled_cited_reference(page):
+    accuracy = figure(page, 2)
+    plotted = {n: y for trace in accuracy["data"] for n, y in zip(trace["text"], trace["y"], strict=True)}
+    assert plotted == {n: IMAGENET_TOP1[n] for n in plotted}
+    assert set(plotted) == set(IMAGENET_TOP1) - {"densenet161"}
+    notes = " ".join(a["text"] for a in accuracy["layout"]["annotations"])
+    assert "torchvision model cards (ImageNet-1k val, single crop)" in notes
+    assert "reference" in accuracy["layout"]["title"]["text"]
+
+
+def test_bar_chart_follows_the_metric_choice():
+    at = start(page=COMPARE)
+    widget(at, "compare.metric").set_value("Depth (conv + linear layers)").run()
+    assert figure(at, 0)["data"][0]["y"] == [50, 121]
+
+
+@pytest.mark.parametrize("count", [3, 4])
+def test_three_or_four_models(count):
+    at = start(page=COMPARE)
+    widget(at, "compare.count").set_value(count).run()
+    assert not at.exception
+    assert len(at.dataframe[0].value) == count
+    assert at.query_params["n"] == str(count)
+
+
+def test_custom_config_equals_core():
+    at = start(page=COMPARE)
+    widget(at, "compare.set2").set_value("growth_rate=12; block_config=6,12,24").run()
+    row = at.dataframe[0].value.to_dict("records")[1]
+    expected = analyze("densenet121", growth_rate=12, block_config=(6, 12, 24))
+    assert row["Parameters"] == f"{expected.trace.total_params:,}"
+
+
+@pytest.mark.parametrize("text", ["growth_rate=0", "growth_rat=12", "growth_rate"])
+def test_bad_changes_show_an_error_without_exception(text):
+    at = start(page=COMPARE)
+    widget(at, "compare.set2").set_value(text).run()
+    assert not at.exception
+    assert len(errors(at)) == 1
+    assert len(at.dataframe[0].value) == 1  # the valid model is still compared
+    if "=" in text:
+        with pytest.raises(core.ConfigError) as rejected:
+            core.get_config("densenet121", **dict([text.split("=")]))
+        assert errors(at) == [rejected.value.message]
+
+
+def test_url_round_trip_restores_the_same_state():
+    at = start(page=COMPARE)
+    widget(at, "compare.count").set_value(3).run()
+    widget(at, "compare.model3").set_value("densenet_bc100_k12").run()
+    widget(at, "compare.set1").set_value("width=32").run()
+    widget(at, "compare.metric").set_value("Multiply-accumulates (billions, GMACs)").run()
+    link = dict(at.query_params)
+    again = start(link, page=COMPARE)
+    assert dict(again.query_params) == link
+    assert again.dataframe[0].value.equals(at.dataframe[0].value)
+    assert figure(again, 0) == figure(at, 0)

@@ -1,0 +1,139 @@
+"""AppTest of the Explore page: the real script, the real core, widgets found by key."""
+import pytest
+from app_support import errors, figure, metric_values, start, widget
+
+import core
+from core.analysis import analyze
+from core.analysis.channels import channel_growth
+from core.analysis.graph import build_graph
+
+PARAMS = "Parameters"
+
+
+def test_default_page_shows_densenet121_figures_from_core():
+    at = start()
+    expected = analyze("densenet121")
+    assert metric_values(at)[PARAMS] == f"{expected.trace.total_params:,}"
+    assert metric_values(at)["Depth (conv + linear layers)"] == str(expected.depth)
+    assert at.query_params["model"] == "densenet121"
+    assert at.get("graphviz_chart")
+
+
+@pytest.mark.parametrize("family", core.list_families())
+def test_every_family_is_selectable_with_a_widget_per_field(family):
+    at = start()
+    widget(at, "explore.family").set_value(family).run()
+    assert not at.exception
+    preset = at.session_state["explore.preset"]
+    assert core.PRESETS[preset].family == family
+    assert metric_values(at)[PARAMS] == f"{analyze(preset).trace.total_params:,}"
+    for spec in core.FAMILIES[family].config_cls.fields():
+        widget(at, f"cfg.{family}.{spec.name}")
+    assert not errors(at)
+
+
+def test_growth_rate_slider_changes_params_to_cores_value():
+    at = start()
+    widget(at, "cfg.densenet.growth_rate").set_value(12).run()
+    assert metric_values(at)[PARAMS] == f"{analyze('densenet121', growth_rate=12).trace.total_params:,}"
+    assert at.query_params["growth_rate"] == "12"
+
+
+def test_rejected_list_shows_cores_message_and_keeps_last_results():
+    at = start()
+    widget(at, "cfg.densenet.growth_rate").set_value(12).run()
+    shown = metric_values(at)[PARAMS]
+    widget(at, "cfg.densenet.block_config").set_value("6,0").run()
+    assert not at.exception
+    with pytest.raises(core.ConfigError) as rejected:
+        core.get_config("densenet121", growth_rate=12, block_config="6,0")
+    assert errors(at) == [rejected.value.message]
+    assert metric_values(at)[PARAMS] == shown  # the last valid model stays on screen
+    assert at.warning
+
+
+def test_too_small_input_names_the_layer_beside_the_input():
+    at = start()
+    widget(at, "explore.height").set_value(16).run()
+    assert not at.exception
+    with pytest.raises(core.ConfigError) as rejected:
+        analyze("densenet121", input_shape=(3, 16, 224))
+    assert errors(at) == [rejected.value.message]
+    assert "use ≥" in errors(at)[0]
+
+
+def test_cross_field_rule_error_goes_beside_that_field():
+    at = start()
+    widget(at, "explore.family").set_value("vgg").run()
+    widget(at, "cfg.vgg.channels").set_value("64,128").run()
+    assert not at.exception
+    assert "vgg.channels" in errors(at)[0]
+
+
+@pytest.mark.parametrize("tab", ["channels", "layers", "code", "learn"])
+def test_every_tab_renders(tab):
+    at = start({"model": "d2l_densenet", "tab": tab})
+    assert not at.exception
+    assert at.query_params["tab"] == tab
+
+
+def test_channel_charts_equal_cores_channel_growth():
+    at = start({"model": "densenet121", "growth_rate": "12", "tab": "channels"})
+    growth = channel_growth(analyze("densenet121", growth_rate=12).trace)
+    main, stairs = figure(at, 0), figure(at, 1)
+    assert main["data"][0]["y"] == [row["channels"] for row in growth["main_path"]]
+    assert main["data"][1]["y"] == [row["height"] for row in growth["main_path"]]
+    staircase = [trace["y"] for trace in stairs["data"] if trace["mode"] == "lines+markers"]
+    assert staircase == [block["layer_inputs"] for block in growth["dense_blocks"]]
+
+
+def test_layer_table_rows_and_totals_equal_core():
+    at = start({"model": "resnet18", "tab": "layers"})
+    table = at.dataframe[0].value
+    layers = analyze("resnet18").to_dict()["layers"]
+    assert len(table) == len(layers) + 1
+    assert table["Parameters"].iloc[-1] == sum(row["params"] for row in layers)
+    assert table["MACs"].iloc[:-1].tolist() == [row["macs"] for row in layers]
+
+
+def test_expanding_a_dense_block_shows_all_dense_connections():
+    at = start({"model": "d2l_densenet", "expand": "features.denseblock1"})
+    assert at.query_params["expand"] == "features.denseblock1"
+    graph = build_graph(analyze("d2l_densenet").trace, "block", expand="features.denseblock1")
+    caption = next(c.value for c in at.caption if "nodes" in c.value)
+    assert caption.startswith(f"{len(graph['nodes'])} nodes, {len(graph['edges'])} edges")
+    assert any("L(L+1)/2 = 10" in i.value or "10 = L(L+1)/2" in i.value for i in at.info)
+
+
+def test_learn_answers_come_from_core():
+    at = start({"model": "densenet121", "growth_rate": "12", "tab": "learn"})
+    growth = channel_growth(analyze("densenet121", growth_rate=12).trace)
+    answers = " ".join(e.proto.label + " " + " ".join(m.value for m in e.markdown) for e in at.expander)
+    block = growth["dense_blocks"][1]
+    assert f"{block['output']:,}" in answers
+    assert f"{block['transition']['output']:,}" in answers
+
+
+def test_url_round_trip_restores_the_same_state():
+    at = start()
+    widget(at, "explore.family").set_value("resnet").run()
+    widget(at, "explore.preset").set_value("resnet50").run()
+    widget(at, "cfg.resnet.width").set_value(32).run()
+    widget(at, "cfg.resnet.preact").set_value(True).run()
+    widget(at, "explore.height").set_value(160).run()
+    widget(at, "lang").set_value("zh").run()
+    link = dict(at.query_params)
+    assert link["width"] == "32" and link["preact"] == "true" and link["lang"] == "zh"
+    again = start(link)
+    assert dict(again.query_params) == link
+    assert metric_values(again) == metric_values(at)
+    for key in ("explore.preset", "cfg.resnet.width", "cfg.resnet.preact", "explore.height", "lang"):
+        assert again.session_state[key] == at.session_state[key]
+
+
+def test_language_follows_the_browser_and_is_switchable():
+    at = start(context={"locale": "zh-CN"})
+    assert "参数量" in metric_values(at)
+    widget(at, "lang").set_value("en").run()
+    assert PARAMS in metric_values(at)
+    assert at.query_params["lang"] == "en"
