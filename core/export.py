@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import warnings
 
 import torch
 
@@ -40,7 +41,10 @@ def to_onnx(config: ArchConfig, input_shape=None) -> bytes:
     model = FAMILIES[config.family].builder(**config.to_dict()).eval()
     x = torch.zeros(1, *(input_shape or config.default_input()))
     buffer = io.BytesIO()
-    with torch.no_grad():
+    # The TorchScript exporter is deprecated but ~10x faster than the dynamo one for these
+    # plain feed-forward models and writes a single self-contained file.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(model, (x,), buffer, dynamo=False, input_names=["image"],
                           output_names=["logits"], opset_version=17)
     return buffer.getvalue()

@@ -9,6 +9,9 @@ The IR is plain dicts and lists (JSON-ready); rendering to DOT lives in core.ren
 """
 from __future__ import annotations
 
+import difflib
+
+from ..errors import ConfigError
 from .trace import Trace, TracedNode
 
 
@@ -42,7 +45,13 @@ def block_paths(trace: Trace) -> list[str]:
 
 def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -> dict:
     if level not in ("block", "layer"):
-        raise ValueError(f"level must be 'block' or 'layer', not {level!r}")
+        raise ConfigError("level", f"graph level {level!r} is unknown: use 'block' or 'layer'")
+    if expand is not None and not any(expand == p for n in trace.nodes for p, _ in n.module_stack):
+        valid = block_paths(trace)
+        close = difflib.get_close_matches(expand, valid, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ConfigError("expand", f"cannot expand '{expand}': no such block; {hint}"
+                                    f"blocks are {', '.join(valid) or 'none'}")
     groups: dict[str, dict] = {}
     group_of_node: dict[str, str] = {}
     for node in trace.nodes:

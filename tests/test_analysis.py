@@ -1,0 +1,122 @@
+"""Graph IR, channel growth, schema and registry behaviour on configs we can count by hand."""
+import resource
+
+import pytest
+import torch
+
+import core
+from core.analysis import analyze
+from core.analysis.channels import channel_growth
+from core.analysis.graph import block_paths, build_graph
+from core.registry import register_family, register_preset
+from core.render import to_dot
+
+
+def test_dense_block_shows_all_dense_connections():
+    for layers in (4, 6):
+        trace = analyze("densenet121", block_config=(layers, 2)).trace
+        graph = build_graph(trace, expand="features.denseblock1")
+        inside = {n["id"] for n in graph["nodes"] if n["id"].startswith("features.denseblock1.dense")}
+        assert len(inside) == layers
+        sources = inside | {"features.pool0"}
+        dense_edges = [e for e in graph["edges"] if e["source"] in sources and e["target"] in inside]
+        assert len(dense_edges) == layers * (layers + 1) // 2  # L(L+1)/2
+        assert "features.denseblock1.cat" in {n["id"] for n in graph["nodes"]}
+    dot = to_dot(graph)
+    assert dot.startswith("digraph") and '"features.pool0" -> "features.denseblock1.denselayer3"' in dot
+
+
+def test_block_view_folds_identical_residual_blocks():
+    graph = build_graph(analyze("resnet50").trace)
+    counts = {n["id"]: n["count"] for n in graph["nodes"] if n["kind"] == "block"}
+    assert counts == {"layer1.0": 1, "layer1.1": 2, "layer2.0": 1, "layer2.1": 3, "layer3.0": 1,
+                      "layer3.1": 5, "layer4.0": 1, "layer4.1": 2}
+    assert sum(n["params"] for n in graph["nodes"]) == 25_557_032
+
+
+def test_residual_block_expanded_shows_the_shortcut():
+    graph = build_graph(analyze("resnet18").trace, expand="layer2.0")
+    edges = {(e["source"], e["target"]) for e in graph["edges"]}
+    assert ("layer2.0.downsample", "layer2.0.add") in edges
+    assert ("layer2.0.bn2", "layer2.0.add") in edges
+
+
+def test_layer_level_is_acyclic_even_with_reused_modules():
+    graph = build_graph(analyze("resnet18").trace, level="layer")
+    order = {n["id"]: i for i, n in enumerate(graph["nodes"])}
+    assert all(order[e["source"]] < order[e["target"]] for e in graph["edges"])
+
+
+@pytest.mark.parametrize("name, k0, k, blocks", [
+    ("densenet121", 64, 32, (6, 12, 24, 16)), ("d2l_densenet", 64, 32, (4, 4, 4, 4)),
+    ("densenet_bc100_k12", 24, 12, (16, 16, 16)), ("densenet40_k12", 16, 12, (12, 12, 12)),
+])
+def test_dense_staircase_is_k0_plus_k_times_l_minus_1(name, k0, k, blocks):
+    config = core.get_config(name)
+    dense = channel_growth(analyze(name).trace)["dense_blocks"]
+    assert len(dense) == len(blocks)
+    channels = k0
+    for block, layers in zip(dense, blocks):
+        assert block["k0"] == channels and block["growth"] == k
+        assert block["layer_inputs"] == [channels + k * (i - 1) for i in range(1, layers + 1)]
+        assert block["output"] == channels + k * layers
+        channels = block["output"]
+        if "transition" in block:
+            assert block["transition"]["output"] == int(channels * config.compression)
+            channels = block["transition"]["output"]
+
+
+def test_main_path_follows_blocks_in_order():
+    rows = channel_growth(analyze("densenet121").trace)["main_path"]
+    names = [r["name"] for r in rows]
+    assert names.index("features.denseblock1") < names.index("features.transition1")
+    assert rows[-1]["channels"] == 1000 and rows[-1]["name"] == "classifier"
+    assert (rows[0]["channels"], rows[0]["height"]) == (64, 112)
+    assert block_paths(analyze("densenet121").trace)[0] == "features.denseblock1"
+
+
+def test_huge_config_is_analysed_without_allocating():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    a = analyze("densenet", growth_rate=256, block_config=(64, 64, 64, 64), num_init_features=1024)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert a.trace.total_params * 4 > 20 * 2**30  # more than 20 GiB of fp32 weights ...
+    assert (after - before) * 1024 < 2**30  # ... analysed in well under 1 GiB
+
+
+def test_memory_efficient_densenet_matches_plain():
+    torch.manual_seed(0)
+    plain = core.build_model("densenet121", block_config=(2, 3), growth_rate=8, num_classes=5)
+    efficient = core.build_model("densenet121", block_config=(2, 3), growth_rate=8, num_classes=5,
+                                 memory_efficient=True)
+    efficient.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 3, 32, 32)
+    out_p, out_e = plain(x), efficient(x)
+    torch.testing.assert_close(out_p, out_e)
+    out_p.sum().backward()
+    out_e.sum().backward()
+    for (name, p), q in zip(plain.named_parameters(), efficient.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, msg=name)
+
+
+def test_every_field_is_typed_bounded_and_described():
+    for family in core.FAMILIES.values():
+        for spec in family.config_cls.fields():
+            assert spec.description, (family.name, spec.name)
+            if spec.kind in ("int", "float", "int_list") and spec.choices is None:
+                assert spec.low is not None and spec.high is not None, (family.name, spec.name)
+
+
+def test_registry_is_strict():
+    with pytest.raises(ValueError, match="already registered"):
+        register_preset("densenet121", "densenet", "torchvision", "again")
+    with pytest.raises(ValueError, match="already registered"):
+        register_family("densenet", "DenseNet", None, None, None)
+    with pytest.raises(core.ConfigError, match="Did you mean 'resnet50'"):
+        core.get_config("resnet05")
+
+
+def test_config_round_trips_through_json_dict():
+    config = core.get_config("densenet_bc100_k12", growth_rate="16", memory_efficient="true")
+    assert config.growth_rate == 16 and config.memory_efficient is True
+    again = core.registry.config_from_dict("densenet", config.to_dict())
+    assert again == config and hash(again) == hash(config)

@@ -1,0 +1,82 @@
+"""The `python -m core` contract: commands, JSON keys, exit code 2 with one paragraph on bad input."""
+import json
+import subprocess
+import sys
+
+import onnx
+import pytest
+from conftest import ROOT
+
+from core.cli import main
+
+SUMMARY_KEYS = {"name", "family", "config", "input_shape", "output_shape", "total_params",
+                "trainable_params", "macs", "flops", "layers"}
+LAYER_KEYS = {"name", "type", "input_shapes", "output_shape", "params", "macs"}
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_summary_json_contract():
+    result = run_cli("summary", "densenet121", "--set", "growth_rate=12", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert SUMMARY_KEYS <= set(doc)
+    assert all(LAYER_KEYS <= set(row) for row in doc["layers"])
+    assert doc["config"]["growth_rate"] == 12 and doc["input_shape"] == [3, 224, 224]
+    assert doc["total_params"] == sum(row["params"] for row in doc["layers"])
+    assert doc["flops"] == 2 * doc["macs"] == 2 * sum(row["macs"] for row in doc["layers"])
+    cat = next(r for r in doc["layers"] if r["name"] == "features.denseblock1.denselayer3.cat")
+    assert [s[1] for s in cat["input_shapes"]] == [64, 12, 12]  # every input of the cat
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["summary", "densenet121", "--set", "growth_rate=0"], "densenet.growth_rate = 0: must be ≥ 1"),
+    (["summary", "densenet12"], "Did you mean 'densenet121'?"),
+    (["summary", "densenet121", "--set", "grwth_rate=3"], "did you mean 'growth_rate'?"),
+    (["summary", "densenet121", "--set", "growth_rate"], "is not KEY=VALUE"),
+    (["summary", "densenet121", "--set", "block_config=6,x"], "densenet.block_config = 6,x"),
+    (["summary", "densenet121", "--input", "3,a,4"], "is not C,H,W"),
+    (["summary", "d2l_alexnet", "--input", "1,16,16"], "sized for 224×224"),
+    (["summary", "d2l_densenet", "--input", "1,8,8"], "use ≥ 29×29"),
+    (["summary", "densenet121", "--input", "1,224,224"], "in_channels"),
+    (["summary", "densenet121", "--set", "compression=0"], "compression = 0"),
+    (["graph", "resnet18", "--expand", "layer9"], "expand"),
+])
+def test_bad_input_exits_2_with_one_paragraph(args, fragment):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0  # one paragraph
+
+
+def test_list_graph_compare(capsys):
+    assert main(["list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert "densenet_bc190_k40" in [p["name"] for p in listing["presets"]]
+    assert main(["graph", "d2l_densenet", "--expand", "features.denseblock1", "--format", "json"]) == 0
+    graph = json.loads(capsys.readouterr().out)
+    assert graph["expand"] == "features.denseblock1"
+    assert main(["graph", "resnet18"]) == 0
+    assert capsys.readouterr().out.startswith("digraph")
+    assert main(["compare", "resnet50", "densenet121", "--json"]) == 0
+    models = json.loads(capsys.readouterr().out)["models"]
+    assert [m["total_params"] for m in models] == [25_557_032, 7_978_856]
+    assert [m["depth"] for m in models] == [50, 121]
+
+
+def test_export_formats(tmp_path):
+    for fmt in ("code", "dot", "json", "onnx"):
+        out = tmp_path / f"lenet.{fmt}"
+        assert main(["export", "d2l_lenet_bn", "--format", fmt, "--out", str(out)]) == 0
+        assert out.stat().st_size > 0
+    onnx.checker.check_model(onnx.load(str(tmp_path / "lenet.onnx")))
+    assert json.loads((tmp_path / "lenet.json").read_text())["config"]["channels"] == [6, 16]
+    # a bad config must not leave a file behind
+    bad = tmp_path / "bad.py"
+    assert main(["export", "d2l_lenet_bn", "--set", "channels=0,1", "--format", "code",
+                 "--out", str(bad)]) == 2
+    assert not bad.exists()
