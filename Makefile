@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
                    --browser.gatherUsageStats false --server.port $(PORT)
 
-.PHONY: run test test-slow lint bench chromium clean
+.PHONY: run test test-slow bench chromium clean assets
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -35,3 +35,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis test-artifacts
+
+assets: $(STAMP)
+	$(PY) assets/make_assets.py

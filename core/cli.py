@@ -105,6 +105,48 @@ def cmd_export(args) -> None:
     print(f"wrote {args.out} ({args.format})", file=sys.stderr)
 
 
+def cmd_train(args) -> None:
+    from tqdm import tqdm
+
+    from .train import TrainSettings, train
+    settings = TrainSettings(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+                             optimizer=args.optimizer, lr=args.lr, seed=args.seed,
+                             input_size=args.input_size, device=args.device)
+    out = args.out or f"{args.name}-{args.dataset.split(':')[0]}.safetensors"
+    bar = tqdm(total=args.epochs, unit="epoch", file=sys.stderr)
+
+    def progress(event):
+        if event["kind"] == "epoch":
+            bar.update(1)
+            bar.set_postfix(loss=f"{event['train_loss']:.3f}", test_acc=f"{event['test_accuracy']:.3f}")
+
+    try:
+        result = train(args.name, settings, out=out, on_progress=progress, **parse_sets(args.set))
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: {out} holds the last completed epoch", file=sys.stderr)
+        raise SystemExit(130) from None
+    bar.close()
+    print(json.dumps({"out": out, "epochs": len(result.history),
+                      "test_accuracy": result.test_accuracy, "history": result.history}))
+
+
+def cmd_heatmap(args) -> None:
+    from .checkpoints import read_state_dict
+    from .connectivity import connection_strength
+    state, metadata = read_state_dict(args.checkpoint)
+    result = connection_strength(state, args.normalize, metadata)
+    if args.json:
+        print(json.dumps(result))
+        return
+    for block in result["blocks"]:
+        print(f"{block['name']} (k0={block['k0']}, k={block['growth_rate']}); rows = sources, "
+              f"columns = {', '.join(block['targets'])}")
+        for source, row in zip(block["sources"], block["matrix"]):
+            cells = " ".join("   .  " if v is None else f"{v:6.3f}" for v in row)
+            print(f"  {source:12s} {cells}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core",
                                      description="CNN Architecture Explorer: model zoo and analysis")
@@ -136,6 +178,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", metavar="C,H,W")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("train", help="train on a dataset and write a .safetensors checkpoint")
+    model_args(p)
+    p.add_argument("--dataset", default="digits", help="digits | fashion-mnist:DIR | cifar10:DIR")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--out", metavar="FILE", help="checkpoint path (default NAME-DATASET.safetensors)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
+    p.add_argument("--lr", type=float, help="default 0.1 (SGD) or 1e-3 (AdamW), cosine decay")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--input-size", type=int, help="train at this H = W (default: the dataset's)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("heatmap", help="DenseNet connection strength (paper Fig. 5)")
+    p.add_argument("checkpoint", help=".safetensors, or a .pt/.pth DenseNet state_dict")
+    p.add_argument("--normalize", choices=("none", "target", "global"), default="none")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_heatmap)
     p = sub.add_parser("export", help="write code, dot, json or onnx")
     model_args(p)
     p.add_argument("--format", choices=FORMATS, required=True)

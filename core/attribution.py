@@ -1,0 +1,119 @@
+"""Captum attributions: Integrated Gradients, Saliency and Grad-CAM maps for any model, and an
+attribution-based DenseNet connection strength to set beside the weight-based one.
+
+Captum registers hooks for each call and removes them itself, also when the call raises; the tests
+check that no hook is left behind on any module.
+"""
+from __future__ import annotations
+
+import torch
+from captum.attr import (
+    IntegratedGradients,
+    LayerAttribution,
+    LayerGradCam,
+    LayerGradientXActivation,
+    Saliency,
+)
+
+from .checkpoints import CheckpointError
+from .connectivity import _source_slices
+
+METHODS = ("integrated_gradients", "saliency", "grad_cam")
+EXPLANATIONS = {
+    "weights": "Weight-based strength (the paper's Fig. 5): the mean absolute weight a layer's first "
+               "convolution gives to the channels coming from each earlier layer. It describes the "
+               "trained network itself, whatever the input.",
+    "attribution": "Attribution-based strength: for the given images, gradient × activation at the "
+                   "input of each layer, summed over the channels of each source, as a share of that "
+                   "layer's total. It shows how much of the evidence for the predicted class actually "
+                   "flows through each connection for these inputs.",
+}
+
+
+def gradcam_layer(model: torch.nn.Module) -> torch.nn.Module:
+    """The last block (dense, residual, inception, ...) or, failing that, the last convolution."""
+    blocks = [m for m in model.modules() if getattr(type(m), "graph_block", None)
+              and type(m).graph_block not in ("dense layer", "transition")]
+    if blocks:
+        return blocks[-1]
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    return convs[-1]
+
+
+def predict(model: torch.nn.Module, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    with torch.no_grad():
+        probs = model(images).softmax(1)
+    confidence, label = probs.max(1)
+    return label, confidence
+
+
+def attribute(model: torch.nn.Module, images: torch.Tensor, method: str,
+              target: torch.Tensor | None = None) -> torch.Tensor:
+    """(N, H, W) maps, non-negative, one per image, for the target (default: predicted) class."""
+    if method not in METHODS:
+        raise CheckpointError(f"attribution method {method!r} is unknown: use one of "
+                              f"{', '.join(METHODS)}")
+    model.eval()
+    images = images.clone().requires_grad_(True)
+    if target is None:
+        target = predict(model, images.detach())[0]
+    if method == "integrated_gradients":
+        attr = IntegratedGradients(model).attribute(images, baselines=images.detach() * 0,
+                                                    target=target, n_steps=32)
+        return attr.abs().sum(1).detach()
+    if method == "saliency":
+        return Saliency(model).attribute(images, target=target, abs=True).amax(1).detach()
+    cam = LayerGradCam(model, gradcam_layer(model)).attribute(images, target=target,
+                                                               relu_attributions=True)
+    return LayerAttribution.interpolate(cam, tuple(images.shape[2:]), "bilinear").squeeze(1).detach()
+
+
+def attribution_strength(model: torch.nn.Module, images: torch.Tensor,
+                         target: torch.Tensor | None = None) -> dict:
+    """Per dense block, the share of each source in the |gradient × activation| at every layer's
+    input (same rows, columns and shape as connectivity.connection_strength)."""
+    features = getattr(model, "features", None)
+    dense = [m for m in (features.children() if features is not None else [])
+             if getattr(type(m), "graph_block", None) == "dense block"]
+    if not dense:
+        raise CheckpointError("heatmap applies to DenseNets; this model is a "
+                              f"{type(model).__name__}")
+    children = list(features.named_children())
+    columns = []  # (block index, target name, module whose input is the concatenation)
+    for b, block in enumerate(dense, start=1):
+        for i, layer in enumerate(block.values(), start=1):
+            columns.append((b, f"layer {i}", layer.norm1))
+        position = [m for _, m in children].index(block)
+        name, after = children[position + 1] if position + 1 < len(children) else (None, None)
+        if after is not None and getattr(type(after), "graph_block", None) == "transition":
+            columns.append((b, name.replace("transition", "transition "), after.norm))
+        elif name == "norm5":
+            columns.append((b, "classifier", after))
+    model.eval()
+    if target is None:
+        target = predict(model, images)[0]
+    attrs = LayerGradientXActivation(model, [m for _, _, m in columns]).attribute(
+        images, target=target, attribute_to_layer_input=True)
+    blocks = []
+    for b, block in enumerate(dense, start=1):
+        layers = list(block.values())
+        k0 = layers[0].norm1.num_features
+        k = (layers[1].norm1.num_features - k0) if len(layers) > 1 else \
+            (layers[0].conv2 if hasattr(layers[0], "conv2") else layers[0].conv1).out_channels
+        rows = len(layers) + 1
+        matrix_cols, targets = [], []
+        for (cb, tname, _), attr in zip(columns, attrs):
+            if cb != b:
+                continue
+            attr = attr[0] if isinstance(attr, tuple) else attr
+            per_channel = attr.detach().abs().double().sum(dim=(0, 2, 3))
+            slices = _source_slices(k0, k, min(rows, 1 + (per_channel.numel() - k0) // k))
+            shares = [float(per_channel[sl].sum()) for sl in slices]
+            total = sum(shares) or 1.0
+            matrix_cols.append([v / total for v in shares] + [None] * (rows - len(shares)))
+            targets.append(tname)
+        blocks.append(dict(name=f"dense block {b}", k0=k0, growth_rate=k,
+                           sources=["block input"] + [f"layer {s}" for s in range(1, rows)],
+                           targets=targets,
+                           matrix=[[col[s] for col in matrix_cols] for s in range(rows)]))
+    return {"normalize": "share", "blocks": blocks}

@@ -1,0 +1,154 @@
+"""Datasets: scikit-learn's digits (embedded, the default), Fashion-MNIST (IDX) and CIFAR-10 (binary)
+read from a folder the user names. Nothing is ever downloaded.
+
+A dataset is held as uint8-free float tensors in [0, 1], shape (N, C, H, W), at its native size;
+`resized()` gives it at a model's input size.
+"""
+from __future__ import annotations
+
+import gzip
+import pathlib
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import ConfigError
+
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot")
+CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                 "truck")
+DATASETS_HELP = "use digits, fashion-mnist:DIR or cifar10:DIR"
+
+
+@dataclass
+class Dataset:
+    name: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    classes: tuple[str, ...]
+
+    @property
+    def channels(self) -> int:
+        return self.train_x.shape[1]
+
+    @property
+    def size(self) -> int:
+        return self.train_x.shape[2]
+
+    def resized(self, side: int, channels: int | None = None) -> Dataset:
+        """The dataset at a model's input size (bilinear), channels repeated/averaged to match."""
+        def fit(x):
+            if x.shape[2] != side or x.shape[3] != side:
+                x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+            if channels and channels != x.shape[1]:
+                x = x.mean(1, keepdim=True).repeat(1, channels, 1, 1)
+            return x.contiguous()
+        return Dataset(self.name, fit(self.train_x), self.train_y, fit(self.test_x), self.test_y,
+                       self.classes)
+
+
+def load_dataset(spec: str) -> Dataset:
+    kind, _, folder = spec.partition(":")
+    if kind == "digits" and not folder:
+        return load_digits()
+    if kind in ("fashion-mnist", "cifar10"):
+        if not folder:
+            raise ConfigError("dataset", f"dataset '{spec}' needs a folder: write {kind}:DIR")
+        path = pathlib.Path(folder).expanduser()
+        if not path.is_dir():
+            raise ConfigError("dataset", f"dataset folder {path} does not exist; {DATASETS_HELP}")
+        return load_fashion_mnist(path) if kind == "fashion-mnist" else load_cifar10(path)
+    raise ConfigError("dataset", f"unknown dataset '{spec}': {DATASETS_HELP}")
+
+
+def load_digits() -> Dataset:
+    """scikit-learn's 1,797 8×8 digits, split 80/20 stratified with a fixed seed."""
+    from sklearn.datasets import load_digits as sk_digits
+    from sklearn.model_selection import train_test_split
+    digits = sk_digits()
+    x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16.0
+    y = torch.tensor(digits.target, dtype=torch.long)
+    train_idx, test_idx = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0,
+                                           stratify=digits.target)
+    return Dataset("digits", x[train_idx], y[train_idx], x[test_idx], y[test_idx],
+                   tuple(str(i) for i in range(10)))
+
+
+# ---- Fashion-MNIST (IDX) ------------------------------------------------------------------------
+_IDX_FILES = {"train_x": "train-images-idx3-ubyte", "train_y": "train-labels-idx1-ubyte",
+              "test_x": "t10k-images-idx3-ubyte", "test_y": "t10k-labels-idx1-ubyte"}
+_IDX_LAYOUT = ("expected the four IDX files " + ", ".join(_IDX_FILES.values()) +
+               " (optionally .gz) in the folder")
+
+
+def _read_maybe_gz(folder: pathlib.Path, stem: str) -> tuple[pathlib.Path, bytes]:
+    for path in (folder / stem, folder / f"{stem}.gz"):
+        if path.exists():
+            try:
+                data = path.read_bytes()
+                return path, gzip.decompress(data) if path.suffix == ".gz" else data
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                raise ConfigError("dataset", f"cannot read {path}: {exc}; {_IDX_LAYOUT}") from None
+    raise ConfigError("dataset", f"missing {folder / stem} (or .gz); {_IDX_LAYOUT}")
+
+
+def _parse_idx(path: pathlib.Path, data: bytes, images: bool) -> np.ndarray:
+    magic, dims = (2051, 3) if images else (2049, 1)
+    header = 4 + 4 * dims
+    if len(data) < header or struct.unpack(">I", data[:4])[0] != magic:
+        raise ConfigError("dataset", f"{path} is not an IDX {'image' if images else 'label'} file "
+                                     f"(magic number {magic} expected); {_IDX_LAYOUT}")
+    shape = struct.unpack(f">{dims}I", data[4:header])
+    if len(data) != header + int(np.prod(shape)):
+        raise ConfigError("dataset", f"{path} is truncated: header says {shape}, file has "
+                                     f"{len(data) - header} bytes of data")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def load_fashion_mnist(folder: pathlib.Path) -> Dataset:
+    arrays = {}
+    for key, stem in _IDX_FILES.items():
+        path, data = _read_maybe_gz(folder, stem)
+        arrays[key] = _parse_idx(path, data, images=key.endswith("_x"))
+    for split in ("train", "test"):
+        if len(arrays[f"{split}_x"]) != len(arrays[f"{split}_y"]):
+            raise ConfigError("dataset", f"{split} images and labels differ in count in {folder}")
+    as_x = lambda a: torch.tensor(a, dtype=torch.float32).unsqueeze(1) / 255.0  # noqa: E731
+    as_y = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
+    return Dataset("fashion-mnist", as_x(arrays["train_x"]), as_y(arrays["train_y"]),
+                   as_x(arrays["test_x"]), as_y(arrays["test_y"]), FASHION_CLASSES)
+
+
+# ---- CIFAR-10 (binary version) -------------------------------------------------------------------
+_CIFAR_RECORD = 1 + 3 * 32 * 32
+_CIFAR_LAYOUT = ("expected data_batch_1.bin … data_batch_5.bin and test_batch.bin (the binary "
+                 "version) in the folder or in its cifar-10-batches-bin/ subfolder")
+
+
+def _read_cifar(path: pathlib.Path) -> tuple[torch.Tensor, torch.Tensor]:
+    if not path.exists():
+        raise ConfigError("dataset", f"missing {path}; {_CIFAR_LAYOUT}")
+    data = path.read_bytes()
+    if not data or len(data) % _CIFAR_RECORD:
+        raise ConfigError("dataset", f"{path} is not a CIFAR-10 binary batch: {len(data)} bytes is "
+                                     f"not a multiple of {_CIFAR_RECORD}; {_CIFAR_LAYOUT}")
+    records = np.frombuffer(data, dtype=np.uint8).reshape(-1, _CIFAR_RECORD)
+    if records[:, 0].max() > 9:
+        raise ConfigError("dataset", f"{path} has labels above 9; {_CIFAR_LAYOUT}")
+    x = torch.tensor(records[:, 1:].reshape(-1, 3, 32, 32), dtype=torch.float32) / 255.0
+    return x, torch.tensor(records[:, 0], dtype=torch.long)
+
+
+def load_cifar10(folder: pathlib.Path) -> Dataset:
+    if (folder / "cifar-10-batches-bin").is_dir():
+        folder = folder / "cifar-10-batches-bin"
+    parts = [_read_cifar(folder / f"data_batch_{i}.bin") for i in range(1, 6)]
+    test_x, test_y = _read_cifar(folder / "test_batch.bin")
+    return Dataset("cifar10", torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]),
+                   test_x, test_y, CIFAR_CLASSES)

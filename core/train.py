@@ -1,0 +1,150 @@
+"""Train any preset or config on a dataset and write the contract checkpoint after every epoch.
+
+Deterministic for a seed on CPU. On CUDA it uses bf16 autocast and channels_last. Stopping (Ctrl-C,
+the app's Stop button) ends after the current batch; the checkpoint on disk is then the last
+completed epoch's, written atomically.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from .checkpoints import save_checkpoint
+from .data import Dataset, load_dataset
+from .errors import ConfigError
+from .registry import build_model, resolve
+from .schema import ArchConfig
+
+
+@dataclass
+class TrainSettings:
+    dataset: str = "digits"
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: str = "sgd"        # "sgd" (momentum 0.9, nesterov) or "adamw"
+    lr: float | None = None       # default 0.1 for SGD, 1e-3 for AdamW; cosine decay to 0
+    weight_decay: float = 1e-4
+    seed: int = 0
+    input_size: int | None = None  # default: the dataset's native size if the model accepts it
+    device: str = "auto"
+
+    def check(self) -> None:
+        rules = [("epochs", 1 <= self.epochs <= 1000, "an integer in [1, 1000]"),
+                 ("batch_size", 1 <= self.batch_size <= 4096, "an integer in [1, 4096]"),
+                 ("optimizer", self.optimizer in ("sgd", "adamw"), "sgd or adamw"),
+                 ("lr", self.lr is None or 0 < self.lr <= 10, "a number in (0, 10]"),
+                 ("device", self.device in ("auto", "cpu", "cuda"), "auto, cpu or cuda")]
+        for name, ok, rule in rules:
+            if not ok:
+                raise ConfigError(f"train.{name}", f"train.{name} = {getattr(self, name)}: use {rule}")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("train.device", "train.device = cuda but no CUDA GPU is present; use "
+                                              "auto or cpu")
+
+
+@dataclass
+class TrainResult:
+    config: ArchConfig
+    history: list[dict] = field(default_factory=list)
+    stopped: bool = False
+    out: str | None = None
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.history[-1]["test_accuracy"] if self.history else 0.0
+
+
+def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[ArchConfig, Dataset]:
+    """Fit the classifier to the dataset's classes and the data to the model's input."""
+    if config.num_classes != len(data.classes):
+        config = config.replace(num_classes=len(data.classes))
+    sized = "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0
+    side = input_size or (config.input_size if sized else data.size)
+    if sized and side != config.input_size:
+        config = config.replace(input_size=side)
+    from .analysis import analyze  # a clear error if the model cannot take this input
+    analyze(config, (config.in_channels, side, side))
+    return config, data.resized(side, config.in_channels)
+
+
+def evaluate(model, x, y, device, batch_size=512) -> float:
+    model.eval()
+    correct = 0
+    with torch.no_grad(), _autocast(device):
+        for i in range(0, len(x), batch_size):
+            xb = _to(x[i:i + batch_size], device)
+            correct += (model(xb).argmax(1).cpu() == y[i:i + batch_size]).sum().item()
+    return correct / len(x)
+
+
+def _to(x, device):
+    x = x.to(device, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
+
+
+def _autocast(device):
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def train(name_or_config, settings: TrainSettings | None = None, out: str | None = None,
+          on_progress: Callable[[dict], None] | None = None,
+          should_stop: Callable[[], bool] | None = None, **overrides) -> TrainResult:
+    settings = settings or TrainSettings()
+    settings.check()
+    config = resolve(name_or_config, **overrides)
+    data = load_dataset(settings.dataset)
+    config, data = prepare(config, data, settings.input_size)
+    device = torch.device("cuda" if settings.device in ("auto", "cuda") and torch.cuda.is_available()
+                          else "cpu")
+    torch.manual_seed(settings.seed)
+    model = build_model(config).to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    lr = settings.lr or (0.1 if settings.optimizer == "sgd" else 1e-3)
+    if settings.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
+                              weight_decay=settings.weight_decay)
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=settings.weight_decay)
+    steps_per_epoch = math.ceil(len(data.train_x) / settings.batch_size)
+    total = settings.epochs * steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
+    generator = torch.Generator().manual_seed(settings.seed)
+    result = TrainResult(config, out=out)
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
+        order = torch.randperm(len(data.train_x), generator=generator)
+        for step in range(steps_per_epoch):
+            if should_stop and should_stop():
+                result.stopped = True
+                return result
+            idx = order[step * settings.batch_size:(step + 1) * settings.batch_size]
+            xb, yb = _to(data.train_x[idx], device), data.train_y[idx].to(device)
+            with _autocast(device):
+                logits = model(xb)
+                loss = F.cross_entropy(logits, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            seen += len(idx)
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == yb).sum().item()
+            if on_progress:
+                on_progress(dict(kind="batch", epoch=epoch, step=step + 1, steps=steps_per_epoch,
+                                 loss=loss.item()))
+        record = dict(epoch=epoch, train_loss=loss_sum / seen, train_accuracy=correct / seen,
+                      test_accuracy=evaluate(model, data.test_x, data.test_y, device),
+                      seconds=time.perf_counter() - start)
+        result.history.append(record)
+        if out:
+            save_checkpoint(out, model, config, settings.dataset, epoch, record["test_accuracy"])
+        if on_progress:
+            on_progress(dict(kind="epoch", **record))
+    return result

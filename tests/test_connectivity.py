@@ -1,0 +1,84 @@
+"""Connection strength (paper Fig. 5) on checkpoints whose per-slice |w| is known exactly."""
+import math
+
+import pytest
+import torch
+
+import core
+from core.checkpoints import read_state_dict, save_checkpoint
+from core.connectivity import connection_strength
+
+
+def synthetic_densenet(bottleneck: bool):
+    """A small DenseNet whose conv1 weights are constant per source slice: value(s, l) = ±(s+1)/2^l."""
+    config = core.get_config("densenet121", growth_rate=4, block_config=(3, 2), num_init_features=6,
+                             bn_size=2 if bottleneck else 0, num_classes=5)
+    model = core.build_model(config)
+    state = model.state_dict()
+    k0, k = 6, 4
+    for layer in range(1, 4):
+        w = state[f"features.denseblock1.denselayer{layer}.conv1.weight"]
+        bounds = [0, k0] + [k0 + k * s for s in range(1, layer)]
+        for s in range(layer):
+            sign = -1 if s % 2 else 1
+            w[:, bounds[s]:bounds[s + 1]] = sign * (s + 1) / 2**layer  # exact in float32
+    state["features.transition1.conv.weight"][:] = 0.25
+    state["classifier.weight"][:, :] = -0.5
+    return state
+
+
+@pytest.mark.parametrize("bottleneck", [False, True])
+def test_exact_values_on_synthetic_weights(bottleneck):
+    result = connection_strength(synthetic_densenet(bottleneck))
+    block = result["blocks"][0]
+    assert block["targets"] == ["layer 1", "layer 2", "layer 3", "transition 1"]
+    assert block["sources"] == ["block input", "layer 1", "layer 2", "layer 3"]
+    for layer in range(1, 4):
+        for s in range(4):
+            expected = (s + 1) / 2**layer if s < layer else None
+            assert block["matrix"][s][layer - 1] == expected
+    assert [row[3] for row in block["matrix"]] == [0.25] * 4
+    last = result["blocks"][1]
+    assert last["targets"][-1] == "classifier" and {row[-1] for row in last["matrix"]} == {0.5}
+
+
+def test_normalisations():
+    state = synthetic_densenet(bottleneck=True)
+    raw = connection_strength(state, "none")["blocks"]
+    target = connection_strength(state, "target")["blocks"]
+    whole = connection_strength(state, "global")["blocks"]
+    top = max(v for b in raw for row in b["matrix"] for v in row if v is not None)
+    for rb, tb, gb in zip(raw, target, whole):
+        for j in range(len(rb["targets"])):
+            column = [row[j] for row in tb["matrix"] if row[j] is not None]
+            assert max(column) == 1.0 and min(column) >= 0
+        for rrow, grow in zip(rb["matrix"], gb["matrix"]):
+            for r, g in zip(rrow, grow):
+                assert (r is None and g is None) or math.isclose(g, r / top)
+    assert max(v for b in whole for row in b["matrix"] for v in row if v is not None) == 1.0
+
+
+def test_torchvision_state_dict_with_legacy_keys(tmp_path):
+    """A torchvision-format densenet121 .pth with the old `norm.1` keys, loaded weights_only."""
+    state = core.build_model("densenet121").state_dict()
+    legacy = {k.replace(".norm1.", ".norm.1.").replace(".conv1.", ".conv.1.")
+              .replace(".norm2.", ".norm.2.").replace(".conv2.", ".conv.2.")
+              if "denselayer" in k else k: v for k, v in state.items()}
+    assert "features.denseblock1.denselayer1.norm.1.weight" in legacy
+    path = tmp_path / "densenet121.pth"
+    torch.save(legacy, path)
+    loaded, metadata = read_state_dict(path)
+    assert connection_strength(loaded) == connection_strength(state)
+    assert core.checkpoints.load_checkpoint(path).config == core.get_config("densenet121")
+
+
+def test_non_densenet_is_named(tmp_path):
+    model = core.build_model("resnet18")
+    path = tmp_path / "r.safetensors"
+    save_checkpoint(path, model, core.get_config("resnet18"), "digits", 1, 0.5)
+    state, metadata = read_state_dict(path)
+    with pytest.raises(core.ConfigError, match="heatmap applies to DenseNets; this checkpoint is a ResNet"):
+        connection_strength(state, metadata=metadata)
+    torch.save(model.state_dict(), tmp_path / "r.pth")
+    with pytest.raises(core.ConfigError, match="this checkpoint is a ResNet"):
+        connection_strength(read_state_dict(tmp_path / "r.pth")[0])
