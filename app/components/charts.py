@@ -31,7 +31,7 @@ def channels_figure(main_path: list[dict]) -> go.Figure:
                              line=dict(width=3, shape="hv", color=COLORS[1]), marker=dict(size=8),
                              name=t("chan.side"), hovertext=hover, hoverinfo="text"), row=2, col=1)
     fig.update_yaxes(title_text=t("chan.channels"), rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text=t("chan.side"), type="log", row=2, col=1)
+    fig.update_yaxes(title_text=t("chan.side"), rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text=t("chan.x"), row=2, col=1)
     fig.update_layout(showlegend=False)
     return _style(fig, t("chan.title"), 620)
@@ -59,7 +59,7 @@ def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
         if transition:
             fig.add_vline(x=end + 0.5, line=dict(dash="dot", width=2, color="#666"))
             fig.add_annotation(x=end + 0.5, y=transition["input"], textangle=-90, showarrow=False,
-                               xshift=-12, font=dict(size=FONT - 2),
+                               xanchor="right", yanchor="top", xshift=-4, font=dict(size=FONT - 2),
                                text=t("chan.transition", inp=transition["input"],
                                       out=transition["output"]))
         start = end + 1
@@ -78,18 +78,28 @@ def bars_figure(labels: list[str], values: list[float], metric: str) -> go.Figur
     return _style(fig, t("compare.bars_title", metric=metric), 420)
 
 
+LOG_TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+
+
 def depth_figure(series: dict[str, list[dict]]) -> go.Figure:
-    """Parameters (millions, log) against depth, one line per family/dataset series."""
+    """Parameters (millions, log) against depth, one series per family and dataset.
+
+    A series is drawn as a line only where depth grows along it; the CIFAR DenseNets mix growth
+    rates at equal depth, and a line through them would suggest a trend that is not there.
+    """
     fig = go.Figure()
     for i, (label, points) in enumerate(series.items()):
+        depths = [p["depth"] for p in points]
+        line = all(a < b for a, b in zip(depths, depths[1:], strict=False))
         fig.add_trace(go.Scatter(
-            x=[p["depth"] for p in points], y=[p["params"] / 1e6 for p in points],
-            mode="lines+markers+text", text=[p["name"] for p in points], textposition="top center",
+            x=depths, y=[p["params"] / 1e6 for p in points],
+            mode="lines+markers+text" if line else "markers+text", text=[p["name"] for p in points],
+            textposition="top center",
             textfont=dict(size=FONT - 4), name=label, marker=dict(size=10),
             line=dict(width=3, color=COLORS[i % len(COLORS)], dash="solid" if i < 2 else "dash"),
             hovertemplate="%{text}<br>depth %{x}<br>%{y:.2f} M<extra></extra>"))
     fig.update_xaxes(title_text=t("compare.depth_x"))
-    fig.update_yaxes(title_text=t("compare.depth_y"), type="log")
+    fig.update_yaxes(title_text=t("compare.depth_y"), type="log", tickvals=LOG_TICKS)
     fig.update_layout(legend=dict(orientation="h", y=-0.2))
     return _style(fig, t("compare.depth_title"), 560)
 

@@ -1,0 +1,138 @@
+"""The real app in headless chromium: pick a model, move a slider, expand a block, switch language,
+reopen the copied link. Screenshots of every page land in test-artifacts/ (git-ignored)."""
+import pytest
+from browser_support import IDLE, ROOT, launch_chromium, streamlit_server
+from conftest import ARTIFACTS
+
+import core
+from core.analysis import analyze
+from core.analysis.graph import build_graph
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+TIMEOUT = 30_000
+METRIC = "[data-testid='stMetricValue']"
+EDGES = "[data-testid='stGraphVizChart'] svg g.edge"
+GROWTH = ".st-key-cfg-densenet-growth_rate input[type='range']"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server(ROOT / "app" / "streamlit_app.py") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
+    ctx.set_default_timeout(TIMEOUT)
+    yield ctx
+    ctx.close()
+
+
+def settle(page, text=None, locator=METRIC):
+    """Wait until `locator` shows `text` (when given) and the script has finished its run."""
+    if text is not None:
+        playwright.expect(page.locator(locator).first).to_have_text(text, timeout=TIMEOUT)
+    page.wait_for_selector(IDLE)
+
+
+def choose(page, key: str, option: str):
+    page.locator(f".st-key-{key.replace('.', '-')}").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def shoot(page, name: str):
+    """Screenshot the whole page: Streamlit scrolls inside its main area, so grow the window first."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 2400})
+    for chart in page.locator("[data-testid='stPlotlyChart']").all():
+        chart.locator(".main-svg").first.wait_for()
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def params(name, **overrides) -> str:
+    return f"{analyze(name, **overrides).trace.total_params:,}"
+
+
+def test_explore_end_to_end(server, context):
+    page = context.new_page()
+    page.goto(server)
+    settle(page, params("densenet121"))
+    choose(page, "explore.family", "ResNet")
+    settle(page, params("resnet18"))
+    choose(page, "explore.family", "DenseNet")
+    choose(page, "explore.preset", "densenet121")
+    settle(page, params("densenet121"))
+
+    slider = page.locator(GROWTH)
+    slider.focus()
+    slider.press("ArrowLeft")
+    settle(page, params("densenet121", growth_rate=31))
+    assert "growth_rate=31" in page.url
+
+    choose(page, "explore.expand", "features.denseblock1")
+    config = core.get_config("densenet121", growth_rate=31)
+    graph = build_graph(analyze(config).trace, "block", expand="features.denseblock1")
+    playwright.expect(page.locator(EDGES)).to_have_count(len(graph["edges"]), timeout=TIMEOUT)
+    playwright.expect(page.get_by_text("21 = L(L+1)/2")).to_be_visible()
+    settle(page)
+    shoot(page, "explore-graph-expanded")
+
+    for tab, name in (("Channels", "channels"), ("Layers", "layers"), ("Code / Export", "code"),
+                      ("Learn", "learn")):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_url(f"**tab={name}**")
+        settle(page)
+        shoot(page, f"explore-{name}")
+    page.get_by_role("tab", name="Graph").click()
+    page.wait_for_url("**tab=graph**")
+    settle(page)
+
+    page.locator(".st-key-lang button", has_text="中文").click()
+    settle(page, "参数量", "[data-testid='stMetricLabel']")
+    page.wait_for_url("**lang=zh**")
+    shoot(page, "explore-zh")
+
+    link = page.url
+    copy = context.new_page()
+    copy.goto(link)
+    settle(copy, params("densenet121", growth_rate=31))
+    playwright.expect(copy.locator("[data-testid='stMetricLabel']").first).to_have_text("参数量")
+    playwright.expect(copy.locator(GROWTH)).to_have_value("31")
+    playwright.expect(copy.locator(".st-key-explore-expand input")).to_have_value("features.denseblock1")
+    playwright.expect(copy.locator(EDGES)).to_have_count(len(graph["edges"]), timeout=TIMEOUT)
+    assert copy.url == link
+
+
+def test_back_button_restores_the_previous_model(server, context):
+    page = context.new_page()
+    page.goto(f"{server}/?model=resnet18")
+    settle(page, params("resnet18"))
+    choose(page, "explore.preset", "resnet50")
+    settle(page, params("resnet50"))
+    page.go_back()
+    settle(page, params("resnet18"))
+    playwright.expect(page.locator(".st-key-explore-preset input")).to_have_value("resnet18")
+
+
+def test_compare_page(server, context):
+    page = context.new_page()
+    page.goto(f"{server}/compare?m1=resnet50&m2=densenet121&n=3&m3=densenet_bc100_k12")
+    page.wait_for_selector("[data-testid='stPlotlyChart']")
+    settle(page)
+    for name in ("resnet50", "densenet121", "densenet_bc100_k12"):
+        playwright.expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+        assert name in page.url
+    shoot(page, "compare")
