@@ -15,10 +15,11 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 		-r requirements.txt -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-# Debian's chromium drives the browser tests (never `playwright install`: nothing downloads).
+# Debian's chromium drives the browser tests (never `playwright install`: nothing downloads); a CJK
+# font lets the screenshots of the Chinese UI show characters instead of empty boxes.
 chromium:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+	@test -x /usr/bin/chromium -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
 
 run: $(STAMP)
 	$(PY) -m streamlit run app/streamlit_app.py $(STREAMLIT_FLAGS)

@@ -11,6 +11,8 @@ The bare page is one slider and one metric (DESIGN.md §5 baseline). Run: .venv/
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -144,6 +146,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20, help="slider steps per page")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         bare_script = Path(tmp) / "bare_app.py"
         bare_script.write_text(BARE_APP)
@@ -155,11 +158,12 @@ def main() -> None:
         browser.close()
     result = table(rows, bare)
     print(result)
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    print(load)
     if not args.no_write:
-        import os
-        import platform
         body = (f"{HEADING}\n\nHeadless Debian chromium against a local `streamlit run`, "
-                f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs, CPU only. "
+                f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} CPUs ({load}; "
+                "chromium, the server and the benchmark share them), CPU only. "
                 "Cold = first load after the server starts (imports torch and core); median over "
                 f"{args.loads} further fresh browser contexts. Slider → figures: one arrow-key step "
                 "until the parameter metric shows core's new value, the graph shows the new model and "

@@ -84,6 +84,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "该网络家族没有稠密块；阶梯图只对 DenseNet 显示。"),
     # ---- layers
     "layers.total": ("Total", "合计"),
+    "layers.summary": ("{rows} layers; the last row is the total: {params} parameters, {macs} MACs. "
+                       "Click a column header to sort.",
+                       "共 {rows} 层；最后一行是合计：{params} 个参数，{macs} 次乘加。点击列标题可排序。"),
     "layers.download": ("Download CSV", "下载 CSV"),
     "col.name": ("Layer", "层"),
     "col.type": ("Type", "类型"),

@@ -22,6 +22,8 @@ def layer_frame(summary: dict) -> pd.DataFrame:
 
 def render(summary: dict) -> None:
     frame = layer_frame(summary)
+    st.caption(t("layers.summary", rows=len(summary["layers"]), params=f"{summary['total_params']:,}",
+                 macs=f"{summary['macs']:,}"))
     st.dataframe(frame, hide_index=True, width="stretch", height=560,
                  column_config={t("col.params"): st.column_config.NumberColumn(format="localized"),
                                 t("col.macs"): st.column_config.NumberColumn(format="localized")})
