@@ -39,3 +39,11 @@ clean:
 
 assets: $(STAMP)
 	$(PY) assets/make_assets.py
+
+# 10,000 random configs per family through the API and the CLI (minutes), then their figures into
+# docs/benchmarks.md.
+.PHONY: fuzz
+fuzz: $(STAMP)
+	rm -rf test-artifacts/fuzz
+	$(PY) -m pytest -n 2 -q -m slow tests/test_fuzz.py
+	$(PY) bench/fuzz_report.py
