@@ -137,3 +137,15 @@ def test_language_follows_the_browser_and_is_switchable():
     widget(at, "lang").set_value("en").run()
     assert PARAMS in metric_values(at)
     assert at.query_params["lang"] == "en"
+
+
+def test_every_field_has_chinese_help():
+    from app.components.field_help import ZH
+    for family, fam in core.FAMILIES.items():
+        for spec in fam.config_cls.fields():
+            assert f"{family}.{spec.name}" in ZH or spec.name in ZH, f"{family}.{spec.name}"
+
+
+def test_chinese_numbers_use_wan_and_yi():
+    at = start({"model": "densenet121", "lang": "zh"})
+    assert metric_values(at)["乘加运算（MACs）"] == "28.34 亿"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .field_help import help_text
+
 _SLIDER_SPAN = 256  # wider int ranges get a number box: a slider step would skip values
 
 
@@ -29,9 +31,9 @@ def load(family: str, fields: list[dict], values: dict) -> None:
             st.session_state[field_key(family, spec["name"])] = widget_value(spec, values[spec["name"]])
 
 
-def _widget(spec: dict, key: str, container):
-    name, kind, help_text = spec["name"], spec["kind"], spec["description"]
-    common = dict(key=key, help=help_text, persist_state="session")
+def _widget(family: str, spec: dict, container):
+    name, kind = spec["name"], spec["kind"]
+    common = dict(key=field_key(family, name), help=help_text(family, spec), persist_state="session")
     if spec["choices"]:
         return container.radio(name, spec["choices"], horizontal=True, **common)
     if kind == "bool":
@@ -50,6 +52,6 @@ def render(family: str, fields: list[dict], container) -> tuple[dict, dict]:
     """Draw every field; return ({field: widget value}, {"family.field": error slot})."""
     values, slots = {}, {}
     for spec in fields:
-        values[spec["name"]] = _widget(spec, field_key(family, spec["name"]), container)
+        values[spec["name"]] = _widget(family, spec, container)
         slots[f"{family}.{spec['name']}"] = container.empty()
     return values, slots

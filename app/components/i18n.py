@@ -51,6 +51,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unit.million": ("million", "百万"),
     "unit.billion": ("billion", "十亿"),
     "unit.trillion": ("trillion", "万亿"),
+    "unit.wan": ("ten thousand", "万"),
+    "unit.yi": ("hundred million", "亿"),
     # ---- tabs
     "tab.graph": ("Graph", "结构图"),
     "tab.channels": ("Channels", "通道变化"),

@@ -8,13 +8,17 @@ def exact(n: int) -> str:
     return f"{n:,}"
 
 
+# Chinese counts large numbers in 万 (10^4) and 亿 (10^8), not in thousands and millions.
+_UNITS = {"en": ((1e12, "unit.trillion"), (1e9, "unit.billion"), (1e6, "unit.million"),
+                 (1e3, "unit.thousand")),
+          "zh": ((1e12, "unit.trillion"), (1e8, "unit.yi"), (1e4, "unit.wan"))}
+
+
 def spelled(n: float) -> str:
-    """2834161664 -> '2.83 billion' (en) or '2.83十亿' (zh)."""
-    for key, size in (("unit.trillion", 1e12), ("unit.billion", 1e9), ("unit.million", 1e6),
-                      ("unit.thousand", 1e3)):
+    """2834161664 -> '2.83 billion' (en) or '28.34 亿' (zh)."""
+    for size, key in _UNITS[language()]:
         if abs(n) >= size:
-            sep = "" if language() == "zh" else " "
-            return f"{n / size:.2f}{sep}{t(key)}"
+            return f"{n / size:.2f} {t(key)}"
     return f"{n:,.0f}"
 
 
