@@ -89,3 +89,13 @@ def test_url_round_trip_restores_the_same_state():
     assert dict(again.query_params) == link
     assert again.dataframe[0].value.equals(at.dataframe[0].value)
     assert figure(again, 0) == figure(at, 0)
+
+
+def test_chinese_page_renders_and_keeps_the_metric_choice():
+    at = start({"lang": "zh", "m1": "resnet50", "m2": "densenet121", "metric": "depth"}, page=COMPARE)
+    assert at.title[0].value == "比较模型"
+    assert figure(at, 0)["data"][0]["y"] == [50, 121]
+    widget(at, "lang").set_value("en").run()
+    assert not at.exception
+    assert at.query_params["metric"] == "depth"
+    assert figure(at, 0)["layout"]["yaxis"]["title"]["text"] == "Depth (conv + linear layers)"

@@ -56,7 +56,9 @@ def shoot(page, name: str):
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": 2400})
     for chart in page.locator("[data-testid='stPlotlyChart']").all():
-        chart.locator(".main-svg").first.wait_for()
+        chart.locator(".main-svg").first.wait_for()  # plotly and the code highlighter load lazily
+    for code in page.locator("[data-testid='stCode']").all():
+        code.locator("code").first.wait_for()
     settle(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size(size)

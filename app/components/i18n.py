@@ -97,10 +97,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.params": ("Parameters", "参数量"),
     "col.macs": ("MACs", "乘加次数"),
     # ---- code
-    "code.pytorch": ("Standalone PyTorch code (use the copy button at the top right of the box)",
-                     "独立可运行的 PyTorch 代码（用框右上角的按钮复制）"),
+    "code.pytorch": ("PyTorch code", "PyTorch 代码"),
+    "code.pytorch_help": ("Runs on its own: the family's module source and the line that builds this "
+                          "configuration. Copy it with the button at the top right of the box.",
+                          "可以独立运行：该网络家族的模块源码，加上构建当前配置的那一行。"
+                          "用代码框右上角的按钮复制。"),
     "code.json": ("Config JSON", "配置 JSON"),
-    "code.onnx": ("ONNX model (open it in Netron, https://netron.app)", "ONNX 模型（可在 Netron 中打开：https://netron.app）"),
+    "code.onnx": ("ONNX", "ONNX"),
+    "code.onnx_help": ("Open the file in Netron (https://netron.app) to browse the network; the weights "
+                       "are random.", "用 Netron（https://netron.app）打开文件即可浏览网络；权重是随机的。"),
     "code.onnx_download": ("Download ONNX (random weights)", "下载 ONNX（随机权重）"),
     "code.download_py": ("Download .py", "下载 .py"),
     "code.download_json": ("Download JSON", "下载 JSON"),
