@@ -149,3 +149,13 @@ def test_every_field_has_chinese_help():
 def test_chinese_numbers_use_wan_and_yi():
     at = start({"model": "densenet121", "lang": "zh"})
     assert metric_values(at)["乘加运算（MACs）"] == "28.34 亿"
+
+
+def test_settings_survive_a_visit_to_compare():
+    at = start({"model": "resnet50", "width": "32"})
+    before, link = metric_values(at), dict(at.query_params)
+    at.switch_page("views/compare.py").run()
+    at.switch_page("views/explore.py").run()
+    assert not at.exception
+    assert metric_values(at) == before
+    assert dict(at.query_params) == link
