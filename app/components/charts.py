@@ -116,7 +116,8 @@ def accuracy_figure(series: dict[str, list[dict]], source: str) -> go.Figure:
             hovertemplate="%{text}<br>%{x:.2f} M<br>top-1 %{y:.3f}%<extra></extra>"))
     fig.add_annotation(text=source, xref="paper", yref="paper", x=0, y=-0.3, showarrow=False,
                        font=dict(size=FONT - 3), xanchor="left")
-    fig.update_xaxes(title_text=t("compare.acc_x"))
+    widest = max((p["params"] / 1e6 for points in series.values() for p in points), default=1)
+    fig.update_xaxes(title_text=t("compare.acc_x"), range=[0, widest * 1.12])  # room for the last label
     fig.update_yaxes(title_text=t("compare.acc_y"))
     fig.update_layout(legend=dict(orientation="h", y=-0.45))
     return _style(fig, t("compare.acc_title"), 560, bottom=140)
