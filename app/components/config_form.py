@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .field_help import help_text
+from .i18n import t
 
 _SLIDER_SPAN = 256  # wider int ranges get a number box: a slider step would skip values
 
@@ -39,7 +40,8 @@ def _widget(family: str, spec: dict, container):
     if kind == "bool":
         return container.toggle(name, **common)
     if kind == "int_list":
-        return container.text_input(name, **common)
+        example = ",".join(str(v) for v in spec["default"])
+        return container.text_input(name, placeholder=t("explore.list_help", example=example), **common)
     if kind == "float":
         return container.slider(name, float(spec["low"]), float(spec["high"]), step=0.01, **common)
     low, high = int(spec["low"]), int(spec["high"])

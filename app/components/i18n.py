@@ -31,7 +31,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "explore.channels_note": ("Input channels C = in_channels = {c}", "输入通道数 C = in_channels = {c}"),
     "explore.reset": ("Reset to preset", "恢复预设"),
     "explore.modified": ("modified from {preset}", "已在 {preset} 基础上修改"),
-    "explore.list_help": ("Comma-separated integers, e.g. {example}", "用逗号分隔的整数，例如 {example}"),
+    "explore.list_help": ("comma-separated integers, e.g. {example}", "用逗号分隔的整数，例如 {example}"),
     "explore.stale": ("Showing the last valid model ({name}) until the input above is fixed.",
                       "在修正上面的输入之前，这里显示的是上一个有效模型（{name}）。"),
     # ---- metrics
@@ -114,7 +114,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "learn.quiz": ("Predict, then reveal", "先预测，再揭晓"),
     "learn.quiz_help": ("Answer in your head first; the answers are computed from the model above.",
                         "先在心里作答；答案由上面的模型实时算出。"),
-    "learn.reveal": ("Reveal", "揭晓答案"),
     "q.params": ("How many parameters does this model have (to the nearest million)?",
                  "这个模型大约有多少参数（精确到百万）？"),
     "q.output_channels": ("How many channels leave {block}?", "{block} 输出多少个通道？"),

@@ -104,6 +104,7 @@ def sidebar(cat: dict) -> dict:
     left, right = bar.columns(2)
     height = left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_PERSIST)
     width = right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_PERSIST)
+    bar.caption(t("explore.channels_note", c=values.get("in_channels")))
     batch = bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_PERSIST)
     slots["input_shape"] = bar.empty()
     slots["name"] = bar.empty()
