@@ -30,7 +30,8 @@ FROM ${PYTHON_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends graphviz \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --create-home --uid 10001 explorer
+ && groupadd --gid 10001 explorer \
+ && useradd --create-home --uid 10001 --gid 10001 explorer
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -42,7 +43,7 @@ COPY app/ app/
 COPY assets/ assets/
 # COPY leaves the code root-owned: read-only to the server's user. A numeric USER lets Kubernetes
 # check runAsNonRoot.
-USER 10001
+USER 10001:10001
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]

@@ -36,7 +36,7 @@ def test_dockerfile_keeps_its_promise(promise):
 
 
 def test_server_runs_as_a_numeric_non_root_user():
-    users = [line.split()[1] for line in DOCKERFILE.splitlines() if line.startswith("USER ")]
+    users = [line.split()[1].split(":")[0] for line in DOCKERFILE.splitlines() if line.startswith("USER ")]
     assert users and users[-1].isdigit() and users[-1] != "0"
 
 
