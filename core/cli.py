@@ -147,6 +147,30 @@ def cmd_heatmap(args) -> None:
             print(f"  {source:12s} {cells}")
 
 
+def cmd_memory(args) -> None:
+    import torch
+
+    from . import memory
+    overrides = parse_sets(args.set)
+    if args.efficient:
+        overrides["memory_efficient"] = "true"
+    shape = parse_input(args.input)
+    use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    report = memory.measure_cuda(args.name, args.batch, shape, args.dtype, args.optimizer,
+                                 **overrides) if use_cuda else \
+        memory.estimate(args.name, args.batch, shape, args.dtype, args.optimizer, **overrides)
+    d = report.to_dict()
+    if args.json:
+        print(json.dumps(d))
+        return
+    print(f"{args.name}: {d['kind']} on {d['device']}, {d['dtype']}, batch {d['batch']}, "
+          f"input {'×'.join(map(str, d['input_shape']))}, optimizer {args.optimizer}")
+    for key in ("parameters", "gradients", "optimizer_state", "activations", "workspace", "peak"):
+        print(f"  {key.replace('_', ' '):16s} {d[key + '_mib']:10.1f} MiB")
+    if d["examples_per_second"]:
+        print(f"  step {d['step_seconds'] * 1e3:.1f} ms, {d['examples_per_second']:.0f} examples/s")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core",
                                      description="CNN Architecture Explorer: model zoo and analysis")
@@ -195,6 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--normalize", choices=("none", "target", "global"), default="none")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_heatmap)
+    p = sub.add_parser("memory", help="training-step memory: measured on CUDA, else estimated")
+    model_args(p)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+    p.add_argument("--dtype", choices=("fp32", "bf16"), default="fp32")
+    p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
+    p.add_argument("--efficient", action="store_true", help="memory-efficient DenseNet")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_memory)
     p = sub.add_parser("export", help="write code, dot, json or onnx")
     model_args(p)
     p.add_argument("--format", choices=FORMATS, required=True)

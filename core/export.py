@@ -57,7 +57,7 @@ def export(name_or_config, fmt: str, input_shape=None, level: str = "block", **o
     from .render import to_dot
     config = resolve(name_or_config, **overrides)
     if input_shape is None:
-        input_shape = default_input(name_or_config if not overrides else config)
+        input_shape = default_input(name_or_config, **overrides)
     if fmt == "code":
         return to_code(config, input_shape)
     if fmt == "json":

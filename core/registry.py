@@ -108,10 +108,11 @@ def preset_of(config: ArchConfig) -> str | None:
     return None
 
 
-def default_input(name_or_config) -> tuple[int, int, int]:
-    """(C, H, W) a preset is meant for: the seeds' sizes for d2l presets, else the family's."""
-    config = resolve(name_or_config)
+def default_input(name_or_config, **overrides) -> tuple[int, int, int]:
+    """(C, H, W) a preset is meant for (the seeds' sizes for d2l presets, kept under overrides),
+    else the family's."""
+    config = resolve(name_or_config, **overrides)
     preset = PRESETS.get(name_or_config) if isinstance(name_or_config, str) else None
-    if preset is not None and preset.input_size:
+    if preset is not None and preset.input_size and "input_size" not in config.field_names():
         return (config.in_channels, preset.input_size, preset.input_size)
     return config.default_input()

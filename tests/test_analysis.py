@@ -83,11 +83,13 @@ def test_huge_config_is_analysed_without_allocating():
     assert (after - before) * 1024 < 2**30  # ... analysed in well under 1 GiB
 
 
-def test_memory_efficient_densenet_matches_plain():
+@pytest.mark.parametrize("bn_size", [4, 0])
+def test_memory_efficient_densenet_matches_plain(bn_size):
     torch.manual_seed(0)
-    plain = core.build_model("densenet121", block_config=(2, 3), growth_rate=8, num_classes=5)
+    plain = core.build_model("densenet121", block_config=(2, 3), growth_rate=8, num_classes=5,
+                             bn_size=bn_size, conv_bias=bn_size == 0)
     efficient = core.build_model("densenet121", block_config=(2, 3), growth_rate=8, num_classes=5,
-                                 memory_efficient=True)
+                                 bn_size=bn_size, conv_bias=bn_size == 0, memory_efficient=True)
     efficient.load_state_dict(plain.state_dict())
     x = torch.randn(2, 3, 32, 32)
     out_p, out_e = plain(x), efficient(x)
@@ -96,6 +98,13 @@ def test_memory_efficient_densenet_matches_plain():
     out_e.sum().backward()
     for (name, p), q in zip(plain.named_parameters(), efficient.parameters()):
         torch.testing.assert_close(p.grad, q.grad, msg=name)
+    for (name, a), b in zip(plain.state_dict().items(), efficient.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)  # BN running statistics and batch counts too
+    plain.eval(), efficient.eval()
+    x.requires_grad_(True)
+    grad_p, = torch.autograd.grad(plain(x).sum(), x)
+    grad_e, = torch.autograd.grad(efficient(x).sum(), x)
+    torch.testing.assert_close(grad_p, grad_e)  # gradients in eval mode (attributions)
 
 
 def test_every_field_is_typed_bounded_and_described():

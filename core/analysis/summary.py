@@ -76,7 +76,7 @@ def analyze(name_or_config, input_shape=None, batch: int = 1, **overrides) -> An
     name = name_or_config if isinstance(name_or_config, str) and not overrides else None
     name = name or preset_of(config) or config.family
     if input_shape is None:
-        input_shape = default_input(name_or_config if not overrides else config)
+        input_shape = default_input(name_or_config, **overrides)
     input_shape = tuple(input_shape)
     try:
         return Analysis(name, trace(config, input_shape, batch))

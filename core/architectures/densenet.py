@@ -8,8 +8,49 @@ import math
 from collections import OrderedDict
 
 import torch
-import torch.utils.checkpoint as cp
 from torch import nn
+
+
+class EfficientFirstConv(torch.autograd.Function):
+    """cat -> BN -> ReLU -> conv1 that stores nothing but its inputs (kept anyway by later layers).
+
+    The concatenation and the BN/ReLU outputs grow with depth (l*k channels for layer l) and are what
+    makes DenseNet memory-hungry. Here they are temporaries: backward recomputes them from the saved
+    inputs and BN statistics (cheap element-wise work) and never re-runs the convolution, unlike
+    torch.utils.checkpoint around the whole function (the idea of Pleiss et al. 2017).
+    """
+
+    @staticmethod
+    def forward(ctx, norm, conv, momentum, gamma, beta, weight, bias, *features):
+        x = torch.cat(features, 1)
+        out, mean, invstd = torch.ops.aten.native_batch_norm(
+            x, gamma, beta, norm.running_mean, norm.running_var, norm.training, momentum, norm.eps)
+        ctx.norm, ctx.conv = norm, conv
+        ctx.save_for_backward(mean, invstd, *features)
+        return torch.nn.functional.conv2d(out.relu_(), weight, bias, conv.stride, conv.padding,
+                                          conv.dilation, conv.groups)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        norm, conv = ctx.norm, ctx.conv
+        mean, invstd, *features = ctx.saved_tensors
+        x = torch.cat(features, 1)
+        if not norm.training:
+            mean, invstd = norm.running_mean, (norm.running_var + norm.eps).rsqrt()
+        shape = (1, -1, 1, 1)
+        activated = ((x - mean.view(shape)) * (invstd * norm.weight).view(shape)
+                     + norm.bias.view(shape)).relu_()
+        has_bias = conv.bias is not None
+        grad_act, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
+            grad_out, activated, conv.weight, [conv.out_channels] if has_bias else None, conv.stride,
+            conv.padding, conv.dilation, False, [0, 0], conv.groups, [True, True, has_bias])
+        grad_act.masked_fill_(activated <= 0, 0)
+        del activated
+        grad_x, grad_gamma, grad_beta = torch.ops.aten.native_batch_norm_backward(
+            grad_act, x, norm.weight, norm.running_mean, norm.running_var, ctx.saved_tensors[0],
+            ctx.saved_tensors[1], norm.training, norm.eps, [True, True, True])
+        return (None, None, None, grad_gamma, grad_beta, grad_weight, grad_bias,
+                *grad_x.split([f.shape[1] for f in features], 1))
 
 
 class DenseLayer(nn.Module):
@@ -30,21 +71,30 @@ class DenseLayer(nn.Module):
         self.dropout = nn.Dropout(drop_rate) if drop_rate > 0 else None
         self.memory_efficient = memory_efficient
 
-    def first_conv(self, *features):
-        # The concatenation is what makes DenseNet memory-hungry: it is a fresh tensor per layer.
+    def first_conv(self, features):
+        # The concatenation is what makes DenseNet memory-hungry: a fresh l*k-channel tensor per layer.
         return self.conv1(self.relu1(self.norm1(torch.cat(features, 1))))
 
     def forward(self, features):
-        if self.memory_efficient and any(f.requires_grad for f in features):
-            # Recompute cat+BN+ReLU+conv1 in backward instead of storing the concatenation.
-            out = cp.checkpoint(self.first_conv, *features, use_reentrant=False)
+        if self.memory_efficient and torch.is_grad_enabled():
+            norm, conv = self.norm1, self.conv1
+            out = EfficientFirstConv.apply(norm, conv, self._bn_momentum(), norm.weight, norm.bias,
+                                           conv.weight, conv.bias, *features)
         else:
-            out = self.first_conv(*features)
+            out = self.first_conv(features)
         if hasattr(self, "conv2"):
             out = self.conv2(self.relu2(self.norm2(out)))
         if self.dropout is not None:
             out = self.dropout(out)
         return out
+
+    def _bn_momentum(self):
+        """What nn.BatchNorm2d would use this step (and count the batch, as it does)."""
+        norm = self.norm1
+        if not norm.training:
+            return 0.0
+        norm.num_batches_tracked.add_(1)
+        return norm.momentum if norm.momentum is not None else 1.0 / float(norm.num_batches_tracked)
 
 
 class DenseBlock(nn.ModuleDict):

@@ -1,0 +1,278 @@
+"""Training-step memory: an exact estimate without a GPU, real measurement on CUDA, live sampling,
+an allocation timeline, and the largest batch that fits.
+
+Estimate: the forward pass runs on the meta device under `saved_tensors_hooks`, so autograd itself
+reports every tensor it keeps for backward; distinct storages are summed (an in-place ReLU's output
+and the BN output it overwrote are one storage). Nothing is allocated.
+"""
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from .errors import ConfigError
+from .registry import FAMILIES, default_input, resolve
+from .schema import ArchConfig
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+OPTIMIZER_SLOTS = {"sgd": 1, "adamw": 2}  # SGD with momentum keeps 1 buffer per parameter, AdamW 2
+MIB = 2**20
+
+
+@dataclass
+class MemoryReport:
+    """Bytes per phase of one training step. `kind` says whether it was measured or estimated."""
+    kind: str                      # "estimate" | "measured"
+    device: str
+    dtype: str
+    batch: int
+    input_shape: tuple
+    parameters: int
+    gradients: int
+    optimizer_state: int
+    activations: int               # saved for backward (forward peak above the model)
+    workspace: int = 0             # transient beyond the above (measured only)
+    peak: int = 0
+    step_seconds: float | None = None
+    examples_per_second: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["input_shape"] = list(self.input_shape)
+        d.update({f"{k}_mib": round(v / MIB, 1) for k, v in self.__dict__.items()
+                  if k in ("parameters", "gradients", "optimizer_state", "activations", "workspace",
+                           "peak")})
+        return d
+
+
+def _model(config: ArchConfig) -> torch.nn.Module:
+    return FAMILIES[config.family].builder(**config.to_dict())
+
+
+def saved_activation_bytes(model: torch.nn.Module, x: torch.Tensor, dtype: torch.dtype) -> int:
+    """Bytes of the distinct non-parameter storages autograd saves in one forward pass."""
+    params = {p.untyped_storage()._cdata for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage._cdata not in params:
+            seen[storage._cdata] = storage.nbytes()
+        return t
+
+    autocast = torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), autocast:
+        out = model(x)
+    return sum(seen.values()) + out.untyped_storage().nbytes()
+
+
+def estimate(name_or_config, batch: int = 64, input_shape=None, dtype: str = "fp32",
+             optimizer: str = "sgd", **overrides) -> MemoryReport:
+    config = resolve(name_or_config, **overrides)
+    _check(batch, dtype, optimizer)
+    input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
+    from .analysis import analyze
+    analyze(config, input_shape)  # same validation and error messages as everywhere else
+    with torch.device("meta"):
+        model = _model(config).train()
+        x = torch.empty(batch, *input_shape)
+        activations = saved_activation_bytes(model, x, DTYPES[dtype])
+    n_params = sum(p.numel() for p in model.parameters())
+    param_bytes = n_params * 4  # master weights stay fp32 under autocast
+    report = MemoryReport("estimate", "any", dtype, batch, input_shape, param_bytes, param_bytes,
+                          param_bytes * OPTIMIZER_SLOTS[optimizer], activations)
+    report.peak = param_bytes * (2 + OPTIMIZER_SLOTS[optimizer]) + activations
+    return report
+
+
+def _check(batch, dtype, optimizer):
+    if not isinstance(batch, int) or not 1 <= batch <= 65536:
+        raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, 65536]")
+    if dtype not in DTYPES:
+        raise ConfigError("dtype", f"dtype = {dtype}: use one of {', '.join(DTYPES)}")
+    if optimizer not in OPTIMIZER_SLOTS:
+        raise ConfigError("optimizer", f"optimizer = {optimizer}: use one of "
+                                       f"{', '.join(OPTIMIZER_SLOTS)}")
+
+
+def _optimizer(model, kind):
+    if kind == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    return torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+
+def measure_cuda(name_or_config, batch: int = 64, input_shape=None, dtype: str = "fp32",
+                 optimizer: str = "sgd", steps: int = 5, channels_last: bool = False,
+                 model: torch.nn.Module | None = None, **overrides) -> MemoryReport:
+    """Real training steps on CUDA with the peak allocated bytes of each phase (a given `model` is
+    moved to the GPU and trained in place; by default a fresh one is built from the config)."""
+    if not torch.cuda.is_available():
+        raise ConfigError("device", "no CUDA GPU is present: use the estimate (device cpu)")
+    config = resolve(name_or_config, **overrides)
+    _check(batch, dtype, optimizer)
+    input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
+    dev = torch.device("cuda")
+    gc.collect()
+    torch.cuda.empty_cache()
+    base = torch.cuda.memory_allocated()
+    model = (model or _model(config)).to(dev).train()
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    params = torch.cuda.memory_allocated() - base
+    opt = _optimizer(model, optimizer)
+    x = torch.randn(batch, *input_shape, device=dev)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, config.num_classes, (batch,), device=dev)
+    inputs = torch.cuda.memory_allocated() - base - params
+    autocast = torch.autocast("cuda", dtype=DTYPES[dtype], enabled=dtype != "fp32")
+
+    def step(record, model=model, opt=opt, x=x, y=y):
+        opt.zero_grad()  # the usual loop: gradients are freed (set to None) between steps
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        with autocast:
+            loss = F.cross_entropy(model(x), y)
+        after_forward = torch.cuda.memory_allocated()
+        loss.backward()
+        opt.step()
+        if record is not None:
+            record.update(activations=after_forward - before,
+                          peak=torch.cuda.max_memory_allocated() - base)
+
+    try:
+        step(None)  # creates gradients and optimizer state
+        torch.cuda.synchronize()
+        grads = sum(p.grad.numel() * p.grad.element_size() for p in model.parameters())
+        state = torch.cuda.memory_allocated() - base - params - inputs - grads
+        phases: dict = {}
+        step(phases)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step(None)
+        torch.cuda.synchronize()
+        seconds = (time.perf_counter() - start) / steps
+    finally:  # free everything this step allocated, also after an OutOfMemoryError
+        del opt, x, y, step
+        gc.collect()
+        torch.cuda.empty_cache()
+    workspace = max(0, phases["peak"] - params - inputs - grads - state - phases["activations"])
+    return MemoryReport("measured", torch.cuda.get_device_name(), dtype, batch, input_shape, params,
+                        grads, state, phases["activations"], workspace, phases["peak"], seconds,
+                        batch / seconds, {"inputs": inputs})
+
+
+def measure_cpu(name_or_config, batch: int = 8, input_shape=None, dtype: str = "fp32",
+                **overrides) -> MemoryReport:
+    """On CPU: the bytes autograd really saves in a real forward pass (allocated, so keep it small)."""
+    config = resolve(name_or_config, **overrides)
+    _check(batch, dtype, "sgd")
+    input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
+    model = _model(config).train()
+    x = torch.randn(batch, *input_shape)
+    start = time.perf_counter()
+    activations = saved_activation_bytes(model, x, DTYPES[dtype])
+    seconds = time.perf_counter() - start
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    return MemoryReport("measured", "cpu", dtype, batch, input_shape, params, params, params,
+                        activations, 0, 3 * params + activations, seconds, batch / seconds)
+
+
+def max_batch_size(name_or_config, input_shape=None, dtype: str = "fp32", optimizer: str = "sgd",
+                   limit: int = 8192, **overrides) -> dict:
+    """Largest batch whose training step fits on this GPU (bisection; every OOM is recovered)."""
+    if not torch.cuda.is_available():
+        raise ConfigError("device", "no CUDA GPU is present: the max batch finder needs one")
+    gc.collect()
+    torch.cuda.empty_cache()
+    baseline = torch.cuda.memory_allocated()
+    tried: list[tuple[int, bool]] = []
+
+    def fits(batch):
+        try:
+            measure_cuda(name_or_config, batch, input_shape, dtype, optimizer, steps=1, **overrides)
+            ok = True
+        except torch.cuda.OutOfMemoryError:
+            ok = False
+        gc.collect()
+        torch.cuda.empty_cache()
+        tried.append((batch, ok))
+        return ok
+
+    low, high = 0, 1
+    while high <= limit and fits(high):
+        low, high = high, high * 2
+    high = min(high, limit + 1)
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if fits(mid) else (low, mid)
+    return {"max_batch": low, "tried": tried, "baseline_restored":
+            torch.cuda.memory_allocated() == baseline}
+
+
+class MemorySampler:
+    """Samples device memory about once a second in a thread while work runs (live view)."""
+
+    def __init__(self, interval: float = 1.0):
+        self.interval = interval
+        self.samples: list[dict] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._nvml = None
+        try:
+            import pynvml
+            pynvml.nvmlInit()
+            self._nvml = pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device())
+        except Exception:  # NVML is optional: torch.cuda statistics are always sampled
+            self._nvml = None
+
+    def sample(self) -> dict:
+        s = {"t": time.time()}
+        if torch.cuda.is_available():
+            s.update(allocated=torch.cuda.memory_allocated(), reserved=torch.cuda.memory_reserved())
+        if self._nvml is not None:
+            import pynvml
+            s["device_used"] = pynvml.nvmlDeviceGetMemoryInfo(self._nvml).used
+        return s
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.samples.append(self.sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(self.sample())
+
+
+def timeline(fn, max_entries: int = 200_000) -> list[dict]:
+    """Allocated bytes after every allocation event while fn() runs, from the CUDA caching
+    allocator's history (torch.cuda.memory._record_memory_history)."""
+    torch.cuda.memory._record_memory_history(max_entries=max_entries)
+    try:
+        fn()
+        snapshot = torch.cuda.memory._snapshot()
+    finally:
+        torch.cuda.memory._record_memory_history(enabled=None)
+    points, allocated = [], 0
+    for event in (snapshot.get("device_traces") or [[]])[0]:
+        if event["action"] == "alloc":
+            allocated += event["size"]
+        elif event["action"] == "free_completed":
+            allocated -= event["size"]
+        else:
+            continue
+        points.append({"event": len(points), "allocated": allocated})
+    return points

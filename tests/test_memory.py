@@ -1,0 +1,60 @@
+"""Memory: exact saved-tensor accounting (by hand and against a real CPU pass), CUDA paths on a GPU."""
+import pytest
+import torch
+from torch import nn
+
+from core.cli import main
+from core.memory import estimate, max_batch_size, measure_cpu, measure_cuda, saved_activation_bytes
+
+
+def test_saved_bytes_counted_by_hand():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(inplace=True), nn.Flatten(),
+                          nn.Linear(2 * 4 * 4, 3))
+    x = torch.randn(2, 1, 4, 4)
+    # conv saves its input x (2·1·4·4 floats); the in-place ReLU saves its output, which is the conv
+    # output's storage (2·2·4·4), and Flatten's view of it is what Linear saves: one storage; plus
+    # the logits (2·3).
+    assert saved_activation_bytes(model, x, torch.float32) == 4 * (32 + 64 + 6)
+
+
+@pytest.mark.parametrize("name, overrides", [("d2l_densenet", {}), ("d2l_densenet",
+                         {"memory_efficient": True}), ("resnet20_cifar", {}), ("d2l_lenet_bn", {})])
+def test_meta_estimate_equals_real_cpu_pass(name, overrides):
+    assert estimate(name, batch=2, **overrides).activations == \
+        measure_cpu(name, batch=2, **overrides).activations
+
+
+def test_estimate_breakdown_and_efficient_densenet_saves_memory():
+    plain = estimate("densenet121", batch=64)
+    efficient = estimate("densenet121", batch=64, memory_efficient=True)
+    assert plain.kind == "estimate" and plain.parameters == 7_978_856 * 4
+    assert plain.optimizer_state == plain.parameters  # SGD momentum: one slot
+    assert estimate("densenet121", batch=64, optimizer="adamw").optimizer_state == 2 * plain.parameters
+    assert plain.peak / efficient.peak > 2.0
+
+
+def test_memory_cli_without_gpu(capsys):
+    if torch.cuda.is_available():
+        pytest.skip("prints a measurement where CUDA is present")
+    assert main(["memory", "d2l_densenet", "--batch", "8", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"kind": "estimate"' in out
+    assert main(["memory", "d2l_densenet", "--batch", "0"]) == 2
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_measurement_close_to_estimate():
+    measured = measure_cuda("densenet121", batch=16)
+    estimated = estimate("densenet121", batch=16)
+    assert measured.kind == "measured" and measured.examples_per_second > 0
+    assert abs(measured.peak - estimated.peak) / measured.peak < 0.15
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_max_batch_recovers_from_oom():
+    result = max_batch_size("resnet18", input_shape=(3, 512, 512), limit=4096)
+    assert result["max_batch"] > 0 and result["baseline_restored"]
+    assert any(not ok for _, ok in result["tried"])  # at least one OOM was hit and recovered
+    measure_cuda("d2l_lenet_bn", batch=8)  # and the GPU still works afterwards
