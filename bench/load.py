@@ -51,10 +51,9 @@ METRIC_CHANGED = """(previous) => {
 
 @dataclass
 class Walk:
-    """One session's model and the slider it moves, kept inside the field's bounds."""
+    """One session's model and the slider it moves, within the field's bounds."""
     preset: str
     field: str
-    value: int
     low: int
     high: int
 
@@ -62,16 +61,15 @@ class Walk:
     def of(cls, preset: str, field_name: str) -> Walk:
         config = core.get_config(preset)
         spec = next(s for s in type(config).fields() if s.name == field_name)
-        return cls(preset, field_name, getattr(config, field_name), int(spec.low), int(spec.high))
+        return cls(preset, field_name, int(spec.low), int(spec.high))
 
     @property
     def slider(self) -> str:
         return f".st-key-cfg-{core.get_config(self.preset).family}-{self.field} input[type='range']"
 
-    def step(self) -> str:
-        """The arrow key that moves one step, turning back at the ends of the range."""
-        up = self.value < self.high and (self.value == self.low or random.random() < 0.5)
-        self.value += 1 if up else -1
+    def key_from(self, value: int) -> str:
+        """The arrow key for one step from `value` (read off the page), turning back at the ends."""
+        up = value < self.high and (value == self.low or random.random() < 0.5)
         return "ArrowRight" if up else "ArrowLeft"
 
 
@@ -100,8 +98,10 @@ async def open_model(page, base: str, walk: Walk) -> None:
 
 async def move_slider(page, walk: Walk) -> None:
     before = await metric_text(page)
-    await page.locator(walk.slider).focus()
-    await page.locator(walk.slider).press(walk.step())
+    slider = page.locator(walk.slider)
+    key = walk.key_from(int(await slider.input_value()))
+    await slider.focus()
+    await slider.press(key)
     await page.wait_for_function(METRIC_CHANGED, arg=before, timeout=ACTION_TIMEOUT_MS)
 
 
@@ -128,25 +128,29 @@ ACTIONS = [("slider", move_slider, 6), ("tab", switch_tab, 2), ("page", visit_co
 async def session(browser, base: str, number: int, deadline: float, results: Results) -> None:
     walk = Walk.of(*WALKS[number % len(WALKS)])
     context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = await context.new_page()
+    start = time.perf_counter()
     try:
-        start = time.perf_counter()
         await open_model(page, base, walk)
         results.first_loads.append(time.perf_counter() - start)
-        while time.perf_counter() < deadline:
-            kind, action, _ = random.choices(ACTIONS, weights=[w for *_, w in ACTIONS])[0]
-            start = time.perf_counter()
+    except Exception as exc:
+        results.errors.append(f"session {number} first load: {type(exc).__name__}: {str(exc)[:200]}")
+    while time.perf_counter() < deadline:
+        kind, action, _ = random.choices(ACTIONS, weights=[w for *_, w in ACTIONS])[0]
+        start = time.perf_counter()
+        try:
+            await action(page, walk)
+            if await page.locator(EXCEPTION).count():
+                raise RuntimeError("the page shows an exception")
+            results.latencies[kind].append(time.perf_counter() - start)
+        except Exception as exc:  # any failure is a finding: count it, reload the model and go on
+            results.errors.append(f"session {number} {kind}: {type(exc).__name__}: {str(exc)[:200]}")
             try:
-                await action(page, walk)
-                if await page.locator(EXCEPTION).count():
-                    raise RuntimeError("the page shows an exception")
-                results.latencies[kind].append(time.perf_counter() - start)
-            except Exception as exc:  # any failure is a finding: count it, reload and go on
-                results.errors.append(f"session {number} {kind}: {type(exc).__name__}: {str(exc)[:200]}")
-                walk = Walk.of(walk.preset, walk.field)
                 await open_model(page, base, walk)
-    finally:
-        await context.close()
+            except Exception as reload_exc:
+                results.errors.append(f"session {number} reload: {type(reload_exc).__name__}")
+    await context.close()
 
 
 async def sample_rss(process: psutil.Process, results: Results, stop: asyncio.Event) -> None:
@@ -208,19 +212,20 @@ def summarize(sessions: int, seconds: float, results: Results) -> dict:
                 rss_start=rss[0] if rss else 0, rss_warm=warm, rss_end=rss[-1] if rss else 0,
                 rss_max=max(rss, default=0),
                 rss_growth=(rss[-1] - warm) / warm if warm else float("nan"),
+                load_average=os.getloadavg()[0],
                 rss_over_time=[(round(t), r) for t, r in over_time[:: max(1, len(over_time) // 8)]])
 
 
 MB = 2**20
 HEADER = ("| sessions | seconds | updates | errors | p50 (s) | p95 (s) | slider p95 (s) | first load p50 (s) "
-          "| RSS start → after warm-up → end (MB) | RSS max (MB) | growth after warm-up |")
+          "| RSS start → after warm-up → end (MB) | RSS max (MB) | growth after warm-up | load average |")
 
 
 def row(s: dict) -> str:
     return (f"| {s['sessions']} | {s['seconds']:.0f} | {s['updates']} | {s['errors']} | {s['p50']:.2f} | "
             f"{s['p95']:.2f} | {s['slider_p95']:.2f} | {s['first_load_p50']:.2f} | "
             f"{s['rss_start'] / MB:.0f} → {s['rss_warm'] / MB:.0f} → {s['rss_end'] / MB:.0f} | "
-            f"{s['rss_max'] / MB:.0f} | {s['rss_growth']:+.1%} |")
+            f"{s['rss_max'] / MB:.0f} | {s['rss_growth']:+.1%} | {s['load_average']:.1f} |")
 
 
 def markdown(summaries: list[dict], command: str) -> str:
@@ -233,8 +238,9 @@ def markdown(summaries: list[dict], command: str) -> str:
              "is a browser context: it opens one of "
              f"{', '.join(p for p, _ in WALKS)} and repeatedly steps a slider (6 in 9 actions), switches "
              "the Explore tab (2 in 9) or visits Compare and comes back (1 in 9). Latency: action → script "
-             "idle with the change on screen. RSS: the server process, sampled every second.", "",
-             HEADER, "|---" * 11 + "|", *map(row, summaries), "", f"**{verdict}.**", "",
+             "idle with the change on screen. RSS: the server process, sampled every second. Load average: "
+             "the machine's 1-minute load at the end of the run (2 cores; other work may share them).", "",
+             HEADER, "|---" * 12 + "|", *map(row, summaries), "", f"**{verdict}.**", "",
              "RSS over time (s: MB):", ""]
     for s in summaries:
         points = ", ".join(f"{t}: {r / MB:.0f}" for t, r in s["rss_over_time"])
@@ -254,7 +260,7 @@ def main() -> None:
     for count in args.sessions:
         results = asyncio.run(run_load(count, args.seconds))
         summaries.append(summarize(count, args.seconds, results))
-        print(row(summaries[-1]), f"load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(row(summaries[-1]), flush=True)
         for error in results.errors[:10]:
             print("  ", error)
     command = "python bench/load.py " + " ".join(sys.argv[1:])
