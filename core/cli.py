@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .analysis import analyze
@@ -113,7 +114,8 @@ def cmd_train(args) -> None:
                              optimizer=args.optimizer, lr=args.lr, seed=args.seed,
                              input_size=args.input_size, device=args.device)
     out = args.out or f"{args.name}-{args.dataset.split(':')[0]}.safetensors"
-    bar = tqdm(total=args.epochs, unit="epoch", file=sys.stderr)
+    primary = os.environ.get("RANK", "0") == "0"  # under torchrun only process 0 reports
+    bar = tqdm(total=args.epochs, unit="epoch", file=sys.stderr, disable=not primary)
 
     def progress(event):
         if event["kind"] == "epoch":
@@ -127,8 +129,9 @@ def cmd_train(args) -> None:
         print(f"interrupted: {out} holds the last completed epoch", file=sys.stderr)
         raise SystemExit(130) from None
     bar.close()
-    print(json.dumps({"out": out, "epochs": len(result.history),
-                      "test_accuracy": result.test_accuracy, "history": result.history}))
+    if primary:
+        print(json.dumps({"out": out, "epochs": len(result.history),
+                          "test_accuracy": result.test_accuracy, "history": result.history}))
 
 
 def cmd_heatmap(args) -> None:

@@ -2,11 +2,14 @@
 
 Deterministic for a seed on CPU. On CUDA it uses bf16 autocast and channels_last. Stopping (Ctrl-C,
 the app's Stop button) ends after the current batch; the checkpoint on disk is then the last
-completed epoch's, written atomically.
+completed epoch's, written atomically. Under `torchrun --nproc_per_node=N` it trains with
+DistributedDataParallel (gloo on CPU, NCCL on CUDA): each process takes every N-th batch of the same
+shuffled order, and process 0 reports and writes the checkpoint.
 """
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,14 +106,24 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     config, data = prepare(config, data, settings.input_size)
     device = torch.device("cuda" if settings.device in ("auto", "cuda") and torch.cuda.is_available()
                           else "cpu")
-    torch.manual_seed(settings.seed)
+    rank, world = _init_distributed(device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    torch.manual_seed(settings.seed)  # the same initial weights in every process
     model = build_model(config).to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         # Small datasets live on the GPU: no host-to-device copy per batch.
         data.train_x, data.train_y = _to(data.train_x, device), data.train_y.to(device)
     compiled = bool(settings.compile) and device.type == "cuda"
-    step_model = torch.compile(model, mode=settings.compile) if compiled else model
+    step_model = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        step_model = DistributedDataParallel(model, device_ids=[device.index] if device.index is not None
+                                             else None)
+    step_model = torch.compile(step_model, mode=settings.compile) if compiled else step_model
+    if rank != 0:  # one process reports and writes the checkpoint
+        out, on_progress = None, None
     lr = settings.lr or (0.1 if settings.optimizer == "sgd" else 1e-3)
     if settings.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
@@ -119,8 +132,9 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=settings.weight_decay,
                                 fused=device.type == "cuda")
     # A compiled model sees one batch shape only (no recompilation, CUDA graphs stay valid).
-    steps_per_epoch = (len(data.train_x) // settings.batch_size if compiled else
-                       math.ceil(len(data.train_x) / settings.batch_size))
+    global_batch = settings.batch_size * world
+    steps_per_epoch = (len(data.train_x) // global_batch if compiled else
+                       math.ceil(len(data.train_x) / global_batch))
     total = settings.epochs * steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
     generator = torch.Generator().manual_seed(settings.seed)
@@ -131,12 +145,16 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         # Running sums stay on the device: reading them every batch would stall the GPU.
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
+        seen = 0
         order = torch.randperm(len(data.train_x), generator=generator).to(device)
         for step in range(steps_per_epoch):
             if should_stop and should_stop():
                 result.stopped = True
                 return result
-            idx = order[step * settings.batch_size:(step + 1) * settings.batch_size]
+            first = step * global_batch + rank * settings.batch_size
+            idx = order[first:first + settings.batch_size]
+            if len(idx) == 0:  # the last global batch did not reach this process
+                idx = order[-1:]
             xb, yb = _to(data.train_x[idx], device), data.train_y[idx].to(device)
             if compiled:
                 torch.compiler.cudagraph_mark_step_begin()  # a new iteration for CUDA graphs
@@ -149,13 +167,17 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
             sched.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.argmax(1) == yb).sum()
+            seen += len(idx)
             if on_progress and ((step + 1) % settings.progress_every == 0
                                 or step + 1 == steps_per_epoch):
                 on_progress(dict(kind="batch", epoch=epoch, step=step + 1, steps=steps_per_epoch,
                                  loss=loss.item()))
-        seen = min(len(data.train_x), steps_per_epoch * settings.batch_size)
-        record = dict(epoch=epoch, train_loss=loss_sum.item() / seen,
-                      train_accuracy=correct.item() / seen)
+        totals = torch.stack([loss_sum, correct.to(loss_sum.dtype),
+                              torch.tensor(float(seen), device=device)])
+        if world > 1:
+            torch.distributed.all_reduce(totals)
+        loss_total, correct_total, seen = totals.tolist()
+        record = dict(epoch=epoch, train_loss=loss_total / seen, train_accuracy=correct_total / seen)
         record["train_seconds"] = time.perf_counter() - start
         record["examples_per_second"] = seen / record["train_seconds"]
         record["test_accuracy"] = evaluate(model, data.test_x, data.test_y, device)
@@ -165,4 +187,17 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
             save_checkpoint(out, model, config, settings.dataset, epoch, record["test_accuracy"])
         if on_progress:
             on_progress(dict(kind="epoch", **record))
+    if world > 1:
+        torch.distributed.destroy_process_group()
     return result
+
+
+def _init_distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size): 0, 1 unless launched by torchrun with several processes."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world
