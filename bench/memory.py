@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 import core  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import publish  # noqa: E402
 from core.memory import MIB, estimate, measure_cuda  # noqa: E402
 
 BATCH = 64
@@ -73,10 +73,7 @@ def main():
         "### Memory-efficient DenseNet (densenet121, 3×224², batch 64, fp32)", "",
         "| implementation | peak (MiB) | memory saved | step (ms) | step time | examples/s |",
         "|---|---:|---:|---:|---:|---:|", *dense_table])
-    if args.section:
-        Path(args.section).write_text(markdown + "\n")
-    else:
-        write_section("memory", markdown)
+    publish("memory", markdown, args.section)
 
 
 if __name__ == "__main__":

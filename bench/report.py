@@ -26,3 +26,12 @@ def write_section(key: str, markdown: str) -> None:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(text)
+
+
+def publish(key: str, markdown: str, section_path: str | None = None) -> None:
+    """Write the section into docs/benchmarks.md, or into a file of its own (for runs on another
+    machine, whose section is merged here afterwards)."""
+    if section_path:
+        pathlib.Path(section_path).write_text(markdown.rstrip() + "\n")
+    else:
+        write_section(key, markdown)

@@ -16,7 +16,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 import core  # noqa: E402
-from bench.report import write_section  # noqa: E402
+from bench.report import publish  # noqa: E402
 from core.data import load_digits  # noqa: E402
 from core.train import TrainSettings, train  # noqa: E402
 
@@ -76,10 +76,7 @@ def main():
         f"1×{SIDE}², batch {BATCH}, digits resized to {SIDE}² ({args.epochs} epochs; steady-state "
         "epochs averaged, evaluation excluded). Target of the issue: ≥ 75,000 examples/s.", "",
         "| loop | examples/s | vs seed | test accuracy |", "|---|---:|---:|---:|", *rows])
-    if args.section:
-        Path(args.section).write_text(markdown + "\n")
-    else:
-        write_section("train_gpu", markdown)
+    publish("train_gpu", markdown, args.section)
 
 
 if __name__ == "__main__":
