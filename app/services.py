@@ -6,18 +6,35 @@ here; it comes back as ``{"error": {"field": ..., "message": ...}}`` for the UI 
 """
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 import shutil
+import tempfile
+import threading
+import time
+import weakref
+from pathlib import Path
 
+import numpy as np
 import streamlit as st
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 import core
+from core import memory
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
+from core.attribution import attribute, attribution_strength, predict
+from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
+from core.checkpoints import Checkpoint, load_checkpoint
+from core.connectivity import connection_strength
+from core.data import CIFAR_CLASSES, FASHION_CLASSES, load_digits
 from core.export import export
-from core.registry import config_from_dict, preset_of
+from core.registry import config_from_dict, default_input, preset_of
 from core.render import to_dot
+from core.train import TrainSettings, train
 
 
 @st.cache_data(show_spinner=False)
@@ -109,3 +126,271 @@ def export_onnx(family: str, config_json: str, input_shape: tuple) -> bytes:
     """ONNX bytes; this allocates the real model, so the UI asks for it on demand only."""
     config = config_from_dict(family, json.loads(config_json))
     return export(config, "onnx", tuple(input_shape))
+
+
+# ---- checkpoints: Connections, Attributions, Train -----------------------------------------------
+# A checkpoint is named by its path plus a stamp (size, mtime): the cache key changes when the file
+# does (the Train page rewrites its checkpoint every epoch). Only plain data is cached across
+# sessions; every model is built per call, so no hooked or trained module is ever shared.
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+# Checkpoints do not record their input size; a dataset's native side is what the trainer used.
+NATIVE_SIDE = {"digits": 8, "fashion-mnist": 28, "cifar10": 32}
+CLASS_NAMES = {"fashion-mnist": list(FASHION_CLASSES), "cifar10": list(CIFAR_CLASSES)}
+MAX_IMAGE_PIXELS = 4096 * 4096
+logger = logging.getLogger(__name__)
+
+
+def shipped_checkpoints() -> dict[str, str]:
+    """{file stem: path} of the checkpoints in assets/."""
+    return {p.stem: str(p) for p in sorted(ASSETS.glob("*.safetensors"))}
+
+
+def stamp(path: str) -> str:
+    """What identifies a file's contents for the caches: its size and modification time."""
+    info = Path(path).stat()
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _shipped_checkpoint(path: str, file_stamp: str) -> Checkpoint:
+    """Shipped checkpoints are immutable: their weights are read once per server, read-only."""
+    return load_checkpoint(path)
+
+
+def _checkpoint(path: str, file_stamp: str) -> Checkpoint:
+    if path in shipped_checkpoints().values():
+        return _shipped_checkpoint(path, file_stamp)
+    return load_checkpoint(path)
+
+
+def _input_shape(checkpoint: Checkpoint) -> list[int]:
+    config = checkpoint.config
+    kind = checkpoint.metadata.get("dataset", "").partition(":")[0]
+    if "input_size" not in config.field_names() and kind in NATIVE_SIDE:
+        return [config.in_channels, NATIVE_SIDE[kind], NATIVE_SIDE[kind]]
+    return list(default_input(config))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def checkpoint_info(path: str, file_stamp: str) -> dict:
+    """What the pages show about a checkpoint: its metadata, family and input shape, or an error."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+    except core.ConfigError as exc:
+        return _error(exc)
+    meta = checkpoint.metadata
+    classes = CLASS_NAMES.get(meta.get("dataset", "").partition(":")[0],
+                              [str(i) for i in range(checkpoint.config.num_classes)])
+    return {"name": Path(path).name, "arch": meta.get("arch") or checkpoint.family,
+            "family": checkpoint.family, "dataset": meta.get("dataset", "?"),
+            "epochs": meta.get("epochs", "?"),
+            "test_accuracy": float(meta["test_accuracy"]) if "test_accuracy" in meta else None,
+            "input_shape": _input_shape(checkpoint), "classes": classes}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
+    """Weight-based connection strength (paper Fig. 5), or an error (e.g. not a DenseNet)."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+        return connection_strength(checkpoint.state_dict, normalize, checkpoint.metadata)
+    except core.ConfigError as exc:
+        return _error(exc)
+
+
+@st.cache_resource(show_spinner=False)
+def _digits():
+    """The embedded digits set, read once per server (read-only tensors)."""
+    return load_digits()
+
+
+@st.cache_data(show_spinner=False)
+def gallery(side: int, channels: int, per_class: int = 1) -> dict:
+    """The first `per_class` test images of each digit, at a checkpoint's input size (numpy)."""
+    data = _digits().resized(side, channels)
+    labels = data.test_y.tolist()
+    picks = [i for c in range(len(data.classes))
+             for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
+    return {"images": data.test_x[picks].numpy(), "labels": [labels[i] for i in picks],
+            "classes": list(data.classes)}
+
+
+def _tensor(images: np.ndarray):
+    # app/ never imports torch: a tensor like the dataset's (float32, CPU) made from the pixels.
+    return _digits().test_x.new_tensor(images)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
+    """Attribution-based connection strength over these images (columns are shares summing to 1)."""
+    try:
+        model = _checkpoint(path, file_stamp).model()  # a fresh model: captum hooks it
+        return attribution_strength(model, _tensor(images))
+    except core.ConfigError as exc:
+        return _error(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) -> dict:
+    """Per image: an (H, W) attribution map for the predicted class, the class and its probability."""
+    try:
+        model = _checkpoint(path, file_stamp).model()
+        x = _tensor(images)
+        labels, confidences = predict(model, x)
+        maps = attribute(model, x, method)
+    except core.ConfigError as exc:
+        return _error(exc)
+    return {"maps": maps.numpy(), "labels": labels.tolist(), "confidences": confidences.tolist()}
+
+
+class ImageError(ValueError):
+    """An uploaded image the model cannot take; the message is for the user."""
+
+
+def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dict]:
+    """An uploaded image as the model's input (C, side, side) in [0, 1], and what was done to it.
+
+    Light-background images (a digit written on paper) are inverted: the digits set is light on dark.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ImageError(f"{image.width}×{image.height} pixels is too large; the limit is "
+                                 f"{MAX_IMAGE_PIXELS:,} pixels")
+            original = {"size": f"{image.width}×{image.height}", "mode": image.mode}
+            image = ImageOps.exif_transpose(image).convert("L" if channels == 1 else "RGB")
+            image = image.resize((side, side), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise ImageError(f"not an image this server can read (PNG, JPEG, BMP, GIF or WebP): {exc}") from None
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+    inverted = bool(pixels.mean() > 0.5)
+    return (1.0 - pixels if inverted else pixels), {**original, "inverted": inverted}
+
+
+class SessionFolder:
+    """A temporary folder owned by one browser session, removed when the session's state is freed."""
+
+    def __init__(self):
+        self.path = Path(tempfile.mkdtemp(prefix="cnn-explorer-"))
+        weakref.finalize(self, shutil.rmtree, self.path, True)
+
+
+def session_folder() -> Path:
+    folder = st.session_state.setdefault("_services.folder", SessionFolder())
+    return folder.path
+
+
+def save_upload(name: str, data: bytes) -> str:
+    """Write an uploaded checkpoint into this session's folder (core then loads it, never unpickling).
+    The file keeps the user's name, made safe, so core's messages name it; the suffix decides the
+    format."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in CHECKPOINT_SUFFIXES:
+        suffix = ".unsupported"  # core answers with the list of accepted types
+    stem = re.sub(r"[^\w.-]", "_", Path(name).stem)[:80] or "upload"
+    path = session_folder() / f"{stem}{suffix}"
+    path.write_bytes(data)
+    return str(path)
+
+
+# ---- training in a background thread (one per session) --------------------------------------------
+class TrainingRun:
+    """One session's training run: the trainer's thread appends progress, the page polls it."""
+
+    def __init__(self, model: str, changes: dict, settings: dict, out: str):
+        self.model, self.changes, self.settings, self.out = model, changes, settings, out
+        self.batches: list[dict] = []   # {"epoch", "step", "steps", "loss"} every few batches
+        self.epochs: list[dict] = []    # core's per-epoch records
+        self.error: str | None = None
+        self.stopped = False
+        self.done = False
+        self.started = time.time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="train", daemon=True)
+        self._thread.start()
+
+    def _progress(self, event: dict) -> None:
+        (self.epochs if event["kind"] == "epoch" else self.batches).append(event)
+
+    def _run(self) -> None:
+        try:
+            result = train(self.model, TrainSettings(**self.settings), out=self.out,
+                           on_progress=self._progress, should_stop=self._stop.is_set, **self.changes)
+            self.stopped = result.stopped
+        except core.ConfigError as exc:
+            self.error = exc.message
+        except Exception as exc:  # the page keeps working; the traceback goes to the server log
+            logger.exception("training run failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.done = True
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def checkpoint(self) -> str | None:
+        """The last completed epoch's checkpoint, once one exists."""
+        return self.out if Path(self.out).exists() else None
+
+
+def start_training(model: str, changes: dict, settings: dict) -> TrainingRun:
+    out = session_folder() / f"trained-{int(time.time())}.safetensors"
+    return TrainingRun(model, changes, settings, str(out))
+
+
+# ---- memory --------------------------------------------------------------------------------------
+def device_info() -> dict:
+    """The GPU this server has: {"cuda": False} without one, else its name and memory."""
+    cuda = memory.torch.cuda  # through core: app/ never imports torch itself
+    if not cuda.is_available():
+        return {"cuda": False}
+    props = cuda.get_device_properties(0)
+    return {"cuda": True, "name": props.name, "total_mib": props.total_memory / 2**20}
+
+
+def _memory(measure, model: str, changes_json: str, **kwargs) -> dict:
+    try:
+        return measure(model, **kwargs, **json.loads(changes_json)).to_dict()
+    except core.ConfigError as exc:
+        return _error(exc)
+    except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is one; the server keeps serving
+        return {"error": {"field": "batch", "message": str(exc).splitlines()[0]}}
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def memory_estimate(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
+                    optimizer: str) -> dict:
+    """Training-step memory estimated on the meta device (nothing allocated)."""
+    return _memory(memory.estimate, model, changes_json, batch=batch, input_shape=input_shape, dtype=dtype,
+                   optimizer=optimizer)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def memory_cpu(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str) -> dict:
+    """Activations saved by a real forward pass on this CPU (allocates: keep the batch small)."""
+    return _memory(memory.measure_cpu, model, changes_json, batch=batch, input_shape=input_shape, dtype=dtype)
+
+
+def memory_cuda(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
+                optimizer: str) -> dict:
+    """Real training steps on the GPU (never cached: a measurement of this moment's device)."""
+    return _memory(memory.measure_cuda, model, changes_json, batch=batch, input_shape=input_shape,
+                   dtype=dtype, optimizer=optimizer)
+
+
+def max_batch(model: str, changes_json: str, input_shape: tuple, dtype: str, optimizer: str) -> dict:
+    """Largest batch whose training step fits on the GPU (bisection; every OOM recovered)."""
+    try:
+        return memory.max_batch_size(model, input_shape, dtype, optimizer, **json.loads(changes_json))
+    except core.ConfigError as exc:
+        return _error(exc)
+
+
+def benchmark_section(name: str) -> str:
+    """A section of docs/benchmarks.md (between its bench markers), shown as a cited reference."""
+    text = (ASSETS.parent / "docs" / "benchmarks.md").read_text()
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    return text.split(start, 1)[1].split(end, 1)[0].strip() if start in text else ""

@@ -20,5 +20,11 @@ page = st.navigation([
             default=True),
     st.Page("views/compare.py", title=t("page.compare"), icon=":material/compare_arrows:",
             url_path="compare"),
+    st.Page("views/memory.py", title=t("page.memory"), icon=":material/memory:", url_path="memory"),
+    st.Page("views/connections.py", title=t("page.connections"), icon=":material/grid_on:",
+            url_path="connections"),
+    st.Page("views/attributions.py", title=t("page.attributions"), icon=":material/image_search:",
+            url_path="attributions"),
+    st.Page("views/train.py", title=t("page.train"), icon=":material/model_training:", url_path="train"),
 ])
 page.run()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from .i18n_checkpoints import STRINGS as CHECKPOINT_STRINGS
+
 LANGUAGES = {"en": "English", "zh": "中文"}
 LANG_KEY = "lang"
 
@@ -155,6 +157,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "series.resnet_cifar": ("ResNet (CIFAR, 32²)", "ResNet（CIFAR，32²）"),
     "series.densenet_cifar": ("DenseNet / DenseNet-BC (CIFAR, 32²)", "DenseNet / DenseNet-BC（CIFAR，32²）"),
 }
+STRINGS.update(CHECKPOINT_STRINGS)
 
 
 def language() -> str:

@@ -24,3 +24,8 @@ def publish(state: dict) -> None:
     if st.query_params.to_dict() != state:
         st.query_params.from_dict(state)
     st.session_state[_WRITTEN] = state
+
+
+def from_session(keys: dict[str, str]) -> dict:
+    """{query parameter: the session value under its widget key}, empty values dropped."""
+    return {param: st.session_state.get(key) or None for param, key in keys.items()}

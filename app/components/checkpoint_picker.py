@@ -1,0 +1,84 @@
+"""The sidebar checkpoint choice shared by Connections and Attributions: a shipped checkpoint, one
+uploaded in this session, or the one the Train page wrote. The choice carries over between pages.
+
+Shipped checkpoints go into the link by file stem (`ckpt=densenet_fig5_digits`); an upload or a
+training run lives in this session's folder only, so its link says `ckpt=uploaded` / `ckpt=trained`
+and another session falls back to the default with a note.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import services
+
+from .i18n import STRINGS, t
+from .numbers import shape
+
+K_CHOICE, K_UPLOAD = "ckpt.choice", "ckpt.upload"
+UPLOADED, TRAINED = "uploaded", "trained"  # ids beside the shipped stems
+SESSION_PATHS = {UPLOADED: "ckpt.uploaded_path", TRAINED: "ckpt.trained_path"}
+DEFAULT = "densenet_fig5_digits"
+
+
+def open_trained(path: str) -> None:
+    """Make a checkpoint written by the Train page the current choice (called from Train)."""
+    st.session_state[SESSION_PATHS[TRAINED]] = path
+    st.session_state[K_CHOICE] = TRAINED
+
+
+def _on_upload() -> None:
+    upload = st.session_state.get(K_UPLOAD)
+    if upload is not None:
+        st.session_state[SESSION_PATHS[UPLOADED]] = services.save_upload(upload.name, upload.getvalue())
+        st.session_state["ckpt.uploaded_name"] = upload.name
+        st.session_state[K_CHOICE] = UPLOADED
+
+
+def _paths() -> dict[str, str]:
+    """{choice id: path} of everything this session may pick."""
+    paths = dict(services.shipped_checkpoints())
+    for choice, key in SESSION_PATHS.items():
+        if st.session_state.get(key):
+            paths[choice] = st.session_state[key]
+    return paths
+
+
+def _label(choice: str) -> str:
+    if choice == UPLOADED:
+        return t("ckpt.uploaded", name=st.session_state.get("ckpt.uploaded_name", ""))
+    if choice == TRAINED:
+        return t("ckpt.trained")
+    return t(f"ckpt.{choice}") if f"ckpt.{choice}" in STRINGS else choice
+
+
+def choose(params: dict, from_url: bool) -> dict:
+    """Render the choice; returns {"id", "path", "stamp", "info"} (info may hold core's error)."""
+    paths = _paths()
+    note = None
+    wanted = params.get("ckpt") if from_url else None
+    if wanted in paths:
+        st.session_state[K_CHOICE] = wanted
+    elif wanted:
+        note = t("ckpt.not_here", name=_label(DEFAULT))
+    if st.session_state.get(K_CHOICE) not in paths:
+        st.session_state[K_CHOICE] = DEFAULT if DEFAULT in paths else next(iter(paths))
+    bar = st.sidebar
+    choice = bar.selectbox(t("ckpt.choice"), list(paths), key=K_CHOICE, format_func=_label,
+                           help=t("ckpt.choice_help"))
+    bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=K_UPLOAD,
+                      on_change=_on_upload, help=t("ckpt.upload_help"))
+    if note:
+        st.info(note)
+    path = paths[choice]
+    stamp = services.stamp(path)
+    return {"id": choice, "label": _label(choice), "path": path, "stamp": stamp,
+            "info": services.checkpoint_info(path, stamp)}
+
+
+def describe(checkpoint: dict) -> str:
+    """One line about a loaded checkpoint: what it is, data, epochs, accuracy, input."""
+    info = checkpoint["info"]
+    accuracy = "?" if info["test_accuracy"] is None else f"{info['test_accuracy']:.1%}"
+    name = checkpoint["label"] if checkpoint["id"] in services.shipped_checkpoints() else info["arch"]
+    return t("ckpt.summary", arch=name, dataset=info["dataset"], epochs=info["epochs"],
+             accuracy=accuracy, shape=shape(info["input_shape"]))

@@ -1,0 +1,192 @@
+"""Catalogue strings (en, zh) of the checkpoint and memory pages: Connections, Attributions, Train,
+Memory. Merged into i18n.STRINGS, the one catalogue; kept apart only to keep i18n.py short."""
+
+STRINGS: dict[str, tuple[str, str]] = {
+    "page.connections": ("Connections", "连接强度"),
+    "page.attributions": ("Attributions", "归因"),
+    "page.train": ("Train", "训练"),
+    "page.memory": ("Memory", "显存"),
+    # ---- checkpoint picker (Connections, Attributions)
+    "ckpt.choice": ("Checkpoint", "检查点"),
+    "ckpt.choice_help": ("A trained network: shipped with the app, uploaded by you, or trained on the "
+                         "Train page in this session.",
+                         "一个训练好的网络：随应用提供的、你上传的，或本次会话在“训练”页训练的。"),
+    "ckpt.densenet_fig5_digits": ("Paper Fig. 5 network: DenseNet, 3 blocks × 12 layers, k = 12",
+                                  "论文图 5 的网络：DenseNet，3 个块 × 12 层，k = 12"),
+    "ckpt.densenet_bc_digits": ("DenseNet-BC, L = 100, k = 12", "DenseNet-BC，L = 100，k = 12"),
+    "ckpt.uploaded": ("Uploaded: {name}", "已上传：{name}"),
+    "ckpt.trained": ("Trained on the Train page", "在“训练”页训练的"),
+    "ckpt.upload": ("Upload a checkpoint (.safetensors, .pt, .pth; ≤ 200 MB)",
+                    "上传检查点（.safetensors、.pt、.pth；≤ 200 MB）"),
+    "ckpt.upload_help": ("Read as tensors only: a .pt/.pth file that holds Python objects is refused, "
+                         "nothing in it runs.",
+                         "只按张量读取：含有 Python 对象的 .pt/.pth 文件会被拒绝，其中的代码不会运行。"),
+    "ckpt.summary": ("{arch} · trained on {dataset} for {epochs} epochs · test accuracy {accuracy} · "
+                     "input {shape}",
+                     "{arch} · 在 {dataset} 上训练 {epochs} 轮 · 测试准确率 {accuracy} · 输入 {shape}"),
+    "ckpt.not_here": ("That checkpoint belongs to another session; showing {name} instead.",
+                      "该检查点属于另一个会话；改为显示 {name}。"),
+    # ---- connections
+    "conn.title": ("Connection strength in a trained DenseNet", "训练后 DenseNet 的连接强度"),
+    "conn.intro": ("Each cell says how strongly target layer ℓ (column) uses the feature maps of source "
+                   "layer s (row) of the same dense block; s = 0 is the block's input. The outlined last "
+                   "column is the transition (or, after the last block, the classifier).",
+                   "每个格子表示同一稠密块中目标层 ℓ（列）对源层 s（行）特征图的依赖程度；s = 0 是块的输入。"
+                   "带框的最后一列是过渡层（最后一个块之后是分类器）。"),
+    "conn.normalize": ("Weight heatmap scale", "权重热图的刻度"),
+    "conn.norm.none": ("mean |w|", "平均 |w|"),
+    "conn.norm.target": ("÷ column maximum", "÷ 列最大值"),
+    "conn.norm.global": ("÷ network maximum", "÷ 全网络最大值"),
+    "conn.weights": ("Weight-based (paper Fig. 5)", "基于权重（论文图 5）"),
+    "conn.attribution": ("Attribution-based ({n} test images)", "基于归因（{n} 张测试图像）"),
+    "conn.colorbar.none": ("mean |w|", "平均 |w|"),
+    "conn.colorbar.target": ("mean |w| ÷ column max", "平均 |w| ÷ 列最大值"),
+    "conn.colorbar.global": ("mean |w| ÷ global max", "平均 |w| ÷ 全局最大值"),
+    "conn.colorbar.share": ("share of column", "占该列的比例"),
+    "conn.source": ("source layer s", "源层 s"),
+    "conn.target": ("target layer ℓ", "目标层 ℓ"),
+    "conn.block_input": ("block input", "块输入"),
+    "conn.transition": ("transition", "过渡层"),
+    "conn.classifier": ("classifier", "分类器"),
+    "conn.trans_short": ("trans.", "过渡"),
+    "conn.class_short": ("classif.", "分类"),
+    "conn.figure_title": ("{block} · {kind}", "{block} · {kind}"),
+    "conn.block": ("Dense block {b}", "稠密块 {b}"),
+    "conn.block_caption": ("k0 = {k0} input channels, growth rate k = {k}, {layers} layers",
+                           "输入 k0 = {k0} 个通道，增长率 k = {k}，共 {layers} 层"),
+    "conn.explain_weights": ("Weight-based strength (the paper's Fig. 5): the mean absolute weight a "
+                             "layer's first convolution gives to the channels coming from each earlier "
+                             "layer. It describes the trained network itself, whatever the input.",
+                             "基于权重的强度（论文图 5）：某层第一个卷"
+                             "积赋予来自每个前面层的通道的平均绝对权重。"
+                             "它描述训练好的网络本身，与输入无关。"),
+    "conn.explain_attribution": ("Attribution-based strength: for the given images, gradient × "
+                                 "activation at the input of each layer, summed over the channels of "
+                                 "each source, as a share of that layer's total. It shows how much of "
+                                 "the evidence for the predicted class actually flows through each "
+                                 "connection for these inputs.",
+                                 "基于归因的强度：对给定的图像，在每层的输入"
+                                 "处计算 梯度 × 激活，按来源把通道求和，"
+                                 "再除以该层的总和。它显示对这些输入而言，"
+                                 "支持预测类别的证据实际有多少经过每条连接。"),
+    "conn.download_csv": ("Download both heatmaps (CSV)", "下载两种热图（CSV）"),
+    "conn.png_note": ("PNG: hover a chart and click the camera icon at its top right.",
+                      "PNG：把鼠标移到图上，点击右上角的相机图标。"),
+    "conn.hover_value": ("value", "数值"),
+    # ---- attributions
+    "attr.title": ("Which pixels decide the prediction?", "哪些像素决定了预测？"),
+    "attr.method": ("Method", "方法"),
+    "attr.integrated_gradients": ("Integrated Gradients", "积分梯度"),
+    "attr.saliency": ("Saliency (|gradient|)", "显著图（|梯度|）"),
+    "attr.grad_cam": ("Grad-CAM (last block)", "Grad-CAM（最后一个块）"),
+    "attr.method_help.integrated_gradients": (
+        "Sums the gradients along a straight path from a black image to this one (32 steps).",
+        "沿着从全黑图像到这张图像的直线路径累加梯度（32 步）。"),
+    "attr.method_help.saliency": ("The absolute gradient of the class score at each pixel.",
+                                  "类别得分对每个像素的梯度的绝对值。"),
+    "attr.method_help.grad_cam": ("Gradient-weighted activations of the last block, enlarged to the image.",
+                                  "最后一个块的梯度加权激活，放大到图像大小。"),
+    "attr.opacity": ("Overlay opacity", "叠加不透明度"),
+    "attr.gallery": ("Test images of the digits set (one per class)", "digits 数据集的测试图像（每类一张）"),
+    "attr.upload": ("Or upload your own image (PNG, JPEG, …)", "或上传你自己的图像（PNG、JPEG 等）"),
+    "attr.upload_help": ("Converted to the checkpoint's channels and resized to its input; a dark digit "
+                         "on light paper is inverted to match the training data.",
+                         "会转换为检查点的通道数并缩放到其输入大小；"
+                         "浅色纸上的深色数字会被反色，以匹配训练数据。"),
+    "attr.uploaded_note": ("Your image: {size} pixels, mode {mode} → {shape}{inverted}.",
+                           "你的图像：{size} 像素，模式 {mode} → {shape}{inverted}。"),
+    "attr.inverted": (", inverted (light background)", "，已反色（浅色背景）"),
+    "attr.colorbar": ("attribution (1 = strongest pixel of the image)", "归因（1 = 该图中最强的像素）"),
+    "attr.panel": ("predicted {pred} ({prob})", "预测 {pred}（{prob}）"),
+    "attr.panel_true": ("true {label}", "真实 {label}"),
+    "attr.figure_title": ("{method}: bright = pixels that raised the predicted class's score",
+                          "{method}：亮处 = 提高了预测类别得分的像素"),
+    "attr.wrong": ("Red titles mark wrong predictions.", "红色标题表示预测错误。"),
+    # ---- train
+    "train.title": ("Train a network", "训练一个网络"),
+    "train.model": ("Model", "模型"),
+    "train.dataset": ("Dataset", "数据集"),
+    "train.dataset_help": ("digits (built in, 8×8), or fashion-mnist:FOLDER / cifar10:FOLDER with the "
+                           "files already on this server; nothing is downloaded.",
+                           "digits（内置，8×8），或 fashion-mnis"
+                           "t:文件夹 / cifar10:文件夹（文件需已在服务器上；"
+                           "不会下载任何东西）。"),
+    "train.epochs": ("Epochs", "训练轮数"),
+    "train.batch": ("Batch size", "批量大小"),
+    "train.optimizer": ("Optimizer", "优化器"),
+    "train.start": ("Start training", "开始训练"),
+    "train.stop": ("Stop", "停止"),
+    "train.running": ("Epoch {epoch}/{epochs}, batch {step}/{steps}",
+                      "第 {epoch}/{epochs} 轮，第 {step}/{steps} 批"),
+    "train.starting": ("Preparing the data and the model…", "正在准备数据和模型……"),
+    "train.finished": ("Finished: test accuracy {accuracy} after {epochs} epochs ({seconds:.0f} s).",
+                       "完成：{epochs} 轮后测试准确率 {accuracy}（{seconds:.0f} 秒）。"),
+    "train.stopped": ("Stopped. The checkpoint holds the last completed epoch ({epochs}).",
+                      "已停止。检查点保存的是最后完成的一轮（第 {epochs} 轮）。"),
+    "train.stopped_early": ("Stopped before the first epoch ended: no checkpoint was written.",
+                            "在第一轮结束前停止：没有写出检查点。"),
+    "train.download": ("Download checkpoint (.safetensors)", "下载检查点（.safetensors）"),
+    "train.open": ("Open in Connections", "在“连接强度”中打开"),
+    "train.loss_title": ("Training loss", "训练损失"),
+    "train.loss_y": ("cross-entropy loss", "交叉熵损失"),
+    "train.epoch_x": ("epoch", "轮"),
+    "train.batch_loss": ("batch", "每批"),
+    "train.epoch_loss": ("epoch mean", "每轮平均"),
+    "train.acc_title": ("Accuracy after each epoch", "每轮结束时的准确率"),
+    "train.acc_y": ("accuracy (%)", "准确率（%）"),
+    "train.train_acc": ("training set", "训练集"),
+    "train.test_acc": ("test set", "测试集"),
+    "train.speed": ("{speed:,.0f} examples/s on {device}", "{device} 上每秒 {speed:,.0f} 个样本"),
+    "train.cpu_note": ("Training runs on this server's CPU: keep models small (the default reaches about "
+                       "99 % on digits in a few epochs).",
+                       "训练在服务器的 CPU 上运行：请使用小模型（默认"
+                       "设置在 digits 上几轮即可达到约 99 %）。"),
+    # ---- memory
+    "mem.title": ("Training memory", "训练显存"),
+    "mem.no_gpu": ("This server has no CUDA GPU, so nothing here is measured on a GPU. Shown: the "
+                   "estimate (counted on the meta device, nothing allocated) and a real forward pass on "
+                   "this CPU at a small batch. GPU measurements made on an H100 are at the bottom.",
+                   "这台服务器没有 CUDA GPU，所以这里没有任何数值"
+                   "是在 GPU 上测得的。显示的是：估算值（在 meta "
+                   "设备上统计，不分配内存）和在本机 CPU 上以小批量真"
+                   "实运行一次前向传播的测量值。在 H100 上的 GPU "
+                   "测量结果列在页面底部。"),
+    "mem.gpu": ("GPU: {name}, {total} MiB", "GPU：{name}，{total} MiB"),
+    "mem.dtype": ("Precision", "精度"),
+    "mem.optimizer": ("Optimizer", "优化器"),
+    "mem.measure": ("Measure on the GPU", "在 GPU 上测量"),
+    "mem.max_batch": ("Find the largest batch", "寻找最大批量"),
+    "mem.max_batch_result": ("Largest batch that fits: {batch} (tried {tried} sizes; memory back to its "
+                             "baseline: {restored})",
+                             "能放下的最大批量：{batch}（尝试了 {tried} 个大小；"
+                             "内存已回到基线：{restored}）"),
+    "mem.breakdown": ("One training step at batch {batch}, by phase", "批量 {batch} 的一次训练步骤，按部分"),
+    "mem.y": ("memory (MiB)", "内存（MiB）"),
+    "mem.parameters": ("parameters", "参数"),
+    "mem.gradients": ("gradients", "梯度"),
+    "mem.optimizer_state": ("optimizer state", "优化器状态"),
+    "mem.activations": ("activations saved for backward", "为反向传播保存的激活"),
+    "mem.workspace": ("workspace", "临时工作区"),
+    "mem.estimate": ("estimate", "估算"),
+    "mem.measured": ("measured", "实测"),
+    "mem.bar": ("{kind}, {device}, {dtype}, batch {batch}", "{kind}，{device}，{dtype}，批量 {batch}"),
+    "mem.any_device": ("any device", "任意设备"),
+    "mem.peak": ("Peak ({kind}, {device}, {dtype}, batch {batch})",
+                 "峰值（{kind}，{device}，{dtype}，批量 {batch}）"),
+    "mem.cpu_caption": ("The CPU row runs a real forward pass at batch {batch} and counts the tensors "
+                        "autograd keeps; the estimate beside it is for the same batch, so the two should "
+                        "agree.",
+                        "CPU 一行以批量 {batch} 真实运行一次前向传播，统计 autograd 保留的张量；旁边的估算值"
+                        "使用相同批量，两者应当一致。"),
+    "mem.efficient_title": ("DenseNet: plain vs memory-efficient (estimate)",
+                            "DenseNet：普通实现与省内存实现（估算）"),
+    "mem.efficient_caption": ("memory_efficient recomputes the concatenation, BN and ReLU of each dense "
+                              "layer during backward instead of keeping them: {ratio:.2f}× less peak "
+                              "memory in this estimate.",
+                              "memory_efficient 在反向传播时重新计算每个稠密层的拼接、BN 和 ReLU，而不是保存"
+                              "它们：按此估算，峰值内存减少为 1/{ratio:.2f}。"),
+    "mem.plain": ("plain", "普通"),
+    "mem.efficient": ("memory_efficient", "省内存"),
+    "mem.reference": ("Measured on an NVIDIA H100 (reference, from docs/benchmarks.md)",
+                      "在 NVIDIA H100 上的测量结果（参考，来自 docs/benchmarks.md）"),
+}

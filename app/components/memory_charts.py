@@ -1,0 +1,37 @@
+"""Training-step memory as stacked bars: one bar per report, one colour per phase, every bar labelled
+measured/estimated, device, dtype and batch."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from .charts import COLORS, FONT, _style
+from .i18n import t
+
+PHASES = ("parameters", "gradients", "optimizer_state", "activations", "workspace")
+
+
+def labels(report: dict) -> dict:
+    """What every figure must say: measured or estimated, device, dtype, batch."""
+    return dict(kind=t(f"mem.{report['kind']}"), dtype=report["dtype"], batch=report["batch"],
+                device=t("mem.any_device") if report["device"] == "any" else report["device"])
+
+
+def bar_label(report: dict) -> str:
+    return t("mem.bar", **labels(report))
+
+
+def breakdown_figure(reports: list[dict], title: str, names: list[str] | None = None) -> go.Figure:
+    """Stacked MiB per phase; the peak is written above each bar."""
+    names = names or [bar_label(r) for r in reports]
+    fig = go.Figure()
+    for i, phase in enumerate(PHASES):
+        fig.add_trace(go.Bar(x=names, y=[r[f"{phase}_mib"] for r in reports], name=t(f"mem.{phase}"),
+                             marker_color=COLORS[i],
+                             hovertemplate="%{y:,.1f} MiB<extra>%{fullData.name}</extra>"))
+    top = max((r["peak_mib"] for r in reports), default=1)
+    fig.add_trace(go.Scatter(x=names, y=[r["peak_mib"] for r in reports], mode="text", showlegend=False,
+                             text=[f"{r['peak_mib']:,.0f} MiB" for r in reports], textposition="top center",
+                             textfont=dict(size=FONT), hoverinfo="skip"))
+    fig.update_layout(barmode="stack", yaxis_range=[0, top * 1.2], legend=dict(orientation="h", y=-0.3))
+    fig.update_yaxes(title_text=t("mem.y"))
+    return _style(fig, title, 480, bottom=140)

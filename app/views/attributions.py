@@ -1,0 +1,87 @@
+"""Attributions: which pixels made a checkpoint predict what it predicts (captum: Integrated
+Gradients, Saliency, Grad-CAM), on test images of the digits set or an uploaded image."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app import services
+from app.components import checkpoint_picker, overlays, url_state
+from app.components.i18n import chosen_id, language, localize_choice, t
+from app.components.numbers import shape
+
+K_METHOD, K_OPACITY, K_IMAGE = "attr.method", "attr.opacity", "attr.image"
+METHOD_LABELS = {m: f"attr.{m}" for m in ("integrated_gradients", "saliency", "grad_cam")}
+
+
+def method_choice(params: dict, from_url: bool) -> str:
+    if from_url and params.get("method") in METHOD_LABELS:
+        st.session_state[K_METHOD] = t(METHOD_LABELS[params["method"]])
+    labels = localize_choice(K_METHOD, METHOD_LABELS, "integrated_gradients")
+    st.segmented_control(t("attr.method"), labels, key=K_METHOD, required=True)
+    method = chosen_id(st.session_state[K_METHOD], METHOD_LABELS)
+    st.caption(t(f"attr.method_help.{method}"))
+    return method
+
+
+def panels(checkpoint: dict, method: str, images, labels: list[int] | None, classes: list[str],
+           opacity: float, columns: int = 5) -> None:
+    """Predictions and attribution overlays of these images, or core's error."""
+    result = services.attributions(checkpoint["path"], checkpoint["stamp"], method, images)
+    if "error" in result:
+        st.error(result["error"]["message"], icon="⚠️")
+        return
+    predicted = [classes[p] if p < len(classes) else str(p) for p in result["labels"]]
+    titles = [t("attr.panel", pred=p, prob=f"{c:.1%}") for p, c in zip(predicted, result["confidences"],
+                                                                    strict=True)]
+    wrong = [False] * len(titles)
+    if labels is not None:
+        wrong = [p != label for p, label in zip(result["labels"], labels, strict=True)]
+        titles = [f"{title}<br>{t('attr.panel_true', label=label)}"
+                  for title, label in zip(titles, labels, strict=True)]
+    figure = overlays.overlay_figure(images, result["maps"], titles, wrong, opacity,
+                                     t("attr.figure_title", method=t(METHOD_LABELS[method])), columns)
+    st.plotly_chart(figure, key=f"attr.figure{columns}")
+    if any(wrong):
+        st.caption(t("attr.wrong"))
+
+
+def upload(checkpoint: dict, method: str, classes: list[str], opacity: float) -> None:
+    channels, side, _ = checkpoint["info"]["input_shape"]
+    data = st.file_uploader(t("attr.upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                            key=K_IMAGE, help=t("attr.upload_help"))
+    if data is None:
+        return
+    try:
+        pixels, note = services.decode_image(data.getvalue(), channels, side)
+    except services.ImageError as exc:
+        st.error(str(exc), icon="⚠️")
+        return
+    st.caption(t("attr.uploaded_note", size=note["size"], mode=note["mode"], shape=shape(pixels.shape),
+                 inverted=t("attr.inverted") if note["inverted"] else ""))
+    panels(checkpoint, method, pixels[None], None, classes, opacity, columns=1)
+
+
+def render() -> None:
+    params, from_url = url_state.incoming()
+    st.title(t("attr.title"))
+    checkpoint = checkpoint_picker.choose(params, from_url)
+    info = checkpoint["info"]
+    method = None
+    if "error" in info:
+        st.error(info["error"]["message"], icon="⚠️")
+    else:
+        st.caption(checkpoint_picker.describe(checkpoint))
+        method = method_choice(params, from_url)
+        opacity = st.sidebar.slider(t("attr.opacity"), 0.0, 1.0, 0.6, 0.05, key=K_OPACITY)
+        channels, side, _ = info["input_shape"]
+        gallery = services.gallery(side, channels)
+        classes = info["classes"]
+        st.subheader(t("attr.gallery"))
+        with st.spinner():
+            panels(checkpoint, method, gallery["images"], gallery["labels"], classes, opacity)
+        upload(checkpoint, method, classes, opacity)
+    url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "method": method})
+
+
+if __name__ == "__main__":  # st.navigation runs each page file as a script
+    render()

@@ -1,0 +1,174 @@
+"""Memory: what one training step keeps in memory, by phase. Measured on the GPU where the server
+has one; otherwise the estimate (meta device, nothing allocated) beside a real CPU forward pass,
+and the H100 measurements of docs/benchmarks.md as a cited reference."""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from app import services
+from app.components import memory_charts, url_state
+from app.components.i18n import language, t
+from app.components.numbers import shape
+from app.views.compare import input_for, parse_changes
+
+DEFAULT_MODEL = "densenet121"
+CPU_BATCH = 2  # the CPU pass allocates for real: small enough for any preset on a laptop
+DTYPES, OPTIMIZERS = ("fp32", "bf16"), ("sgd", "adamw")
+K_MODEL, K_CHANGES, K_H, K_W = "mem.model", "mem.changes", "mem.height", "mem.width"
+K_BATCH, K_DTYPE, K_OPTIMIZER = "mem.batch", "mem.dtype", "mem.optimizer"
+_URL = {"model": K_MODEL, "set": K_CHANGES, "h": K_H, "w": K_W, "batch": K_BATCH, "dtype": K_DTYPE,
+        "opt": K_OPTIMIZER}
+_CHOICES = {K_DTYPE: DTYPES, K_OPTIMIZER: OPTIMIZERS}
+
+
+def load_state(params: dict, from_url: bool, presets: dict) -> None:
+    if from_url and params.get("model") in presets:
+        for param, key in _URL.items():
+            value = params.get(param)
+            if value is None:
+                continue
+            if key in (K_H, K_W, K_BATCH):
+                if value.isdigit():
+                    st.session_state[key] = min(max(int(value), 1), 4096)
+            elif key not in _CHOICES or value in _CHOICES[key]:
+                st.session_state[key] = value
+    st.session_state.setdefault(K_MODEL, DEFAULT_MODEL)
+    _, h, w = presets[st.session_state[K_MODEL]]["input_shape"]
+    defaults = {K_CHANGES: "", K_H: h, K_W: w, K_BATCH: 64, K_DTYPE: "fp32", K_OPTIMIZER: "sgd"}
+    for key, value in defaults.items():
+        st.session_state.setdefault(key, value)
+
+
+def on_model_change() -> None:
+    preset = services.catalog()["presets"][st.session_state[K_MODEL]]
+    _, st.session_state[K_H], st.session_state[K_W] = preset["input_shape"]
+
+
+def sidebar(presets: dict) -> dict:
+    bar = st.sidebar
+    model = bar.selectbox(t("train.model"), list(presets), key=K_MODEL, on_change=on_model_change)
+    changes = bar.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"))
+    left, right = bar.columns(2)
+    height = left.number_input(t("explore.height"), 1, 4096, key=K_H)
+    width = right.number_input(t("explore.width"), 1, 4096, key=K_W)
+    batch = bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH)
+    dtype = bar.segmented_control(t("mem.dtype"), DTYPES, key=K_DTYPE, required=True)
+    optimizer = bar.segmented_control(t("mem.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, required=True)
+    return dict(model=model, changes=changes, height=height, width=width, batch=batch, dtype=dtype,
+                optimizer=optimizer)
+
+
+def resolve(inputs: dict, presets: dict) -> dict:
+    """{"changes_json", "config", "input_shape"} or {"error": message}."""
+    try:
+        changes = parse_changes(inputs["changes"])
+    except ValueError as exc:
+        return {"error": t("compare.bad_changes", part=str(exc))}
+    resolved = services.resolve(inputs["model"], json.dumps(changes))
+    if "error" in resolved:
+        return {"error": resolved["error"]["message"]}
+    channels = input_for(presets[inputs["model"]], resolved["config"])[0]
+    return {"changes_json": json.dumps(changes), "config": resolved["config"],
+            "input_shape": (channels, inputs["height"], inputs["width"])}
+
+
+def breakdown(inputs: dict, model: dict, gpu: dict) -> None:
+    """The estimate at the chosen batch, and the same batch measured (GPU) or a small CPU pass."""
+    args = (inputs["model"], model["changes_json"])
+    estimate = services.memory_estimate(*args, inputs["batch"], model["input_shape"], inputs["dtype"],
+                                        inputs["optimizer"])
+    if "error" in estimate:
+        st.error(estimate["error"]["message"], icon="⚠️")
+        return
+    reports = [estimate]
+    if gpu["cuda"]:
+        if st.button(t("mem.measure"), key="mem.measure", type="primary"):
+            st.session_state["mem.measured"] = services.memory_cuda(
+                *args, inputs["batch"], model["input_shape"], inputs["dtype"], inputs["optimizer"])
+        measured = st.session_state.get("mem.measured")
+        if measured and "error" in measured:
+            st.error(measured["error"]["message"], icon="⚠️")
+        elif measured and measured["batch"] == inputs["batch"]:
+            reports.append(measured)
+    else:
+        small = min(inputs["batch"], CPU_BATCH)
+        if small != inputs["batch"]:  # the estimate at the CPU pass's batch, for a like-for-like check
+            reports.append(services.memory_estimate(*args, small, model["input_shape"], inputs["dtype"],
+                                                    inputs["optimizer"]))
+        reports.append(services.memory_cpu(*args, small, model["input_shape"], inputs["dtype"]))
+    reports = [r for r in reports if "error" not in r]
+    for column, report in zip(st.columns(len(reports)), reports, strict=True):
+        column.metric(t("mem.peak", **memory_charts.labels(report)), f"{report['peak_mib']:,.0f} MiB")
+    # One chart per batch size: batch 64 beside batch 2 would flatten the small bars.
+    by_batch: dict[int, list] = {}
+    for report in reports:
+        by_batch.setdefault(report["batch"], []).append(report)
+    for i, (column, shown) in enumerate(zip(st.columns(len(by_batch)), by_batch.values(), strict=True)):
+        figure = memory_charts.breakdown_figure(shown, t("mem.breakdown", batch=shown[0]["batch"]))
+        column.plotly_chart(figure, key=f"mem.breakdown{i}")
+    if not gpu["cuda"]:
+        st.caption(t("mem.cpu_caption", batch=reports[-1]["batch"]))
+
+
+def efficient_comparison(inputs: dict, model: dict) -> None:
+    """Plain vs memory_efficient DenseNet at the same settings (estimates)."""
+    changes = json.loads(model["changes_json"])
+    reports = []
+    for efficient in (False, True):
+        variant = json.dumps({**changes, "memory_efficient": efficient})
+        report = services.memory_estimate(inputs["model"], variant, inputs["batch"], model["input_shape"],
+                                          inputs["dtype"], inputs["optimizer"])
+        if "error" in report:
+            return
+        reports.append(report)
+    labels = [f"{t(name)} · {memory_charts.bar_label(r)}" for name, r in zip(("mem.plain", "mem.efficient"),
+                                                                             reports, strict=True)]
+    st.plotly_chart(memory_charts.breakdown_figure(reports, t("mem.efficient_title"), labels),
+                    key="mem.efficient_chart")
+    st.caption(t("mem.efficient_caption", ratio=reports[0]["peak"] / reports[1]["peak"]))
+
+
+def max_batch(inputs: dict, model: dict) -> None:
+    if st.button(t("mem.max_batch"), key="mem.max_batch"):
+        with st.spinner():
+            found = services.max_batch(inputs["model"], model["changes_json"], model["input_shape"],
+                                       inputs["dtype"], inputs["optimizer"])
+        if "error" in found:
+            st.error(found["error"]["message"], icon="⚠️")
+        else:
+            st.success(t("mem.max_batch_result", batch=found["max_batch"], tried=len(found["tried"]),
+                         restored=found["baseline_restored"]))
+
+
+def render() -> None:
+    presets = services.catalog()["presets"]
+    params, from_url = url_state.incoming()
+    load_state(params, from_url, presets)
+    st.title(t("mem.title"))
+    gpu = services.device_info()
+    if gpu["cuda"]:
+        st.success(t("mem.gpu", name=gpu["name"], total=f"{gpu['total_mib']:,.0f}"))
+    else:
+        st.info(t("mem.no_gpu"), icon=":material/info:")
+    inputs = sidebar(presets)
+    model = resolve(inputs, presets)
+    if "error" in model:
+        st.error(model["error"], icon="⚠️")
+    else:
+        st.caption(" · ".join((inputs["model"], shape(model["input_shape"]), inputs["dtype"],
+                               inputs["optimizer"])))
+        with st.spinner():
+            breakdown(inputs, model, gpu)
+            if gpu["cuda"]:
+                max_batch(inputs, model)
+            if model["config"].get("memory_efficient") is not None:
+                efficient_comparison(inputs, model)
+    with st.expander(t("mem.reference")):
+        st.markdown(services.benchmark_section("memory"))
+    url_state.publish({"lang": language(), **url_state.from_session(_URL)})
+
+
+if __name__ == "__main__":  # st.navigation runs each page file as a script
+    render()

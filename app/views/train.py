@@ -1,0 +1,143 @@
+"""Train: a network on digits (or a local Fashion-MNIST / CIFAR-10 folder) in a background thread
+of this session, with live curves, Stop, the checkpoint to download, and a way into Connections.
+
+The run object lives in this session's state only; its model never leaves the trainer's thread.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import services
+from app.components import checkpoint_picker, training_charts, url_state
+from app.components.i18n import language, t
+from app.views.compare import parse_changes
+
+DEFAULT_MODEL, DEFAULT_CHANGES = "densenet40_k12", "block_config=4,4,4"  # ~99 % on digits in 3 epochs
+OPTIMIZERS = ("sgd", "adamw")
+K_MODEL, K_CHANGES, K_DATASET = "train.model", "train.changes", "train.dataset"
+K_EPOCHS, K_BATCH, K_OPTIMIZER = "train.epochs", "train.batch", "train.optimizer"
+RUN, LIVE = "train.run", "train.live"
+_URL = {"model": K_MODEL, "set": K_CHANGES, "dataset": K_DATASET, "epochs": K_EPOCHS, "batch": K_BATCH,
+        "opt": K_OPTIMIZER}
+_DEFAULTS = {K_MODEL: DEFAULT_MODEL, K_CHANGES: DEFAULT_CHANGES, K_DATASET: "digits", K_EPOCHS: 3,
+             K_BATCH: 64, K_OPTIMIZER: "sgd"}
+
+
+def load_state(params: dict, from_url: bool, presets: dict) -> None:
+    for key, value in _DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    if not (from_url and "model" in params):
+        return
+    for param, key in _URL.items():
+        value = params.get(param)
+        if value is None:
+            continue
+        if isinstance(_DEFAULTS[key], int):
+            if value.isdigit():
+                st.session_state[key] = min(max(int(value), 1), 1000)
+        elif key != K_MODEL or value in presets:
+            st.session_state[key] = value
+
+
+def settings_form(presets: dict, running: bool) -> dict:
+    """The run's inputs (disabled while a run is going)."""
+    left, middle, right = st.columns([2, 2, 1])
+    model = left.selectbox(t("train.model"), list(presets), key=K_MODEL, disabled=running)
+    changes = middle.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"),
+                                disabled=running)
+    optimizer = right.selectbox(t("train.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, disabled=running)
+    left, middle, right = st.columns([2, 1, 1])
+    dataset = left.text_input(t("train.dataset"), key=K_DATASET, help=t("train.dataset_help"),
+                              disabled=running)
+    epochs = middle.number_input(t("train.epochs"), 1, 1000, key=K_EPOCHS, disabled=running)
+    batch = right.number_input(t("train.batch"), 1, 4096, key=K_BATCH, disabled=running)
+    return dict(model=model, changes=changes, dataset=dataset.strip(), epochs=int(epochs), batch=int(batch),
+                optimizer=optimizer)
+
+
+def start(inputs: dict) -> None:
+    try:
+        changes = parse_changes(inputs["changes"])
+    except ValueError as exc:
+        st.session_state["train.error"] = t("compare.bad_changes", part=str(exc))
+        return
+    settings = dict(dataset=inputs["dataset"], epochs=inputs["epochs"], batch_size=inputs["batch"],
+                    optimizer=inputs["optimizer"])
+    st.session_state[RUN] = services.start_training(inputs["model"], changes, settings)
+    st.session_state[LIVE] = True
+
+
+def progress(run: services.TrainingRun) -> None:
+    """Status, progress bar and curves; reruns every second while the run is live."""
+    if run.error:
+        st.error(run.error, icon="⚠️")
+    elif run.batches and not run.done:
+        last = run.batches[-1]
+        done = (last["epoch"] - 1 + last["step"] / last["steps"]) / run.settings["epochs"]
+        text = t("train.running", epoch=last["epoch"], epochs=run.settings["epochs"], step=last["step"],
+                 steps=last["steps"])
+        st.progress(min(done, 1.0), text=text)
+    elif not run.done:
+        st.progress(0.0, text=t("train.starting"))
+    if run.batches:
+        left, right = st.columns(2)
+        left.plotly_chart(training_charts.loss_figure(run.batches, run.epochs), key="train.loss_chart")
+        right.plotly_chart(training_charts.accuracy_figure(run.epochs), key="train.acc_chart")
+    if run.epochs:
+        last = run.epochs[-1]
+        device = services.device_info().get("name", "CPU")
+        st.caption(t("train.speed", speed=last["examples_per_second"], device=device))
+    if run.done and st.session_state.get(LIVE):
+        st.session_state[LIVE] = False
+        st.rerun()  # the whole page: enable the form, show the results
+
+
+def results(run: services.TrainingRun) -> None:
+    if run.error:
+        return
+    if run.epochs:
+        seconds = sum(e["seconds"] for e in run.epochs)
+        accuracy = f"{run.epochs[-1]['test_accuracy']:.1%}"
+        message = (t("train.stopped", epochs=len(run.epochs)) if run.stopped else
+                   t("train.finished", accuracy=accuracy, epochs=len(run.epochs), seconds=seconds))
+        st.success(message)
+    elif run.stopped:
+        st.warning(t("train.stopped_early"))
+    path = run.checkpoint
+    if path:
+        left, right = st.columns(2)
+        left.download_button(t("train.download"), Path(path).read_bytes(), key="train.download",
+                             file_name=f"{run.model}.safetensors", mime="application/octet-stream")
+        if right.button(t("train.open"), key="train.open", type="primary"):
+            checkpoint_picker.open_trained(path)
+            st.switch_page("views/connections.py")
+
+
+def render() -> None:
+    presets = services.catalog()["presets"]
+    params, from_url = url_state.incoming()
+    load_state(params, from_url, presets)
+    st.title(t("train.title"))
+    st.caption(t("train.cpu_note"))
+    run = st.session_state.get(RUN)
+    running = bool(run and not run.done)
+    inputs = settings_form(presets, running)
+    if running:
+        st.button(t("train.stop"), key="train.stop", on_click=run.stop, icon=":material/stop:")
+    elif st.button(t("train.start"), key="train.start", type="primary", icon=":material/play_arrow:"):
+        start(inputs)
+        run = st.session_state.get(RUN)
+        running = bool(run)
+    if st.session_state.get("train.error"):
+        st.error(st.session_state.pop("train.error"), icon="⚠️")
+    if run:
+        st.fragment(progress, run_every=1.0 if running else None)(run)
+        if run.done:
+            results(run)
+    url_state.publish({"lang": language(), **url_state.from_session(_URL)})
+
+
+if __name__ == "__main__":  # st.navigation runs each page file as a script
+    render()

@@ -1,0 +1,131 @@
+"""AppTest of the Connections page: heatmaps equal core's for the shipped checkpoints, the
+normalisation switch and the link, and uploads that core refuses (corrupt, hostile, not a DenseNet)."""
+import pathlib
+
+import pytest
+import torch
+from app_support import errors, figure, start, widget
+from conftest import ROOT
+
+import core
+from app.components.i18n import STRINGS
+from core.attribution import EXPLANATIONS
+from core.checkpoints import load_checkpoint, save_checkpoint
+from core.connectivity import connection_strength
+
+CONNECTIONS = "views/connections.py"
+FIG5 = ROOT / "assets" / "densenet_fig5_digits.safetensors"
+
+
+def heatmaps(at) -> list[dict]:
+    return [figure(at, i) for i in range(len(at.get("plotly_chart")))]
+
+
+def weight_figures(at) -> list[dict]:
+    return [f for f in heatmaps(at) if "Weight-based" in f["layout"]["title"]["text"]]
+
+
+def expected(path: pathlib.Path, normalize: str) -> list[list]:
+    checkpoint = load_checkpoint(path)
+    return [b["matrix"] for b in connection_strength(checkpoint.state_dict, normalize,
+                                                     checkpoint.metadata)["blocks"]]
+
+
+def upload(at, name: str, data: bytes):
+    at.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+@pytest.fixture(scope="module")
+def page():
+    return start(page=CONNECTIONS)
+
+
+def test_default_shows_fig5_weight_heatmaps_equal_to_core(page):
+    assert not errors(page)
+    weights = weight_figures(page)
+    assert [f["data"][0]["z"] for f in weights] == expected(FIG5, "none")
+    layout = weights[0]["layout"]
+    assert layout["xaxis"]["title"]["text"] == "target layer ℓ"
+    assert layout["yaxis"]["title"]["text"] == "source layer s"
+    assert weights[0]["data"][0]["colorbar"]["title"]["text"] == "mean |w|"
+    assert layout["shapes"][0]["type"] == "rect"  # the transition column is outlined
+    assert weights[-1]["layout"]["xaxis"]["ticktext"][-1] == "classif."
+    assert dict(page.query_params) == {"lang": "en", "ckpt": "densenet_fig5_digits", "norm": "none"}
+
+
+def test_attribution_heatmaps_are_shares_beside_the_weights(page):
+    shares = [f for f in heatmaps(page) if "Attribution-based" in f["layout"]["title"]["text"]]
+    assert len(shares) == len(weight_figures(page)) == 3
+    for f in shares:
+        assert f["data"][0]["colorbar"]["title"]["text"] == "share of column"
+        columns = zip(*f["data"][0]["z"], strict=True)
+        assert all(sum(v for v in col if v is not None) == pytest.approx(1) for col in columns)
+
+
+def test_explanations_are_cores_paragraphs(page):
+    assert STRINGS["conn.explain_weights"][0] == EXPLANATIONS["weights"]
+    assert STRINGS["conn.explain_attribution"][0] == EXPLANATIONS["attribution"]
+    assert {i.value for i in page.info} >= set(EXPLANATIONS.values())
+
+
+def test_normalisation_switch_and_link():
+    at = start(page=CONNECTIONS)
+    widget(at, "conn.normalize").set_value("÷ column maximum").run()
+    assert [f["data"][0]["z"] for f in weight_figures(at)] == expected(FIG5, "target")
+    assert at.query_params["norm"] == "target"
+    bc = ROOT / "assets" / "densenet_bc_digits.safetensors"
+    again = start({"ckpt": "densenet_bc_digits", "norm": "global", "lang": "zh"}, page=CONNECTIONS)
+    assert not errors(again)
+    assert again.session_state["ckpt.choice"] == "densenet_bc_digits"
+    assert [f["data"][0]["z"] for f in heatmaps(again)[::2]] == expected(bc, "global")
+    assert again.title[0].value == "训练后 DenseNet 的连接强度"
+
+
+def truncated_pth(tmp_path) -> bytes:
+    path = tmp_path / "w.pth"
+    torch.save(load_checkpoint(FIG5).state_dict, path)
+    return path.read_bytes()[:5000]
+
+
+@pytest.mark.parametrize("name, damaged, message", [
+    ("broken.safetensors", lambda _: FIG5.read_bytes()[:5000],
+     "broken.safetensors is not a valid safetensors file"),
+    ("weights.pth", truncated_pth, "weights.pth cannot be read as a PyTorch file"),
+])
+def test_corrupt_upload_shows_cores_message_and_the_page_keeps_working(tmp_path, name, damaged, message):
+    at = upload(start(page=CONNECTIONS), name, damaged(tmp_path))
+    assert not at.exception
+    assert len(errors(at)) == 1 and errors(at)[0].startswith(message)
+    assert at.session_state["ckpt.choice"] == "uploaded"
+    widget(at, "ckpt.choice").set_value("densenet_fig5_digits").run()
+    assert not errors(at) and weight_figures(at)
+
+
+class Hostile:
+    """Unpickling this would create a marker file (a stand-in for running any code)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_hostile_pickle_upload_is_refused_and_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"weights": torch.zeros(1), "payload": Hostile(marker)}, path)
+    at = upload(start(page=CONNECTIONS), "evil.pt", path.read_bytes())
+    assert not at.exception
+    assert "refused" in errors(at)[0]
+    assert not marker.exists()
+
+
+def test_resnet_checkpoint_is_named_as_such(tmp_path):
+    config = core.get_config("resnet20_cifar", in_channels=1)
+    path = tmp_path / "resnet.safetensors"
+    save_checkpoint(path, core.build_model(config), config, "digits", 1, 0.5)
+    at = upload(start(page=CONNECTIONS), "resnet.safetensors", path.read_bytes())
+    assert errors(at) == ["heatmap applies to DenseNets; this checkpoint is a ResNet"]
+    assert not at.get("plotly_chart")
