@@ -23,10 +23,11 @@ EXPLANATIONS = {
     "weights": "Weight-based strength (the paper's Fig. 5): the mean absolute weight a layer's first "
                "convolution gives to the channels coming from each earlier layer. It describes the "
                "trained network itself, whatever the input.",
-    "attribution": "Attribution-based strength: for the given images, gradient × activation at the "
-                   "input of each layer, summed over the channels of each source, as a share of that "
-                   "layer's total. It shows how much of the evidence for the predicted class actually "
-                   "flows through each connection for these inputs.",
+    "attribution": "Attribution-based strength: for the given images, |gradient × activation| at the "
+                   "input of each layer, averaged over the channels of each source (as the weight map "
+                   "averages over input maps), as a share of that layer's total. It shows how much of "
+                   "the evidence for the predicted class flows through each connection for these "
+                   "inputs.",
 }
 
 
@@ -70,8 +71,8 @@ def attribute(model: torch.nn.Module, images: torch.Tensor, method: str,
 
 def attribution_strength(model: torch.nn.Module, images: torch.Tensor,
                          target: torch.Tensor | None = None) -> dict:
-    """Per dense block, the share of each source in the |gradient × activation| at every layer's
-    input (same rows, columns and shape as connectivity.connection_strength)."""
+    """Per dense block, each source's share of the per-channel mean |gradient × activation| at every
+    layer's input (same rows, columns and shape as connectivity.connection_strength)."""
     features = getattr(model, "features", None)
     dense = [m for m in (features.children() if features is not None else [])
              if getattr(type(m), "graph_block", None) == "dense block"]
@@ -108,7 +109,9 @@ def attribution_strength(model: torch.nn.Module, images: torch.Tensor,
             attr = attr[0] if isinstance(attr, tuple) else attr
             per_channel = attr.detach().abs().double().sum(dim=(0, 2, 3))
             slices = _source_slices(k0, k, min(rows, 1 + (per_channel.numel() - k0) // k))
-            shares = [float(per_channel[sl].sum()) for sl in slices]
+            # Per-channel mean, as in the weight map: a wide block input (k0 maps) must not win
+            # just by having more channels than a layer's k new ones.
+            shares = [float(per_channel[sl].mean()) for sl in slices]
             total = sum(shares) or 1.0
             matrix_cols.append([v / total for v in shares] + [None] * (rows - len(shares)))
             targets.append(tname)
