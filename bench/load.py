@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import math
 import os
 import random
 import statistics
@@ -142,10 +143,11 @@ async def session(browser, base: str, number: int, deadline: float, results: Res
         try:
             await action(page, walk)
             if await page.locator(EXCEPTION).count():
-                raise RuntimeError("the page shows an exception")
+                shown = await page.locator(EXCEPTION).first.inner_text()
+                raise RuntimeError(f"the page shows an exception: {shown}")
             results.latencies[kind].append(time.perf_counter() - start)
         except Exception as exc:  # any failure is a finding: count it, reload the model and go on
-            results.errors.append(f"session {number} {kind}: {type(exc).__name__}: {str(exc)[:200]}")
+            results.errors.append(f"session {number} {kind}: {type(exc).__name__}: {str(exc)[:400]}")
             try:
                 await open_model(page, base, walk)
             except Exception as reload_exc:
@@ -212,7 +214,7 @@ def summarize(sessions: int, seconds: float, results: Results) -> dict:
                 rss_start=rss[0] if rss else 0, rss_warm=warm, rss_end=rss[-1] if rss else 0,
                 rss_max=max(rss, default=0),
                 rss_growth=(rss[-1] - warm) / warm if warm else float("nan"),
-                load_average=os.getloadavg()[0],
+                load_average=os.getloadavg()[0], first_errors=results.errors[:3],
                 rss_over_time=[(round(t), r) for t, r in over_time[:: max(1, len(over_time) // 8)]])
 
 
@@ -221,16 +223,21 @@ HEADER = ("| sessions | seconds | updates | errors | p50 (s) | p95 (s) | slider 
           "| RSS start → after warm-up → end (MB) | RSS max (MB) | growth after warm-up | load average |")
 
 
+def seconds_text(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.2f}"  # no update finished in the run
+
+
 def row(s: dict) -> str:
-    return (f"| {s['sessions']} | {s['seconds']:.0f} | {s['updates']} | {s['errors']} | {s['p50']:.2f} | "
-            f"{s['p95']:.2f} | {s['slider_p95']:.2f} | {s['first_load_p50']:.2f} | "
+    return (f"| {s['sessions']} | {s['seconds']:.0f} | {s['updates']} | {s['errors']} | "
+            f"{seconds_text(s['p50'])} | {seconds_text(s['p95'])} | {seconds_text(s['slider_p95'])} | "
+            f"{seconds_text(s['first_load_p50'])} | "
             f"{s['rss_start'] / MB:.0f} → {s['rss_warm'] / MB:.0f} → {s['rss_end'] / MB:.0f} | "
             f"{s['rss_max'] / MB:.0f} | {s['rss_growth']:+.1%} | {s['load_average']:.1f} |")
 
 
 def markdown(summaries: list[dict], command: str) -> str:
-    crossing = next((s["sessions"] for s in summaries if s["p95"] > 1.5), None)
-    verdict = (f"p95 passes 1.5 s at {crossing} sessions" if crossing
+    crossing = next((s["sessions"] for s in summaries if not s["p95"] <= 1.5), None)  # nan: none done
+    verdict = (f"p95 passes 1.5 s at {crossing} session{'s' if crossing > 1 else ''}" if crossing
                else "p95 stayed ≤ 1.5 s at every session count measured")
     lines = ["## Load (bench/load.py)", "",
              f"{datetime.date.today()} · {machine()} · one `streamlit run` on 127.0.0.1 and headless Debian "
@@ -245,6 +252,9 @@ def markdown(summaries: list[dict], command: str) -> str:
     for s in summaries:
         points = ", ".join(f"{t}: {r / MB:.0f}" for t, r in s["rss_over_time"])
         lines.append(f"- {s['sessions']} sessions: {points}")
+    lines += ["", "Errors are actions that did not finish within 60 s (or a page that showed an exception); "
+                  "the first of each run:", ""]
+    lines += [f"- {s['sessions']} sessions: {error}" for s in summaries for error in s["first_errors"]]
     lines += ["", f"Reproduce: `{command}`"]
     return "\n".join(lines)
 
