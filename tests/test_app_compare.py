@@ -5,6 +5,7 @@ from app_support import errors, figure, start, widget
 import core
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
 from core.analysis import analyze
+from core.memory import estimate
 
 COMPARE = "views/compare.py"
 
@@ -16,11 +17,13 @@ def page():
 
 def test_default_table_equals_core(page):
     table = page.dataframe[0].value
+    memory = "Training memory, peak (MiB; estimate, fp32, SGD, batch 32)"
     for row, name in zip(table.to_dict("records"), ("resnet50", "densenet121"), strict=True):
         a = analyze(name)
         assert row["Model"] == name
         assert row["Parameters"] == f"{a.trace.total_params:,}"
         assert row["Depth (conv + linear layers)"] == a.depth
+        assert row[memory] == f"{estimate(name, batch=32).to_dict()['peak_mib']:,.0f}"
 
 
 def test_params_vs_depth_chart_equals_core(page):

@@ -159,3 +159,14 @@ def test_settings_survive_a_visit_to_compare():
     assert not at.exception
     assert metric_values(at) == before
     assert dict(at.query_params) == link
+
+
+def test_training_memory_estimate_on_request_equals_core():
+    from core.memory import estimate
+    at = start({"model": "resnet18", "batch": "4"})
+    assert not [m for m in metric_values(at) if "memory" in m]  # off by default: it is slow
+    widget(at, "explore.memory").set_value(True).run()
+    peak = estimate("resnet18", batch=4, input_shape=(3, 224, 224)).to_dict()["peak_mib"]
+    label = "Training memory, peak (estimate, any device, fp32, batch 4)"
+    assert metric_values(at)[label] == f"{peak:,.0f} MiB"
+    assert at.query_params["memory"] == "true"

@@ -135,6 +135,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.bad_changes": ("'{part}' is not KEY=VALUE; separate changes with ';'",
                             "“{part}” 不是 KEY=VALUE 形式；多个修改之间用 ';' 分隔"),
     "compare.table": ("Side by side", "并列比较"),
+    "compare.col_memory": ("Training memory, peak (MiB; {kind}, {dtype}, SGD, batch {batch})",
+                           "训练内存峰值（MiB；{kind}，{dtype}，SGD，批量 {batch}）"),
+    "compare.bars_memory": ("Training memory, peak (MiB, estimate)", "训练内存峰值（MiB，估算）"),
+    "explore.memory": ("Estimate training memory (fp32, SGD, this batch; takes a second or more)",
+                       "估算训练内存（fp32，SGD，当前批量；需要一秒或更久）"),
+    "explore.memory_value": ("Training memory, peak ({kind}, {device}, {dtype}, batch {batch})",
+                             "训练内存峰值（{kind}，{device}，{dtype}，批量 {batch}）"),
+    "explore.memory_help": ("parameters {parameters} MiB + gradients {gradients} MiB + SGD momentum "
+                            "{optimizer} MiB + activations saved for backward {activations} MiB. "
+                            "The Memory page measures it on a GPU.",
+                            "参数 {parameters} MiB + 梯度 {gradients} MiB + SGD 动量 {optimizer} MiB + "
+                            "为反向传播保存的激活 {activations} MiB。在“显存”页面可在 GPU 上实测。"),
     "compare.col_model": ("Model", "模型"),
     "compare.col_input": ("Input C×H×W", "输入 C×H×W"),
     "compare.bars_params": ("Parameters (millions)", "参数量（百万）"),

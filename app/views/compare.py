@@ -13,10 +13,12 @@ from app.components.numbers import exact, shape, spelled
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
 
 DEFAULT_MODELS = ("resnet50", "densenet121", "densenet169", "resnet18")
+MEMORY_BATCH = 32  # the compared training step: fp32, SGD with momentum, this batch
 METRIC_LABELS = {"params": "compare.bars_params", "gmacs": "compare.bars_gmacs",
-                 "depth": "compare.bars_depth"}
-METRIC_VALUES = {"params": lambda s: s["total_params"] / 1e6, "gmacs": lambda s: s["macs"] / 1e9,
-                 "depth": lambda s: s["depth"]}
+                 "depth": "compare.bars_depth", "memory": "compare.bars_memory"}
+METRIC_VALUES = {"params": lambda m: m["summary"]["total_params"] / 1e6,
+                 "gmacs": lambda m: m["summary"]["macs"] / 1e9, "depth": lambda m: m["summary"]["depth"],
+                 "memory": lambda m: m["memory"]["peak_mib"] if m["memory"] else 0}
 K_COUNT, K_METRIC = "compare.count", "compare.metric"
 _PERSIST = dict(persist_state="session")
 
@@ -77,12 +79,13 @@ def evaluate(name: str, text: str, presets: dict) -> dict:
     resolved = services.resolve(name, json.dumps(changes))
     if "error" in resolved:
         return {"error": resolved["error"]["message"]}
-    summary = services.summary(resolved["family"], resolved["config_json"],
-                               input_for(presets[name], resolved["config"]))
+    input_shape = input_for(presets[name], resolved["config"])
+    summary = services.summary(resolved["family"], resolved["config_json"], input_shape)
     if "error" in summary:
         return {"error": summary["error"]["message"]}
+    memory = services.memory_estimate(name, json.dumps(changes), MEMORY_BATCH, input_shape, "fp32", "sgd")
     label = name + (f" ({text.strip()})" if changes else "")
-    return {"name": label, "summary": summary}
+    return {"name": label, "summary": summary, "memory": None if "error" in memory else memory}
 
 
 def slots(presets: dict) -> list[dict]:
@@ -102,11 +105,13 @@ def slots(presets: dict) -> list[dict]:
 
 
 def table(models: list[dict]) -> None:
+    memory = t("compare.col_memory", kind=t("mem.estimate"), dtype="fp32", batch=MEMORY_BATCH)
     rows = [{t("compare.col_model"): m["name"], t("compare.col_input"): shape(m["summary"]["input_shape"]),
              t("metric.params"): exact(m["summary"]["total_params"]),
              t("metric.macs"): spelled(m["summary"]["macs"]),
              t("metric.flops"): spelled(m["summary"]["flops"]),
-             t("metric.depth"): m["summary"]["depth"]} for m in models]
+             t("metric.depth"): m["summary"]["depth"],
+             memory: f"{m['memory']['peak_mib']:,.0f}" if m["memory"] else "–"} for m in models]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
@@ -149,8 +154,7 @@ def render() -> None:
         label = st.segmented_control(" ", labels, key=K_METRIC, required=True, label_visibility="collapsed",
                                      **_PERSIST)
         value_of = METRIC_VALUES[chosen_id(label, METRIC_LABELS)]
-        st.plotly_chart(charts.bars_figure([m["name"] for m in models],
-                                           [value_of(m["summary"]) for m in models], label),
+        st.plotly_chart(charts.bars_figure([m["name"] for m in models], [value_of(m) for m in models], label),
                         key="compare.bars_chart")
     family_charts()
     count = st.session_state[K_COUNT]

@@ -12,6 +12,7 @@ import streamlit as st
 from app import services
 from app.components import charts, config_form, export_view, graph_view, layer_table, learn, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
+from app.components.memory_charts import labels as memory_labels
 from app.components.numbers import exact, shape, spelled
 
 DEFAULT_MODEL = "densenet121"
@@ -19,6 +20,7 @@ TABS = ("graph", "channels", "layers", "code", "learn")
 TAB_LABELS = {tab: f"tab.{tab}" for tab in TABS}
 K_FAMILY, K_PRESET = "explore.family", "explore.preset"
 K_H, K_W, K_BATCH, K_TAB = "explore.height", "explore.width", "explore.batch", "explore.tab"
+K_MEMORY = "explore.memory"
 LAST_VALID = "explore.last_valid"
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
@@ -61,6 +63,7 @@ def load_url(cat: dict, params: dict) -> None:
         if params.get(param, "").isdigit():
             st.session_state[key] = int(params[param])
     st.session_state[graph_view.EXPAND_KEY] = params.get("expand", "")
+    st.session_state[K_MEMORY] = params.get("memory") == "true"
 
 
 def url_changes(spec_values: dict, fields: list[dict], preset_config: dict) -> dict:
@@ -148,6 +151,21 @@ def metrics(summary: dict) -> None:
                f"{t('metric.params')} ≈ {spelled(summary['total_params'])}")
 
 
+def memory_estimate(model: dict) -> None:
+    """core's training-memory estimate, on request: it costs a second or more per new model."""
+    if not st.toggle(t("explore.memory"), key=K_MEMORY, persist_state="session"):
+        return
+    report = services.memory_estimate(model["family"], model["config_json"], model["batch"],
+                                      tuple(model["input_shape"]), "fp32", "sgd")
+    if "error" in report:
+        st.error(report["error"]["message"], icon="⚠️")
+        return
+    st.metric(t("explore.memory_value", **memory_labels(report)), f"{report['peak_mib']:,.0f} MiB",
+              help=t("explore.memory_help", parameters=report["parameters_mib"],
+                     gradients=report["gradients_mib"], optimizer=report["optimizer_state_mib"],
+                     activations=report["activations_mib"]))
+
+
 def active_tab(params: dict, from_url: bool) -> str:
     """The open tab's id (its label follows the language); a link's `tab` wins."""
     if from_url and params.get("tab") in TABS:
@@ -161,6 +179,7 @@ def results(model: dict, family_title: str, tab: str) -> None:
     args = (model["family"], model["config_json"], tuple(model["input_shape"]))
     summary = services.summary(*args, model["batch"])
     metrics(summary)
+    memory_estimate(model)
     growth = services.channels(*args)
     tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change="rerun")
     with tabs[TABS.index(tab)]:
@@ -204,7 +223,8 @@ def render() -> None:
         results(shown, cat["families"][shown["family"]]["title"], tab)
     url_state.publish({"lang": language(), "model": inputs["preset"], **inputs["changes"],
                        "h": inputs["height"], "w": inputs["width"], "batch": inputs["batch"], "tab": tab,
-                       "expand": graph_view.expanded_block()})
+                       "expand": graph_view.expanded_block(),
+                       "memory": "true" if st.session_state.get(K_MEMORY) else None})
 
 
 if __name__ == "__main__":  # st.navigation runs each page file as a script
