@@ -390,7 +390,8 @@ def max_batch(model: str, changes_json: str, input_shape: tuple, dtype: str, opt
 
 
 def benchmark_section(name: str) -> str:
-    """A section of docs/benchmarks.md (between its bench markers), shown as a cited reference."""
+    """A section of docs/benchmarks.md, shown as a cited reference: from its `## ` heading to its
+    `<!-- /bench:NAME -->` end marker (the scripts that write the file own the markers)."""
     text = (ASSETS.parent / "docs" / "benchmarks.md").read_text()
-    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
-    return text.split(start, 1)[1].split(end, 1)[0].strip() if start in text else ""
+    before, end, _ = text.partition(f"<!-- /bench:{name} -->")
+    return before[before.rfind("\n## ") + 1:].strip() if end else ""

@@ -41,3 +41,8 @@ def figure(at: AppTest, index: int = 0) -> dict:
 
 def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
+
+
+def uploader(at: AppTest, key: str):
+    """The file uploader with this key (AppTest stages a file with .set_value((name, bytes, mime)))."""
+    return next(u for u in at.get("file_uploader") if u.key == key)

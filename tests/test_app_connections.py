@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 import torch
-from app_support import errors, figure, start, widget
+from app_support import errors, figure, start, uploader, widget
 from conftest import ROOT
 
 import core
@@ -32,7 +32,7 @@ def expected(path: pathlib.Path, normalize: str) -> list[list]:
 
 
 def upload(at, name: str, data: bytes):
-    at.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
+    uploader(at, "ckpt.upload").set_value((name, data, "application/octet-stream"))
     return at.run()
 
 

@@ -128,8 +128,8 @@ def render() -> None:
         st.button(t("train.stop"), key="train.stop", on_click=run.stop, icon=":material/stop:")
     elif st.button(t("train.start"), key="train.start", type="primary", icon=":material/play_arrow:"):
         start(inputs)
-        run = st.session_state.get(RUN)
-        running = bool(run)
+        if st.session_state.get(LIVE):
+            st.rerun()  # draw the page as running: form disabled, Stop button shown
     if st.session_state.get("train.error"):
         st.error(st.session_state.pop("train.error"), icon="⚠️")
     if run:

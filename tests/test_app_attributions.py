@@ -1,0 +1,75 @@
+"""AppTest of the Attributions page (predictions equal core's, method picker, image upload) and the
+image decoding behind the upload."""
+import io
+
+import numpy as np
+import pytest
+from app_support import errors, figure, start, uploader, widget
+from conftest import ROOT
+from PIL import Image
+
+from app import services
+from core.attribution import predict
+from core.checkpoints import load_checkpoint
+from core.data import load_digits
+
+ATTRIBUTIONS = "views/attributions.py"
+
+
+def png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def titles(at, index: int = 0) -> list[str]:
+    return [a["text"] for a in figure(at, index)["layout"]["annotations"]]
+
+
+def test_gallery_predictions_equal_cores():
+    at = start(page=ATTRIBUTIONS)
+    assert not errors(at)
+    data = load_digits()
+    picks = [next(i for i, y in enumerate(data.test_y.tolist()) if y == c) for c in range(10)]
+    model = load_checkpoint(ROOT / "assets" / "densenet_fig5_digits.safetensors").model()
+    labels, confidences = predict(model, data.test_x[picks])
+    assert titles(at) == [f"predicted {p} ({c:.1%})<br>true {y}"
+                          for p, c, y in zip(labels.tolist(), confidences.tolist(), range(10), strict=True)]
+    assert at.query_params["method"] == "integrated_gradients"
+
+
+def test_method_picker_and_upload():
+    at = start({"method": "grad_cam"}, page=ATTRIBUTIONS)
+    assert "Grad-CAM" in figure(at)["layout"]["title"]["text"]
+    widget(at, "attr.method").set_value("Saliency (|gradient|)").run()
+    assert at.query_params["method"] == "saliency"
+    digit = Image.new("L", (32, 32), 255)
+    digit.paste(0, (12, 4, 20, 28))  # a dark "1" on white paper
+    uploader(at, "attr.image").set_value(("one.png", png(digit), "image/png")).run()
+    assert not at.exception and not errors(at)
+    assert len(at.get("plotly_chart")) == 2
+    assert "inverted" in at.caption[-1].value
+    uploader(at, "attr.image").set_value(("bad.png", b"not an image", "image/png")).run()
+    assert not at.exception
+    assert "not an image this server can read" in errors(at)[0]
+
+
+@pytest.mark.parametrize("mode, channels", [("RGBA", 1), ("P", 1), ("I;16", 1), ("L", 3), ("CMYK", 3)])
+def test_decode_converts_any_mode_to_the_models_channels(mode, channels):
+    pixels, note = services.decode_image(png(Image.new(mode, (20, 30))) if mode != "CMYK" else
+                                         _jpeg(Image.new(mode, (20, 30))), channels, 8)
+    assert pixels.shape == (channels, 8, 8) and pixels.dtype == np.float32
+    assert 0 <= pixels.min() <= pixels.max() <= 1 and note["size"] == "20×30"
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_decode_rejects_corrupt_and_huge_images():
+    with pytest.raises(services.ImageError, match="not an image"):
+        services.decode_image(png(Image.new("L", (8, 8)))[:40], 1, 8)
+    with pytest.raises(services.ImageError, match="too large"):
+        services.decode_image(png(Image.new("1", (5000, 4000))), 1, 8)

@@ -1,0 +1,75 @@
+"""AppTest of the Train page: a real (short) run in the session's background thread, Stop, the
+checkpoint to download, opening it in Connections, and bad settings."""
+import time
+
+import pytest
+from app_support import errors, figure, start, widget
+
+from core.checkpoints import load_checkpoint
+from core.connectivity import connection_strength
+
+TRAIN = "views/train.py"
+
+
+def click(at, key: str):
+    next(b for b in at.button if b.key == key).click()
+    return at.run()
+
+
+def wait(at, seconds: float = 240):
+    """Until the session's run has finished, then one more script run (as the page's poll does)."""
+    run = at.session_state["train.run"]
+    deadline = time.monotonic() + seconds
+    while not run.done and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert run.done
+    return at.run()
+
+
+def test_short_run_writes_a_checkpoint_that_opens_in_connections():
+    at = start(page=TRAIN)
+    assert dict(at.query_params)["model"] == "densenet40_k12"
+    widget(at, "train.epochs").set_value(1).run()
+    click(at, "train.start")
+    assert not at.exception
+    at = wait(at)
+    run = at.session_state["train.run"]
+    assert run.error is None and len(run.epochs) == 1
+    assert at.success[0].value.startswith("Finished: test accuracy")
+    assert [figure(at, i)["layout"]["title"]["text"] for i in range(2)] == \
+        ["Training loss", "Accuracy after each epoch"]
+    assert at.get("download_button")
+    checkpoint = load_checkpoint(run.checkpoint)
+    assert checkpoint.metadata["epochs"] == "1"
+    click(at, "train.open")
+    assert not at.exception
+    assert at.session_state["ckpt.choice"] == "trained"
+    weights = figure(at, 0)["data"][0]["z"]
+    assert weights == connection_strength(checkpoint.state_dict)["blocks"][0]["matrix"]
+
+
+def test_stop_ends_the_run():
+    at = start(page=TRAIN)
+    widget(at, "train.epochs").set_value(200).run()
+    click(at, "train.start")
+    click(at, "train.stop")
+    at = wait(at)
+    assert at.session_state["train.run"].stopped
+    assert not at.exception
+    assert at.warning or at.success  # stopped before or after the first epoch's checkpoint
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("train.changes", "block_config", "'block_config' is not KEY=VALUE"),
+    ("train.changes", "growth_rate=0", "densenet.growth_rate = 0: must be ≥ 1"),
+    ("train.dataset", "cifar10:/no/such/folder", "dataset folder /no/such/folder does not exist"),
+])
+def test_bad_settings_show_cores_message(field, value, message):
+    at = start(page=TRAIN)
+    widget(at, field).set_value(value).run()
+    click(at, "train.start")
+    if "train.run" in at.session_state:
+        at = wait(at)
+    assert not at.exception
+    assert len(errors(at)) == 1 and errors(at)[0].startswith(message)
+    assert next(b for b in at.button if b.key == "train.start")  # ready for another try
