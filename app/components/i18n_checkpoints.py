@@ -60,15 +60,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "基于权重的强度（论文图 5）：某层第一个卷"
                              "积赋予来自每个前面层的通道的平均绝对权重。"
                              "它描述训练好的网络本身，与输入无关。"),
-    "conn.explain_attribution": ("Attribution-based strength: for the given images, gradient × "
-                                 "activation at the input of each layer, summed over the channels of "
-                                 "each source, as a share of that layer's total. It shows how much of "
-                                 "the evidence for the predicted class actually flows through each "
-                                 "connection for these inputs.",
-                                 "基于归因的强度：对给定的图像，在每层的输入"
-                                 "处计算 梯度 × 激活，按来源把通道求和，"
-                                 "再除以该层的总和。它显示对这些输入而言，"
-                                 "支持预测类别的证据实际有多少经过每条连接。"),
+    "conn.explain_attribution": ("Attribution-based strength: for the given images, |gradient × "
+                                 "activation| at the input of each layer, averaged over the channels of "
+                                 "each source (as the weight map averages over input maps), as a share of "
+                                 "that layer's total. It shows how much of the evidence for the predicted "
+                                 "class flows through each connection for these inputs.",
+                                 "基于归因的强度：对给定的图像，在每层的输入处计算 |梯度 × 激活|，"
+                                 "按来源对通道取平均（与权重图对输入特征图取平均一样），再除以该层的总和。"
+                                 "它显示对这些输入而言，支持预测类别的证据有多少经过每条连接。"),
     "conn.download_csv": ("Download both heatmaps (CSV)", "下载两种热图（CSV）"),
     "conn.png_note": ("PNG: hover a chart and click the camera icon at its top right.",
                       "PNG：把鼠标移到图上，点击右上角的相机图标。"),
