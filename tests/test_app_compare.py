@@ -17,13 +17,14 @@ def page():
 
 def test_default_table_equals_core(page):
     table = page.dataframe[0].value
-    memory = "Training memory, peak (MiB; estimate, fp32, SGD, batch 32)"
+    memory = "Training memory (MiB)"
     for row, name in zip(table.to_dict("records"), ("resnet50", "densenet121"), strict=True):
         a = analyze(name)
         assert row["Model"] == name
         assert row["Parameters"] == f"{a.trace.total_params:,}"
         assert row["Depth (conv + linear layers)"] == a.depth
         assert row[memory] == f"{estimate(name, batch=32).to_dict()['peak_mib']:,.0f}"
+    assert "batch 32, fp32, SGD" in " ".join(c.value for c in page.caption)
 
 
 def test_params_vs_depth_chart_equals_core(page):

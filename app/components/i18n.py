@@ -135,8 +135,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.bad_changes": ("'{part}' is not KEY=VALUE; separate changes with ';'",
                             "“{part}” 不是 KEY=VALUE 形式；多个修改之间用 ';' 分隔"),
     "compare.table": ("Side by side", "并列比较"),
-    "compare.col_memory": ("Training memory, peak (MiB; {kind}, {dtype}, SGD, batch {batch})",
-                           "训练内存峰值（MiB；{kind}，{dtype}，SGD，批量 {batch}）"),
+    "compare.col_memory": ("Training memory (MiB)", "训练内存（MiB）"),
+    "compare.memory_note": ("Training memory: core's {kind} of the peak of one training step at batch "
+                            "{batch}, {dtype}, SGD with momentum, on any device (parameters + gradients + "
+                            "optimizer state + activations saved for backward).",
+                            "训练内存：core 对一次训练步骤峰值的{kind}，批量 {batch}，{dtype}，带动量的 SGD，"
+                            "与设备无关（参数 + 梯度 + 优化器状态 + 为反向传播保存的激活）。"),
     "compare.bars_memory": ("Training memory, peak (MiB, estimate)", "训练内存峰值（MiB，估算）"),
     "explore.memory": ("Estimate training memory (fp32, SGD, this batch; takes a second or more)",
                        "估算训练内存（fp32，SGD，当前批量；需要一秒或更久）"),

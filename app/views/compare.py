@@ -105,7 +105,7 @@ def slots(presets: dict) -> list[dict]:
 
 
 def table(models: list[dict]) -> None:
-    memory = t("compare.col_memory", kind=t("mem.estimate"), dtype="fp32", batch=MEMORY_BATCH)
+    memory = t("compare.col_memory")
     rows = [{t("compare.col_model"): m["name"], t("compare.col_input"): shape(m["summary"]["input_shape"]),
              t("metric.params"): exact(m["summary"]["total_params"]),
              t("metric.macs"): spelled(m["summary"]["macs"]),
@@ -113,6 +113,7 @@ def table(models: list[dict]) -> None:
              t("metric.depth"): m["summary"]["depth"],
              memory: f"{m['memory']['peak_mib']:,.0f}" if m["memory"] else "–"} for m in models]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(t("compare.memory_note", kind=t("mem.estimate"), batch=MEMORY_BATCH, dtype="fp32"))
 
 
 @st.cache_data(show_spinner=False)
