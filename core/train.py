@@ -29,8 +29,10 @@ class TrainSettings:
     dataset: str = "digits"
     epochs: int = 10
     batch_size: int = 64
-    optimizer: str = "sgd"        # "sgd" (momentum 0.9, nesterov) or "adamw"
-    lr: float | None = None       # default 0.1 for SGD, 1e-3 for AdamW; cosine decay to 0
+    optimizer: str = "sgd"        # "sgd" or "adamw"
+    lr: float | None = None       # default 0.1 for SGD, 1e-3 for AdamW
+    momentum: float = 0.9         # SGD only (Nesterov when > 0); d2l's train_ch6 uses 0
+    schedule: str = "cosine"      # "cosine" decay to 0 over the run, or "constant"
     weight_decay: float = 1e-4
     seed: int = 0
     input_size: int | None = None  # default: the dataset's native size if the model accepts it
@@ -42,6 +44,8 @@ class TrainSettings:
         rules = [("epochs", 1 <= self.epochs <= 1000, "an integer in [1, 1000]"),
                  ("batch_size", 1 <= self.batch_size <= 4096, "an integer in [1, 4096]"),
                  ("optimizer", self.optimizer in ("sgd", "adamw"), "sgd or adamw"),
+                 ("momentum", 0 <= self.momentum < 1, "a number in [0, 1)"),
+                 ("schedule", self.schedule in ("cosine", "constant"), "cosine or constant"),
                  ("lr", self.lr is None or 0 < self.lr <= 10, "a number in (0, 10]"),
                  ("device", self.device in ("auto", "cpu", "cuda"), "auto, cpu or cuda")]
         for name, ok, rule in rules:
@@ -126,7 +130,8 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         out, on_progress = None, None
     lr = settings.lr or (0.1 if settings.optimizer == "sgd" else 1e-3)
     if settings.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=settings.momentum,
+                              nesterov=settings.momentum > 0,
                               weight_decay=settings.weight_decay, fused=device.type == "cuda")
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=settings.weight_decay,
@@ -136,7 +141,9 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     steps_per_epoch = (len(data.train_x) // global_batch if compiled else
                        math.ceil(len(data.train_x) / global_batch))
     total = settings.epochs * steps_per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
+    cosine = settings.schedule == "cosine"
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)) if cosine else 1.0)
     generator = torch.Generator().manual_seed(settings.seed)
     result = TrainResult(config, out=out)
     for epoch in range(1, settings.epochs + 1):
