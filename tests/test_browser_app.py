@@ -59,6 +59,8 @@ def shoot(page, name: str):
         chart.locator(".main-svg").first.wait_for()  # plotly and the code highlighter load lazily
     for code in page.locator("[data-testid='stCode']").all():
         code.locator("code").first.wait_for()
+    for table in page.locator("[data-testid='stDataFrame']").all():
+        table.locator("canvas").first.wait_for()
     settle(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size(size)
