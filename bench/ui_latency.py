@@ -145,7 +145,7 @@ def write_section(body: str) -> None:
         text = text.rstrip("\n") + "\n\n" + body
     else:
         end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + body + (text[end + 1:] if end >= 0 else "")
+        text = text[:start] + body + ("\n" + text[end + 1:] if end >= 0 else "")
     DOCS.parent.mkdir(exist_ok=True)
     DOCS.write_text(text.rstrip("\n") + "\n")
 
