@@ -1,0 +1,60 @@
+"""The checkpoint pages in headless chromium: Connections draws the shipped checkpoint's heatmaps,
+Train runs, stops and hands its checkpoint to Connections; screenshots of every page land in
+test-artifacts/ (git-ignored)."""
+import pytest
+from test_browser_app import browser, context, server, settle, shoot  # noqa: F401  (shared fixtures)
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+TIMEOUT = 240_000  # the first attribution map and a training run take a while on a busy 2-core box
+CHART = "[data-testid='stPlotlyChart']"
+HEATMAP = f"{CHART} .heatmaplayer image"
+
+
+def idle(page, selector: str, count: int):
+    playwright.expect(page.locator(selector)).to_have_count(count, timeout=TIMEOUT)
+    settle(page)
+
+
+def test_connections_draws_the_shipped_heatmaps(server, context):  # noqa: F811
+    page = context.new_page()
+    page.goto(f"{server}/connections")
+    idle(page, CHART, 6)  # 3 dense blocks × (weights, attributions)
+    playwright.expect(page.locator(HEATMAP).first).to_be_visible()
+    playwright.expect(page.get_by_text("Dense block 1 · Weight-based (paper Fig. 5)")).to_be_visible()
+    assert "ckpt=densenet_fig5_digits" in page.url
+    shoot(page, "connections")
+    page.locator(".st-key-conn-normalize button", has_text="÷ column maximum").click()
+    page.wait_for_url("**norm=target**")
+    settle(page)
+    page.locator(".st-key-lang button", has_text="中文").click()
+    page.wait_for_url("**lang=zh**")
+    idle(page, CHART, 6)
+    shoot(page, "connections-zh")
+
+
+def test_attributions_and_memory_pages(server, context):  # noqa: F811
+    page = context.new_page()
+    page.goto(f"{server}/attributions?method=saliency")
+    idle(page, CHART, 1)
+    playwright.expect(page.get_by_text("Saliency (|gradient|): bright")).to_be_visible()
+    shoot(page, "attributions")
+    page.goto(f"{server}/memory?model=d2l_densenet")
+    idle(page, CHART, 3)
+    playwright.expect(page.get_by_text("This server has no CUDA GPU")).to_be_visible()
+    shoot(page, "memory")
+
+
+def test_train_then_open_in_connections(server, context):  # noqa: F811
+    page = context.new_page()
+    page.goto(f"{server}/train?model=densenet40_k12&set=block_config%3D4%2C4%2C4&epochs=1")
+    settle(page)
+    page.get_by_role("button", name="Start training").click()
+    playwright.expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=TIMEOUT)
+    playwright.expect(page.get_by_text("Finished: test accuracy")).to_be_visible(timeout=TIMEOUT)
+    idle(page, CHART, 2)
+    shoot(page, "train")
+    page.get_by_role("button", name="Open in Connections").click()
+    page.wait_for_url("**ckpt=trained**", timeout=TIMEOUT)
+    idle(page, CHART, 6)
+    playwright.expect(page.locator(HEATMAP).first).to_be_visible()
