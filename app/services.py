@@ -92,6 +92,9 @@ def channels(family: str, config_json: str, input_shape: tuple) -> dict:
     return error or channel_growth(analysis.trace)
 
 
+PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def graph(family: str, config_json: str, input_shape: tuple, expand: str | None) -> dict:
     """The graph IR at block level (one block optionally expanded) and its DOT text."""
@@ -100,7 +103,7 @@ def graph(family: str, config_json: str, input_shape: tuple, expand: str | None)
         return error
     ir = build_graph(analysis.trace, "block", expand=expand)
     return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
-            "dot": to_dot(ir, title=analysis.name)}
+            "dot": to_dot(ir, title=analysis.name, fontsize=PROJECTOR_FONT_PT)}
 
 
 def svg_available() -> bool:
@@ -351,13 +354,20 @@ def device_info() -> dict:
     return {"cuda": True, "name": props.name, "total_mib": props.total_memory / 2**20}
 
 
-def _memory(measure, model: str, changes_json: str, **kwargs) -> dict:
+def _guarded(measure, *args, **kwargs) -> dict:
+    """A measurement's result, or its failure as a message: on a GPU, torch raises RuntimeError
+    (OutOfMemoryError is one) and ValueError (BatchNorm at batch 1); the server keeps serving."""
     try:
-        return measure(model, **kwargs, **json.loads(changes_json)).to_dict()
+        result = measure(*args, **kwargs)
     except core.ConfigError as exc:
         return _error(exc)
-    except RuntimeError as exc:  # torch.cuda.OutOfMemoryError is one; the server keeps serving
+    except (RuntimeError, ValueError) as exc:
         return {"error": {"field": "batch", "message": str(exc).splitlines()[0]}}
+    return result if isinstance(result, dict) else result.to_dict()
+
+
+def _memory(measure, model: str, changes_json: str, **kwargs) -> dict:
+    return _guarded(measure, model, **kwargs, **json.loads(changes_json))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -383,10 +393,7 @@ def memory_cuda(model: str, changes_json: str, batch: int, input_shape: tuple, d
 
 def max_batch(model: str, changes_json: str, input_shape: tuple, dtype: str, optimizer: str) -> dict:
     """Largest batch whose training step fits on the GPU (bisection; every OOM recovered)."""
-    try:
-        return memory.max_batch_size(model, input_shape, dtype, optimizer, **json.loads(changes_json))
-    except core.ConfigError as exc:
-        return _error(exc)
+    return _guarded(memory.max_batch_size, model, input_shape, dtype, optimizer, **json.loads(changes_json))
 
 
 def benchmark_section(name: str) -> str:

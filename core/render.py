@@ -42,9 +42,11 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: dict, title: str = "") -> str:
+def to_dot(graph: dict, title: str = "", fontsize: int = 10) -> str:
+    """DOT text; `fontsize` in points (the app uses a larger one that reads on a projector)."""
     lines = ["digraph G {", '  rankdir=TB; nodesep=0.25; ranksep=0.3;',
-             '  node [fontname="Helvetica", fontsize=10]; edge [color="#555555", arrowsize=0.6];']
+             f'  node [fontname="Helvetica", fontsize={fontsize}]; '
+             'edge [color="#555555", arrowsize=0.6];']
     if title:
         lines.append(f"  labelloc=t; label={_quote(title)}; fontname=\"Helvetica\"; fontsize=14;")
     for node in graph["nodes"]:

@@ -24,11 +24,6 @@ def expanded_block() -> str | None:
     return None if not value or value in STRINGS["graph.none"] else value
 
 
-def for_projector(dot: str) -> str:
-    """core's DOT at a type size that reads from the back of a room (core draws 10 pt labels)."""
-    return dot.replace("fontsize=10]", "fontsize=15]", 1)
-
-
 def render(model: dict, blocks: list[str], growth: dict) -> None:
     """Draw the graph of `model` (family, config_json, input_shape, name) with one block expanded."""
     none = t("graph.none")
@@ -41,7 +36,7 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     if layers:
         st.info(t("graph.dense_edges", layers=layers, pairs=layers * (layers + 1) // 2))
     st.caption(t("graph.caption", nodes=graph["nodes"], edges=graph["edges"]))
-    st.graphviz_chart(for_projector(graph["dot"]), width="content")
+    st.graphviz_chart(graph["dot"], width="content")
     left, right = st.columns(2)
     stem = model["name"] + (f"-{expand}" if expand else "")
     left.download_button(t("graph.download_dot"), graph["dot"], file_name=f"{stem}.dot",
