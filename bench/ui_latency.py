@@ -25,6 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser_support import IDLE, launch_chromium, streamlit_server  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from bench.report import write_section  # noqa: E402
 from core.analysis import analyze  # noqa: E402
 from core.export import export  # noqa: E402
 
@@ -38,7 +39,6 @@ BARE_GRAPH_APP = BARE_APP + """from pathlib import Path
 dot = Path(__file__).with_name("densenet121.dot").read_text()
 st.graphviz_chart(dot.replace("input\\\\n", f"input {value}\\\\n"), width="content")
 """
-DOCS = ROOT / "docs" / "benchmarks.md"
 HEADING = "## UI latency (bench/ui_latency.py)"
 VIEWPORT = {"width": 1600, "height": 1000}
 # True when the first metric shows `text`, the graph (if expected) contains `svg`, and the run is over.
@@ -137,19 +137,6 @@ def table(rows, bare) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    """Replace (or append) this benchmark's own section; the rest of the file belongs to others."""
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    start = text.find(HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + body + ("\n" + text[end + 1:] if end >= 0 else "")
-    DOCS.parent.mkdir(exist_ok=True)
-    DOCS.write_text(text.rstrip("\n") + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=5, help="warm first-render loads per page")
@@ -185,7 +172,7 @@ def main() -> None:
                 "st.graphviz_chart of densenet121's block graph to the bare page: what rendering the graph "
                 "in the browser (Graphviz WASM) costs by itself.\n\n"
                 f"{result}\n\nReproduce: `.venv/bin/python bench/ui_latency.py`\n")
-        write_section(body)
+        write_section("ui_latency", body)
 
 
 if __name__ == "__main__":
