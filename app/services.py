@@ -361,8 +361,8 @@ def _guarded(measure, *args, **kwargs) -> dict:
         result = measure(*args, **kwargs)
     except core.ConfigError as exc:
         return _error(exc)
-    except (RuntimeError, ValueError) as exc:
-        return {"error": {"field": "batch", "message": str(exc).splitlines()[0]}}
+    except (RuntimeError, ValueError) as exc:  # torch's first two sentences say what happened
+        return {"error": {"field": "batch", "message": ". ".join(str(exc).splitlines()[0].split(". ")[:2])}}
     return result if isinstance(result, dict) else result.to_dict()
 
 

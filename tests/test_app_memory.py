@@ -4,6 +4,7 @@ import pytest
 from app_support import errors, figure, metric_values, start, widget
 
 import core
+from app import services
 from core import memory
 
 MEMORY = "views/memory.py"
@@ -60,3 +61,16 @@ def test_bad_settings_show_cores_message_and_link_round_trip():
     with pytest.raises(core.ConfigError) as rejected:
         memory.estimate("d2l_lenet_bn", batch=8, input_shape=(1, 4, 28), dtype="bf16")
     assert not at.exception and errors(at) == [rejected.value.message]
+
+
+def test_gpu_calls_answer_with_a_message_never_a_traceback():
+    lenet = ("d2l_lenet_bn", "{}")
+    assert services.memory_cuda(*lenet, 2, (1, 28, 28), "fp32", "sgd")["error"]["message"].startswith(
+        "no CUDA GPU is present")
+    assert services.max_batch(*lenet, (1, 28, 28), "fp32", "sgd")["error"]["message"].startswith(
+        "no CUDA GPU is present")
+
+    def batch_norm_at_batch_1():  # what torch raises on a GPU for BatchNorm1d in max_batch_size
+        raise ValueError("Expected more than 1 value per channel when training. Second. Third.")
+    assert services._guarded(batch_norm_at_batch_1)["error"]["message"] == \
+        "Expected more than 1 value per channel when training. Second"
