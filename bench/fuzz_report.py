@@ -14,6 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import core  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
 
 TALLIES = ROOT / "test-artifacts" / "fuzz"
@@ -27,6 +28,12 @@ def rejections(counts: dict) -> Counter:
     return Counter({k.removeprefix("rejected: "): v for k, v in counts.items() if k.startswith("rejected: ")})
 
 
+def field_label(family: str, name: str) -> str:
+    """A config field or the input shape by name; a name the fuzz made up says so."""
+    known = {*core.get_family(family).config_cls.field_names(), "input_shape"}
+    return name if name in known else f"unknown field '{name}'"
+
+
 def markdown(tallies: list[dict]) -> str:
     lines = ["## Fuzz (tests/test_fuzz.py, `make fuzz`)", "",
              f"{datetime.date.today()} · {machine()} · pytest -n 2, hypothesis. Random configs drawn "
@@ -34,6 +41,7 @@ def markdown(tallies: list[dict]) -> str:
              "fields, bad input shapes) through `core.get_config` + `core.analysis.analyze`; one in 20 "
              "also through `python -m core summary --set ...` (in-process `core.cli.main`), whose "
              "exit code and message must equal the API's verdict.", "",
+             "Seconds are wall-clock on a machine shared with other work.", "",
              "| family | examples | analysed | rejected | through the CLI | uncaught | seconds |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for t in tallies:
@@ -45,7 +53,8 @@ def markdown(tallies: list[dict]) -> str:
     lines += ["", f"{total:,} examples in all, 0 uncaught exceptions; every rejection was a "
                   "`ConfigError` whose message names its field.", "", "Rejections by field:", ""]
     for t in tallies:
-        fields = ", ".join(f"{field} {n}" for field, n in rejections(t["counts"]).most_common())
+        fields = ", ".join(f"{field_label(t['family'], field)} {n}"
+                           for field, n in rejections(t["counts"]).most_common())
         lines.append(f"- **{t['family']}**: {fields}")
     return "\n".join(lines)
 
