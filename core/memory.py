@@ -206,7 +206,7 @@ def max_batch_size(name_or_config, input_shape=None, dtype: str = "fp32", optimi
         tried.append((batch, ok))
         return ok
 
-    low, high = 0, 1
+    low, high = 0, 2  # batch 1 cannot train BatchNorm (one value per channel): start at 2
     while high <= limit and fits(high):
         low, high = high, high * 2
     high = min(high, limit + 1)
