@@ -299,6 +299,12 @@ def save_upload(name: str, data: bytes) -> str:
 
 
 # ---- training in a background thread (one per session) --------------------------------------------
+# Runs beyond this many wait their turn: a class pressing Start at once would otherwise share the
+# server's few cores so thinly that every run (and every page) crawls.
+MAX_CONCURRENT_TRAINING = 2
+_training_slots = threading.BoundedSemaphore(MAX_CONCURRENT_TRAINING)
+
+
 class TrainingRun:
     """One session's training run: the trainer's thread appends progress, the page polls it."""
 
@@ -309,7 +315,7 @@ class TrainingRun:
         self.error: str | None = None
         self.stopped = False
         self.done = False
-        self.started = time.time()
+        self.waiting = True  # for a training slot
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="train", daemon=True)
         self._thread.start()
@@ -318,6 +324,11 @@ class TrainingRun:
         (self.epochs if event["kind"] == "epoch" else self.batches).append(event)
 
     def _run(self) -> None:
+        while not _training_slots.acquire(timeout=0.5):
+            if self._stop.is_set():  # stopped while still waiting for a slot
+                self.stopped = self.done = True
+                return
+        self.waiting = False
         try:
             result = train(self.model, TrainSettings(**self.settings), out=self.out,
                            on_progress=self._progress, should_stop=self._stop.is_set, **self.changes)
@@ -328,6 +339,7 @@ class TrainingRun:
             logger.exception("training run failed")
             self.error = f"{type(exc).__name__}: {exc}"
         finally:
+            _training_slots.release()
             self.done = True
 
     def stop(self) -> None:

@@ -5,10 +5,12 @@ import time
 import pytest
 from app_support import errors, figure, start, widget
 
+from app import services
 from core.checkpoints import load_checkpoint
 from core.connectivity import connection_strength
 
 TRAIN = "views/train.py"
+SMALL_MODEL = "d2l_lenet_bn"
 
 
 def click(at, key: str):
@@ -73,3 +75,20 @@ def test_bad_settings_show_cores_message(field, value, message):
     assert not at.exception
     assert len(errors(at)) == 1 and errors(at)[0].startswith(message)
     assert next(b for b in at.button if b.key == "train.start")  # ready for another try
+
+
+def test_a_run_waits_for_a_free_slot_and_can_be_stopped_while_waiting(tmp_path):
+    for _ in range(services.MAX_CONCURRENT_TRAINING):  # every slot taken by other sessions
+        services._training_slots.acquire()
+    try:
+        run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1}, str(tmp_path / "w.safetensors"))
+        time.sleep(1)
+        assert run.waiting and not run.done and not run.batches
+        run.stop()
+        deadline = time.monotonic() + 10
+        while not run.done and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert run.done and run.stopped and run.checkpoint is None
+    finally:
+        for _ in range(services.MAX_CONCURRENT_TRAINING):
+            services._training_slots.release()

@@ -80,7 +80,7 @@ def progress(run: services.TrainingRun) -> None:
                  steps=last["steps"])
         st.progress(min(done, 1.0), text=text)
     elif not run.done:
-        st.progress(0.0, text=t("train.starting"))
+        st.progress(0.0, text=t("train.waiting" if run.waiting else "train.starting"))
     if run.batches:
         left, right = st.columns(2)
         left.plotly_chart(training_charts.loss_figure(run.batches, run.epochs), key="train.loss_chart")
