@@ -8,6 +8,7 @@ from app_support import errors, figure, start, uploader, widget
 from conftest import ROOT
 
 import core
+from app.components.heatmaps import to_csv as heatmaps_csv
 from app.components.i18n import STRINGS
 from core.attribution import EXPLANATIONS
 from core.checkpoints import load_checkpoint, save_checkpoint
@@ -129,3 +130,18 @@ def test_resnet_checkpoint_is_named_as_such(tmp_path):
     at = upload(start(page=CONNECTIONS), "resnet.safetensors", path.read_bytes())
     assert errors(at) == ["heatmap applies to DenseNets; this checkpoint is a ResNet"]
     assert not at.get("plotly_chart")
+
+
+def test_csv_holds_every_connected_cell():
+    data = connection_strength(load_checkpoint(FIG5).state_dict, "target")
+    rows = heatmaps_csv({"weights": data}).decode().splitlines()
+    cells = sum(v is not None for b in data["blocks"] for row in b["matrix"] for v in row)
+    assert rows[0] == "kind,scale,block,source,target,value" and len(rows) == 1 + cells
+    assert rows[1].startswith("weights,target,dense block 1,block input,layer 1,")
+
+
+def test_a_session_checkpoint_link_opens_the_default_elsewhere_with_a_note():
+    at = start({"ckpt": "trained"}, page=CONNECTIONS)
+    assert at.session_state["ckpt.choice"] == "densenet_fig5_digits"
+    assert "belongs to another session" in at.info[0].value
+    assert not errors(at)

@@ -100,6 +100,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "attr.panel_true": ("true {label}", "真实 {label}"),
     "attr.figure_title": ("{method}: bright = pixels that raised the predicted class's score",
                           "{method}：亮处 = 提高了预测类别得分的像素"),
+    "attr.row_image": ("image", "图像"),
+    "attr.row_map": ("attribution", "归因"),
     "attr.wrong": ("Red titles mark wrong predictions.", "红色标题表示预测错误。"),
     # ---- train
     "train.title": ("Train a network", "训练一个网络"),

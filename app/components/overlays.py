@@ -39,6 +39,9 @@ def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wron
     fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed", scaleanchor="x",
                      constrain="domain")
+    for row in range(1, 2 * rows + 1, 2):  # say which row is which, once per pair, at the left
+        fig.update_yaxes(title_text=t("attr.row_image"), row=row, col=1)
+        fig.update_yaxes(title_text=t("attr.row_map"), row=row + 1, col=1)
     wrong_titles = {title for title, is_wrong in zip(titles, wrong, strict=True) if is_wrong}
     for annotation in fig.layout.annotations:
         annotation.font = dict(size=FONT - 1, color=WRONG if annotation.text in wrong_titles else "#222")
