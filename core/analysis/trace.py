@@ -95,8 +95,8 @@ def check_input(config: ArchConfig, input_shape, batch) -> None:
     if sized and (h, w) != (config.input_size, config.input_size):
         raise ConfigError("input_shape", f"{config.family} flattens its last feature map into a "
                           f"Linear sized for {config.input_size}×{config.input_size} inputs, but the "
-                          f"input is {h}×{w}; use --input {c},{config.input_size},{config.input_size} "
-                          f"or set input_size={h} (square inputs only)")
+                          f"input is {h}×{w}; use an input of {c}×{config.input_size}×"
+                          f"{config.input_size} or set input_size={h} (square inputs only)")
 
 
 def _to_meta(value):
