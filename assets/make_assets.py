@@ -16,8 +16,8 @@ from core.train import TrainSettings, train  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 SHIPPED = {
-    "densenet_fig5_digits.safetensors": ("densenet40_k12", 20),
-    "densenet_bc_digits.safetensors": ("densenet_bc100_k12", 20),
+    "densenet_fig5_digits.safetensors": ("densenet40_k12", 10),
+    "densenet_bc_digits.safetensors": ("densenet_bc100_k12", 10),
 }
 
 

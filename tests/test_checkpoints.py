@@ -1,0 +1,104 @@
+"""Checkpoint format, safe loading, and the shipped checkpoints."""
+import json
+import pathlib
+
+import pytest
+import torch
+from conftest import ROOT
+
+import core
+from core.checkpoints import load_checkpoint, load_weights, read_state_dict, save_checkpoint
+from core.connectivity import connection_strength
+from core.data import load_digits
+from core.train import evaluate
+
+SHIPPED = sorted((ROOT / "assets").glob("*.safetensors"))
+
+
+class Hostile:
+    """Unpickling this would create a marker file (a stand-in for running any code)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_hostile_pickle_runs_nothing(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"weights": torch.zeros(1), "payload": Hostile(marker)}, path)
+    with pytest.raises(core.ConfigError, match="refused"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_round_trip_rebuilds_from_metadata_alone(tmp_path):
+    config = core.get_config("d2l_densenet", block_config=(2, 2))
+    model = core.build_model(config).eval()
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, model, config, "digits", 3, 0.875)
+    checkpoint = load_checkpoint(path)
+    assert set(checkpoint.metadata) >= {"arch", "config", "dataset", "epochs", "test_accuracy",
+                                        "created", "torch_version"}
+    assert json.loads(checkpoint.metadata["config"]) == config.to_dict()
+    assert checkpoint.config == config and checkpoint.metadata["test_accuracy"] == "0.8750"
+    x = torch.randn(2, 1, 64, 64)
+    torch.testing.assert_close(checkpoint.model()(x), model(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda b: b[: len(b) // 2], "not a valid safetensors"),
+    (lambda b: b"garbage" * 10, "not a valid safetensors"),
+])
+def test_corrupt_files_give_clear_messages(tmp_path, damage, message):
+    good = tmp_path / "good.safetensors"
+    save_checkpoint(good, core.build_model("d2l_lenet_bn"), core.get_config("d2l_lenet_bn"), "digits",
+                    1, 0.1)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(damage(good.read_bytes()))
+    with pytest.raises(core.ConfigError, match=message):
+        load_checkpoint(bad)
+
+
+def test_wrong_suffix_and_truncated_pt(tmp_path):
+    with pytest.raises(core.ConfigError, match="unsupported file type"):
+        read_state_dict(tmp_path / "weights.pkl")
+    path = tmp_path / "w.pt"
+    torch.save(core.build_model("d2l_lenet_bn").state_dict(), path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(core.ConfigError, match="cannot be read|refused"):
+        read_state_dict(path)
+
+
+def test_shape_mismatch_lists_keys():
+    model = core.build_model("d2l_lenet_bn")
+    state = model.state_dict()
+    state["extra.weight"] = torch.zeros(1)
+    del state["net.0.bias"]
+    state["net.0.weight"] = torch.zeros(3, 1, 5, 5)
+    with pytest.raises(core.ConfigError) as info:
+        load_weights(model, state)
+    text = str(info.value)
+    assert "missing keys: net.0.bias" in text and "unexpected keys: extra.weight" in text
+    assert "net.0.weight (3, 1, 5, 5) vs (6, 1, 5, 5)" in text
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_shipped_checkpoints(path):
+    assert path.stat().st_size < 10 * 2**20
+    checkpoint = load_checkpoint(path)
+    accuracy = float(checkpoint.metadata["test_accuracy"])
+    assert accuracy >= 0.95 and checkpoint.metadata["dataset"] == "digits"
+    data = load_digits()
+    assert evaluate(checkpoint.model(), data.test_x, data.test_y, torch.device("cpu")) == \
+        pytest.approx(accuracy, abs=1e-4)
+    heatmap = connection_strength(checkpoint.state_dict, "target")
+    assert len(heatmap["blocks"]) == len(checkpoint.config.block_config)
+
+
+def test_fig5_network_is_shipped():
+    config = load_checkpoint(ROOT / "assets" / "densenet_fig5_digits.safetensors").config
+    assert (config.block_config, config.growth_rate, config.bn_size, config.compression) == \
+        ((12, 12, 12), 12, 0, 1.0)
