@@ -36,8 +36,12 @@ from core.registry import config_from_dict, default_input, preset_of
 from core.render import to_dot
 from core.train import TrainSettings, train
 
+# Every result cache is bounded in entries and in age, so a long-running classroom server cannot
+# grow without limit (issue 6); an hour keeps a lesson's models warm.
+CACHE_TTL_S = 3600
 
-@st.cache_data(show_spinner=False)
+
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
 def catalog() -> dict:
     """Families (title, field schema) and presets (family, source, description, default input)."""
     families = {name: {"title": fam.title, "fields": [s.to_dict() for s in fam.config_cls.fields()]}
@@ -53,7 +57,7 @@ def _error(exc: core.ConfigError) -> dict:
     return {"error": {"field": exc.field, "message": exc.message}}
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=512, ttl=CACHE_TTL_S)
 def resolve(model: str, values_json: str) -> dict:
     """Validate a preset/family name plus widget values: the full config and its preset, or an error."""
     try:
@@ -77,7 +81,7 @@ def _analysis_or_error(family, config_json, input_shape, batch):
         return None, _error(exc)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def summary(family: str, config_json: str, input_shape: tuple, batch: int = 1) -> dict:
     """core's summary JSON (params, MACs, FLOPs, depth, per-layer rows) plus the expandable blocks."""
     analysis, error = _analysis_or_error(family, config_json, input_shape, batch)
@@ -86,7 +90,7 @@ def summary(family: str, config_json: str, input_shape: tuple, batch: int = 1) -
     return {**analysis.to_dict(), "blocks": block_paths(analysis.trace)}
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def channels(family: str, config_json: str, input_shape: tuple) -> dict:
     analysis, error = _analysis_or_error(family, config_json, input_shape, 1)
     return error or channel_growth(analysis.trace)
@@ -95,7 +99,7 @@ def channels(family: str, config_json: str, input_shape: tuple) -> dict:
 PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def graph(family: str, config_json: str, input_shape: tuple, expand: str | None) -> dict:
     """The graph IR at block level (one block optionally expanded) and its DOT text."""
     analysis, error = _analysis_or_error(family, config_json, input_shape, 1)
@@ -111,20 +115,20 @@ def svg_available() -> bool:
     return shutil.which("dot") is not None
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
 def dot_to_svg(dot: str) -> bytes:
     import graphviz  # the Python package only shells out to `dot`; imported where it is used
     return graphviz.Source(dot).pipe(format="svg")
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
 def export_text(family: str, config_json: str, input_shape: tuple, fmt: str) -> str:
     """'code' or 'json' export of a config."""
     config = config_from_dict(family, json.loads(config_json))
     return export(config, fmt, tuple(input_shape))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL_S)
 def export_onnx(family: str, config_json: str, input_shape: tuple) -> bytes:
     """ONNX bytes; this allocates the real model, so the UI asks for it on demand only."""
     config = config_from_dict(family, json.loads(config_json))
@@ -174,7 +178,7 @@ def _input_shape(checkpoint: Checkpoint) -> list[int]:
     return list(default_input(config))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL_S)
 def checkpoint_info(path: str, file_stamp: str) -> dict:
     """What the pages show about a checkpoint: its metadata, family and input shape, or an error."""
     try:
@@ -191,7 +195,7 @@ def checkpoint_info(path: str, file_stamp: str) -> dict:
             "input_shape": _input_shape(checkpoint), "classes": classes}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL_S)
 def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
     """Weight-based connection strength (paper Fig. 5), or an error (e.g. not a DenseNet)."""
     try:
@@ -207,7 +211,7 @@ def _digits():
     return load_digits()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
 def gallery(side: int, channels: int, per_class: int = 1) -> dict:
     """The first `per_class` test images of each digit, at a checkpoint's input size (numpy)."""
     data = _digits().resized(side, channels)
@@ -223,7 +227,7 @@ def _tensor(images: np.ndarray):
     return _digits().test_x.new_tensor(images)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL_S)
 def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
     """Attribution-based connection strength over these images (columns are shares summing to 1)."""
     try:
@@ -233,7 +237,7 @@ def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
         return _error(exc)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
 def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) -> dict:
     """Per image: an (H, W) attribution map for the predicted class, the class and its probability."""
     try:
@@ -382,7 +386,7 @@ def _memory(measure, model: str, changes_json: str, **kwargs) -> dict:
     return _guarded(measure, model, **kwargs, **json.loads(changes_json))
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def memory_estimate(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
                     optimizer: str) -> dict:
     """Training-step memory estimated on the meta device (nothing allocated)."""
@@ -390,7 +394,7 @@ def memory_estimate(model: str, changes_json: str, batch: int, input_shape: tupl
                    optimizer=optimizer)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
 def memory_cpu(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str) -> dict:
     """Activations saved by a real forward pass on this CPU (allocates: keep the batch small)."""
     return _memory(memory.measure_cpu, model, changes_json, batch=batch, input_shape=input_shape, dtype=dtype)
@@ -401,6 +405,21 @@ def memory_cuda(model: str, changes_json: str, batch: int, input_shape: tuple, d
     """Real training steps on the GPU (never cached: a measurement of this moment's device)."""
     return _memory(memory.measure_cuda, model, changes_json, batch=batch, input_shape=input_shape,
                    dtype=dtype, optimizer=optimizer)
+
+
+def memory_timeline(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
+                    optimizer: str, max_points: int = 2000) -> dict:
+    """Allocated bytes after every CUDA allocator event during one measurement, thinned to
+    `max_points` (a plot of 100,000 points says no more and freezes the browser)."""
+    def one_measurement():
+        memory.measure_cuda(model, batch, input_shape, dtype, optimizer, steps=1, **json.loads(changes_json))
+
+    if not device_info()["cuda"]:  # core's timeline assumes CUDA (torch raises AttributeError)
+        return {"error": {"field": "device", "message": "no CUDA GPU is present: the timeline needs one"}}
+    result = _guarded(lambda: {"points": memory.timeline(one_measurement)})
+    if "points" in result:
+        result["points"] = result["points"][::max(1, len(result["points"]) // max_points)]
+    return result
 
 
 def max_batch(model: str, changes_json: str, input_shape: tuple, dtype: str, optimizer: str) -> dict:

@@ -5,6 +5,7 @@ from app_support import errors, figure, metric_values, start, widget
 
 import core
 from app import services
+from app.components import memory_charts
 from core import memory
 
 MEMORY = "views/memory.py"
@@ -74,3 +75,12 @@ def test_gpu_calls_answer_with_a_message_never_a_traceback():
         raise ValueError("Expected more than 1 value per channel when training. Second. Third.")
     assert services._guarded(batch_norm_at_batch_1)["error"]["message"] == \
         "Expected more than 1 value per channel when training. Second"
+
+
+def test_timeline_chart_and_its_answer_without_cuda():
+    assert services.memory_timeline("d2l_lenet_bn", "{}", 2, (1, 28, 28), "fp32", "sgd")["error"]["message"] \
+        .startswith("no CUDA GPU is present")
+    points = [{"event": i, "allocated": a * 2**20} for i, a in enumerate((0, 40, 90, 30))]
+    fig = memory_charts.timeline_figure(points, "t").to_dict()
+    assert list(fig["data"][0]["y"]) == [0, 40, 90, 30]
+    assert fig["layout"]["yaxis"]["title"]["text"] == "memory (MiB)"

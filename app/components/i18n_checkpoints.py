@@ -158,6 +158,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mem.dtype": ("Precision", "精度"),
     "mem.optimizer": ("Optimizer", "优化器"),
     "mem.measure": ("Measure on the GPU", "在 GPU 上测量"),
+    "mem.timeline": ("Show the allocation timeline", "显示内存分配时间线"),
+    "mem.timeline_title": ("Allocated memory during one measurement (CUDA allocator history, {device})",
+                           "一次测量过程中已分配的内存（CUDA 分配器记录，{device}）"),
+    "mem.timeline_x": ("allocator event", "分配器事件"),
     "mem.max_batch": ("Find the largest batch", "寻找最大批量"),
     "mem.max_batch_result": ("Largest batch that fits: {batch} (tried {tried} sizes; memory back to its "
                              "baseline: {restored})",

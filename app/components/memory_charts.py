@@ -20,6 +20,16 @@ def bar_label(report: dict) -> str:
     return t("mem.bar", **labels(report))
 
 
+def timeline_figure(points: list[dict], title: str) -> go.Figure:
+    """Allocated MiB against allocator events (CUDA memory history of one measurement)."""
+    fig = go.Figure(go.Scatter(x=[p["event"] for p in points], y=[p["allocated"] / 2**20 for p in points],
+                               mode="lines", line=dict(width=2, color=COLORS[3]),
+                               hovertemplate="%{y:,.1f} MiB<extra></extra>"))
+    fig.update_xaxes(title_text=t("mem.timeline_x"))
+    fig.update_yaxes(title_text=t("mem.y"), rangemode="tozero")
+    return _style(fig, title, 420)
+
+
 def breakdown_figure(reports: list[dict], title: str, names: list[str] | None = None) -> go.Figure:
     """Stacked MiB per phase; the peak is written above each bar."""
     names = names or [bar_label(r) for r in reports]

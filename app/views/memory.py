@@ -130,6 +130,18 @@ def efficient_comparison(inputs: dict, model: dict) -> None:
     st.caption(t("mem.efficient_caption", ratio=reports[0]["peak"] / reports[1]["peak"]))
 
 
+def timeline(inputs: dict, model: dict, gpu: dict) -> None:
+    if st.button(t("mem.timeline"), key="mem.timeline"):
+        with st.spinner():
+            result = services.memory_timeline(inputs["model"], model["changes_json"], inputs["batch"],
+                                              model["input_shape"], inputs["dtype"], inputs["optimizer"])
+        if "error" in result:
+            st.error(result["error"]["message"], icon="⚠️")
+        else:
+            title = t("mem.timeline_title", device=gpu["name"])
+            st.plotly_chart(memory_charts.timeline_figure(result["points"], title), key="mem.timeline_chart")
+
+
 def max_batch(inputs: dict, model: dict) -> None:
     if st.button(t("mem.max_batch"), key="mem.max_batch"):
         with st.spinner():
@@ -162,6 +174,7 @@ def render() -> None:
         with st.spinner():
             breakdown(inputs, model, gpu)
             if gpu["cuda"]:
+                timeline(inputs, model, gpu)
                 max_batch(inputs, model)
             if model["config"].get("memory_efficient") is not None:
                 efficient_comparison(inputs, model)
