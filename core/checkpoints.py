@@ -50,7 +50,8 @@ class Checkpoint:
 
 
 def save_checkpoint(path, model: torch.nn.Module, config: ArchConfig, dataset: str, epochs: int,
-                    test_accuracy: float, arch: str | None = None) -> None:
+                    test_accuracy: float, arch: str | None = None,
+                    input_shape: tuple | None = None) -> None:
     metadata = {
         "arch": arch or preset_of(config) or config.family, "family": config.family,
         "config": config.to_json(), "dataset": dataset, "epochs": str(epochs),
@@ -58,6 +59,8 @@ def save_checkpoint(path, model: torch.nn.Module, config: ArchConfig, dataset: s
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "torch_version": torch.__version__,
     }
+    if input_shape is not None:  # what the model was trained on (C,H,W), for attribution inputs
+        metadata["input_shape"] = json.dumps(list(input_shape))
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     tmp = pathlib.Path(f"{path}.partial")
     save_file(state, str(tmp), metadata=metadata)
@@ -115,11 +118,11 @@ def _family_from_arch(arch: str) -> str:
 def _read_torch(path: pathlib.Path) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0][:200]
+    except pickle.UnpicklingError:
+        # torch's own message suggests weights_only=False: advice never to give for an upload.
         raise CheckpointError(f"{path.name} was refused: it contains Python objects other than "
-                              f"tensors, which could run code when loaded ({first}). Save a "
-                              "state_dict or use .safetensors") from None
+                              "tensors, which could run code when loaded. Save a state_dict of "
+                              "tensors or use .safetensors") from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path.name} cannot be read as a PyTorch file ({exc}); it may be "
                               "truncated or corrupt") from None

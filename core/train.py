@@ -191,7 +191,8 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         record["seconds"] = time.perf_counter() - start
         result.history.append(record)
         if out:
-            save_checkpoint(out, model, config, settings.dataset, epoch, record["test_accuracy"])
+            save_checkpoint(out, model, config, settings.dataset, epoch, record["test_accuracy"],
+                            input_shape=tuple(data.test_x.shape[1:]))
         if on_progress:
             on_progress(dict(kind="epoch", **record))
     if world > 1:

@@ -29,9 +29,10 @@ def test_hostile_pickle_runs_nothing(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     torch.save({"weights": torch.zeros(1), "payload": Hostile(marker)}, path)
-    with pytest.raises(core.ConfigError, match="refused"):
+    with pytest.raises(core.ConfigError, match="refused") as info:
         load_checkpoint(path)
     assert not marker.exists()
+    assert "weights_only=False" not in str(info.value)  # never advise loading it unsafely
 
 
 def test_round_trip_rebuilds_from_metadata_alone(tmp_path):

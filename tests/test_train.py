@@ -17,7 +17,7 @@ def test_short_run_improves_and_reloads(tmp_path):
     assert accuracies[-1] > 0.5 and accuracies[-1] > accuracies[0] - 0.05
     assert [e["epoch"] for e in events if e["kind"] == "epoch"] == [1, 2, 3]
     checkpoint = load_checkpoint(out)
-    assert checkpoint.metadata["epochs"] == "3"
+    assert checkpoint.metadata["epochs"] == "3" and checkpoint.metadata["input_shape"] == "[1, 8, 8]"
     assert float(checkpoint.metadata["test_accuracy"]) == round(accuracies[-1], 4)
     model = core.build_model(result.config)
     x = torch.rand(4, 1, 8, 8)
