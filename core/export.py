@@ -8,7 +8,7 @@ import warnings
 
 import torch
 
-from .registry import FAMILIES, default_input, resolve
+from .registry import FAMILIES, build_model, default_input, resolve
 from .schema import ArchConfig
 
 FORMATS = ("code", "dot", "json", "onnx")
@@ -38,7 +38,7 @@ def to_onnx(config: ArchConfig, input_shape=None) -> bytes:
     """ONNX bytes (opens in Netron). This allocates the real model: weights are random init."""
     if "memory_efficient" in config.field_names():
         config = config.replace(memory_efficient=False)  # checkpointing is a training-time trick
-    model = FAMILIES[config.family].builder(**config.to_dict()).eval()
+    model = build_model(config).eval()
     x = torch.zeros(1, *(input_shape or config.default_input()))
     buffer = io.BytesIO()
     # The TorchScript exporter is deprecated but ~10x faster than the dynamo one for these

@@ -16,8 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import ConfigError
-from .registry import FAMILIES, default_input, resolve
-from .schema import ArchConfig
+from .registry import build_model, default_input, resolve
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 OPTIMIZER_SLOTS = {"sgd": 1, "adamw": 2}  # SGD with momentum keeps 1 buffer per parameter, AdamW 2
@@ -51,10 +50,6 @@ class MemoryReport:
         return d
 
 
-def _model(config: ArchConfig) -> torch.nn.Module:
-    return FAMILIES[config.family].builder(**config.to_dict())
-
-
 def saved_activation_bytes(model: torch.nn.Module, x: torch.Tensor, dtype: torch.dtype) -> int:
     """Bytes of the distinct non-parameter storages autograd saves in one forward pass."""
     params = {p.untyped_storage()._cdata for p in model.parameters()}
@@ -80,7 +75,7 @@ def estimate(name_or_config, batch: int = 64, input_shape=None, dtype: str = "fp
     from .analysis import analyze
     analyze(config, input_shape)  # same validation and error messages as everywhere else
     with torch.device("meta"):
-        model = _model(config).train()
+        model = build_model(config).train()
         x = torch.empty(batch, *input_shape)
         activations = saved_activation_bytes(model, x, DTYPES[dtype])
     n_params = sum(p.numel() for p in model.parameters())
@@ -121,7 +116,7 @@ def measure_cuda(name_or_config, batch: int = 64, input_shape=None, dtype: str =
     gc.collect()
     torch.cuda.empty_cache()
     base = torch.cuda.memory_allocated()
-    model = (model or _model(config)).to(dev).train()
+    model = (model or build_model(config)).to(dev).train()
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     params = torch.cuda.memory_allocated() - base
@@ -175,7 +170,7 @@ def measure_cpu(name_or_config, batch: int = 8, input_shape=None, dtype: str = "
     config = resolve(name_or_config, **overrides)
     _check(batch, dtype, "sgd")
     input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
-    model = _model(config).train()
+    model = build_model(config).train()
     x = torch.randn(batch, *input_shape)
     start = time.perf_counter()
     activations = saved_activation_bytes(model, x, DTYPES[dtype])

@@ -1,6 +1,7 @@
 """From a config and an input shape to params, MACs, FLOPs and per-layer rows (the contract JSON)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -35,7 +36,7 @@ class Analysis:
     @property
     def elementwise_ops(self) -> int:
         """Output elements of every non-conv/linear op (BN, activations, pooling, cat, add)."""
-        return sum(_numel(n.output_shape) for n in self.trace.nodes if n.op not in _MAC_OPS)
+        return sum(math.prod(n.output_shape) for n in self.trace.nodes if n.op not in _MAC_OPS)
 
     @property
     def output_shape(self) -> list[int]:
@@ -61,13 +62,6 @@ class Analysis:
             "macs": self.macs, "flops": t.flops, "elementwise_ops": self.elementwise_ops,
             "depth": self.depth, "layers": self.layers,
         }
-
-
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 def analyze(name_or_config, input_shape=None, batch: int = 1, **overrides) -> Analysis:
