@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
                    --browser.gatherUsageStats false --server.port $(PORT)
 
-.PHONY: run test test-slow bench chromium clean assets
+.PHONY: run test test-slow bench debian-packages graphviz clean assets
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,20 +15,28 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 		-r requirements.txt -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
 
-# Debian's chromium drives the browser tests (never `playwright install`: nothing downloads); a CJK
-# font lets the screenshots of the Chinese UI show characters instead of empty boxes.
-chromium:
-	@test -x /usr/bin/chromium -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
+# Debian packages. chromium drives the browser tests (never `playwright install`: nothing downloads); a
+# CJK font lets the screenshots of the Chinese UI show characters instead of empty boxes; graphviz lays
+# out the graph on the server (without it the browser does, several times slower).
+debian-packages:
+	@test -x /usr/bin/chromium -a -x /usr/bin/dot -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei graphviz; }
 
-run: $(STAMP)
+# Serving needs no Debian package; graphviz is worth having, so `run` tries once and goes on without.
+graphviz:
+	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends graphviz; } || \
+		echo "graphviz not installed: the app lays out graphs in the browser instead (slower)"
+
+run: $(STAMP) graphviz
 	$(PY) -m streamlit run app/streamlit_app.py $(STREAMLIT_FLAGS)
 
-test: $(STAMP) chromium
+test: $(STAMP) debian-packages
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 -q
 
-test-slow: $(STAMP) chromium
+test-slow: $(STAMP) debian-packages
 	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -n 2 -q -m "slow or not slow"
 
 bench: $(STAMP)

@@ -115,10 +115,12 @@ def svg_available() -> bool:
     return shutil.which("dot") is not None
 
 
-@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
-def dot_to_svg(dot: str) -> bytes:
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
+def dot_to_svg(dot: str) -> str:
+    """The SVG document `dot` lays out (from its <svg> element on: it is shown inline and downloaded)."""
     import graphviz  # the Python package only shells out to `dot`; imported where it is used
-    return graphviz.Source(dot).pipe(format="svg")
+    svg = graphviz.Source(dot).pipe(format="svg", encoding="utf-8")
+    return svg[svg.index("<svg"):]
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)

@@ -100,10 +100,16 @@ async def open_model(page, base: str, walk: Walk) -> None:
 async def move_slider(page, walk: Walk) -> None:
     before = await metric_text(page)
     slider = page.locator(walk.slider)
-    key = walk.key_from(int(await slider.input_value()))
+    value = int(await slider.input_value())
+    key = walk.key_from(value)
     await slider.focus()
     await slider.press(key)
-    await page.wait_for_function(METRIC_CHANGED, arg=before, timeout=ACTION_TIMEOUT_MS)
+    pressed = await slider.input_value()
+    try:
+        await page.wait_for_function(METRIC_CHANGED, arg=before, timeout=ACTION_TIMEOUT_MS)
+    except Exception as exc:
+        raise RuntimeError(f"{key} at {value} -> {pressed}, now {await slider.input_value()}, metric "
+                           f"{before} -> {await metric_text(page)}: {exc}") from exc
 
 
 async def switch_tab(page, _walk: Walk) -> None:
@@ -147,12 +153,29 @@ async def session(browser, base: str, number: int, deadline: float, results: Res
                 raise RuntimeError(f"the page shows an exception: {shown}")
             results.latencies[kind].append(time.perf_counter() - start)
         except Exception as exc:  # any failure is a finding: count it, reload the model and go on
-            results.errors.append(f"session {number} {kind}: {type(exc).__name__}: {str(exc)[:400]}")
+            state = await page_state(page, number, len(results.errors))
+            results.errors.append(f"session {number} {kind}: {type(exc).__name__}: {str(exc)[:400]} {state}")
             try:
                 await open_model(page, base, walk)
             except Exception as reload_exc:
                 results.errors.append(f"session {number} reload: {type(reload_exc).__name__}")
     await context.close()
+
+
+async def page_state(page, number: int, index: int) -> str:
+    """What the page showed when an action failed: URL, script state, and a screenshot if asked for."""
+    try:
+        state = await page.evaluate(
+            "() => document.querySelector(\"[data-testid='stApp']\")?.dataset.testScriptState")
+        shot = ""
+        if os.environ.get("LOAD_SCREENSHOTS"):
+            path = Path(os.environ["LOAD_SCREENSHOTS"]) / f"error-{number}-{index}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await page.screenshot(path=path, full_page=True)
+            shot = f" screenshot {path}"
+        return f"[url {page.url}, script {state}{shot}]"
+    except Exception as exc:
+        return f"[page state unavailable: {type(exc).__name__}]"
 
 
 async def sample_rss(process: psutil.Process, results: Results, stop: asyncio.Event) -> None:

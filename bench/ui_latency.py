@@ -48,7 +48,7 @@ SHOWN = """([text, svg]) => {
   if (!app || app.dataset.testScriptState !== "notRunning" || !metric) return false;
   if (metric.innerText.trim() !== text) return false;
   if (svg === null) return true;
-  const graph = document.querySelector("[data-testid='stGraphVizChart'] svg");
+  const graph = document.querySelector(".graph-svg svg, [data-testid='stGraphVizChart'] svg");
   return !!graph && graph.textContent.includes(svg);
 }"""
 

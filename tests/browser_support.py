@@ -33,7 +33,8 @@ def streamlit_server(script: Path, timeout: float = 60):
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
            "--server.port", str(port), "--server.address", "127.0.0.1"]
     # The server log goes to a file: a pipe that nobody reads fills up and stalls a chatty server.
-    log = tempfile.TemporaryFile()
+    # SERVER_LOG=path keeps it for reading after the run.
+    log = open(os.environ["SERVER_LOG"], "w+b") if os.environ.get("SERVER_LOG") else tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"

@@ -1,4 +1,6 @@
 """AppTest of the Explore page: the real script, the real core, widgets found by key."""
+import shutil
+
 import pytest
 from app_support import errors, figure, metric_values, start, widget
 
@@ -16,7 +18,26 @@ def test_default_page_shows_densenet121_figures_from_core():
     assert metric_values(at)[PARAMS] == f"{expected.trace.total_params:,}"
     assert metric_values(at)["Depth (conv + linear layers)"] == str(expected.depth)
     assert at.query_params["model"] == "densenet121"
-    assert at.get("graphviz_chart")
+
+
+def graph_svg(at) -> str | None:
+    return next((m.value for m in at.markdown if 'class="graph-svg"' in m.value), None)
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")
+def test_graph_is_laid_out_on_the_server_as_svg():
+    at = start()
+    ir = build_graph(analyze("densenet121").trace, "block")
+    svg = graph_svg(at)
+    assert svg and svg.count('class="edge"') == len(ir["edges"])
+    assert svg.count('class="node"') == len(ir["nodes"])
+    assert not at.get("graphviz_chart")
+
+
+def test_without_dot_the_browser_lays_out_the_graph(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    at = start()
+    assert at.get("graphviz_chart") and graph_svg(at) is None
 
 
 @pytest.mark.parametrize("family", core.list_families())

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 TIMEOUT = 30_000
 METRIC = "[data-testid='stMetricValue']"
-EDGES = "[data-testid='stGraphVizChart'] svg g.edge"
+# The graph's edges, laid out by the server (SVG) or, without Graphviz there, in the browser.
+EDGES = ".graph-svg svg g.edge, [data-testid='stGraphVizChart'] svg g.edge"
 GROWTH = ".st-key-cfg-densenet-growth_rate input[type='range']"
 
 

@@ -7,6 +7,7 @@ tensors under torch.utils.flop_counter, so unusual ops are still counted, just s
 from __future__ import annotations
 
 import operator
+import threading
 from dataclasses import dataclass, field
 
 import torch
@@ -59,6 +60,32 @@ class _SkipInitOnMeta(TorchFunctionMode):
         return func(*args, **(kwargs or {}))
 
 
+class _ThreadSafeTracer(fx.Tracer):
+    """fx.Tracer that leaves other threads alone.
+
+    While it traces, fx patches torch.nn.Module.__call__ and __getattr__ on the class, so in a server
+    that analyses for one session while another session's thread runs a model (training, attributions,
+    a second analysis), that thread's module calls would land in this tracer and fail ("module is not
+    installed as a submodule"). Calls from other threads go straight to the module here; and traces
+    take turns, because two overlapping patch/restore pairs can leave a tracer's patch installed.
+    """
+    _turn = threading.Lock()
+
+    def trace(self, root, concrete_args=None) -> fx.Graph:
+        with self._turn:
+            self._owner = threading.get_ident()
+            return super().trace(root, concrete_args)
+
+    def _foreign(self) -> bool:
+        return threading.get_ident() != self._owner
+
+    def call_module(self, m, forward, args, kwargs):
+        return forward(*args, **kwargs) if self._foreign() else super().call_module(m, forward, args, kwargs)
+
+    def getattr(self, attr, attr_val, parameter_proxy_cache):
+        return attr_val if self._foreign() else super().getattr(attr, attr_val, parameter_proxy_cache)
+
+
 def build_on_meta(config: ArchConfig) -> torch.nn.Module:
     if "memory_efficient" in config.field_names() and config.memory_efficient:
         # Checkpointing changes memory, not the graph (and fx cannot trace it): use the plain one.
@@ -70,7 +97,7 @@ def build_on_meta(config: ArchConfig) -> torch.nn.Module:
 def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
     check_input(config, input_shape, batch)
     model = build_on_meta(config)
-    propagator = ShapePropagator(model, fx.Tracer().trace(model))
+    propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
     propagator.run(Shape((batch, *input_shape)))
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
