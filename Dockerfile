@@ -25,7 +25,7 @@ RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" 
  && pip install -r requirements.txt -c constraints.txt
 
 FROM ${PYTHON_IMAGE}
-# Graphviz's `dot` renders the graph's SVG download; Debian's package follows the base image's release.
+# Graphviz's `dot` lays out the graph (shown and downloaded as SVG); Debian's package follows the base image's release.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends graphviz \

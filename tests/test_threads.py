@@ -57,3 +57,17 @@ def test_a_model_runs_normally_while_another_thread_analyses():
 
     assert run_together(lambda: analyze("densenet121"), forward) == []
     assert all(isinstance(out, torch.Tensor) and torch.equal(out, expected) for out in outputs)
+
+
+def test_a_rejected_input_is_analysed_safely_beside_other_threads():
+    """A collapsing input makes the analysis search for the smallest valid side (a second trace)."""
+    def rejected():
+        try:
+            analyze("densenet121", input_shape=(3, 16, 16))
+        except core.ConfigError as exc:
+            assert "use ≥" in exc.message
+        else:
+            raise AssertionError("3×16×16 should be rejected")
+
+    assert run_together(rejected, lambda: analyze("resnet50"), rejected) == []
+    assert torch.nn.Module.__call__ is ORIGINAL_CALL and torch.nn.Module.__getattr__ is ORIGINAL_GETATTR

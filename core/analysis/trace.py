@@ -250,7 +250,7 @@ class SpatialCollapse(ConfigError):
 def smallest_valid_side(config: ArchConfig, channels: int) -> int | None:
     """Smallest square input side that runs through the model (None if none up to 4096)."""
     model = build_on_meta(config)
-    graph = fx.Tracer().trace(model)
+    graph = _ThreadSafeTracer().trace(model)
 
     def runs(side):
         try:
