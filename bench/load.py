@@ -28,14 +28,13 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser_support import CHROMIUM, CHROMIUM_FLAGS, IDLE, streamlit_server  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_FLAGS, IDLE, METRIC, streamlit_server  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 import core  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
 
 ACTION_TIMEOUT_MS = 60_000
-METRIC = "[data-testid='stMetricValue']"
 EXCEPTION = "[data-testid='stException']"
 TABS = {"Graph": "graph", "Channels": "channels", "Layers": "layers"}
 # (preset, slider field): the models a session walks; DenseNet and ResNet, large and small.

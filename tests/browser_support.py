@@ -1,5 +1,5 @@
-"""A real `streamlit run` server on a free port and Debian's headless chromium (shared by browser tests
-and bench/ui_latency.py)."""
+"""A real `streamlit run` server on a free port, Debian's headless chromium, and the waits and
+screenshots the browser tests share (also used by bench/ui_latency.py and bench/load.py)."""
 from __future__ import annotations
 
 import contextlib
@@ -16,7 +16,11 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+METRIC = "[data-testid='stMetricValue']"
+GROWTH = ".st-key-cfg-densenet-growth_rate input[type='range']"
+TIMEOUT = 30_000  # ms for one wait in a browser test
 ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots (git-ignored)
 
 
 def free_port() -> int:
@@ -63,3 +67,33 @@ def streamlit_server(script: Path, timeout: float = 60):
 
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+
+def settle(page, text=None, locator=METRIC):
+    """Wait until `locator` shows `text` (when given) and the script has finished its run."""
+    from playwright.sync_api import expect
+    if text is not None:
+        expect(page.locator(locator).first).to_have_text(text, timeout=TIMEOUT)
+    page.wait_for_selector(IDLE)
+
+
+def shoot(page, name: str):
+    """Screenshot the whole page: Streamlit scrolls inside its main area, so grow the window first."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 2400})
+    for chart in page.locator("[data-testid='stPlotlyChart']").all():
+        chart.locator(".main-svg").first.wait_for()  # plotly and the code highlighter load lazily
+    for code in page.locator("[data-testid='stCode']").all():
+        code.locator("code").first.wait_for()
+    for table in page.locator("[data-testid='stDataFrame']").all():
+        table.locator("canvas").first.wait_for()
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.set_viewport_size(size)
+
+
+def params(name, **overrides) -> str:
+    """The parameter count core gives, as the Parameters metric shows it."""
+    from core.analysis import analyze
+    return f"{analyze(name, **overrides).trace.total_params:,}"

@@ -2,7 +2,9 @@ import json
 import os
 import pathlib
 
+import pytest
 import torch
+from browser_support import ARTIFACTS, launch_chromium, streamlit_server  # noqa: F401 (ARTIFACTS: tests)
 from hypothesis import HealthCheck, settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -10,7 +12,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # test_reference_copy checks it still equals the shared one where that is present.
 REFERENCE = pathlib.Path(__file__).with_name("reference_figures.json")
 SHARED_REFERENCE = ROOT.parent / "shared" / "reference" / "reference_figures.json"
-ARTIFACTS = ROOT / "test-artifacts"
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)  # one thread per xdist worker: no oversubscription of the 2 cores
@@ -24,3 +25,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def reference_figures() -> dict:
     return json.loads(REFERENCE.read_text())
+
+
+# ---- browser tests: one server and one chromium per test module, a fresh context per test ----------
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server(ROOT / "app" / "streamlit_app.py") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        chromium = launch_chromium(p)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    from browser_support import TIMEOUT
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
+    ctx.set_default_timeout(TIMEOUT)
+    yield ctx
+    ctx.close()

@@ -1,8 +1,7 @@
 """The real app in headless chromium: pick a model, move a slider, expand a block, switch language,
 reopen the copied link. Screenshots of every page land in test-artifacts/ (git-ignored)."""
 import pytest
-from browser_support import IDLE, ROOT, launch_chromium, streamlit_server
-from conftest import ARTIFACTS
+from browser_support import GROWTH, TIMEOUT, params, settle, shoot
 
 import core
 from core.analysis import analyze
@@ -10,65 +9,13 @@ from core.analysis.graph import build_graph
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
-TIMEOUT = 30_000
-METRIC = "[data-testid='stMetricValue']"
 # The graph's edges, laid out by the server (SVG) or, without Graphviz there, in the browser.
 EDGES = ".graph-svg svg g.edge, [data-testid='stGraphVizChart'] svg g.edge"
-GROWTH = ".st-key-cfg-densenet-growth_rate input[type='range']"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server(ROOT / "app" / "streamlit_app.py") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
-    ctx.set_default_timeout(TIMEOUT)
-    yield ctx
-    ctx.close()
-
-
-def settle(page, text=None, locator=METRIC):
-    """Wait until `locator` shows `text` (when given) and the script has finished its run."""
-    if text is not None:
-        playwright.expect(page.locator(locator).first).to_have_text(text, timeout=TIMEOUT)
-    page.wait_for_selector(IDLE)
 
 
 def choose(page, key: str, option: str):
     page.locator(f".st-key-{key.replace('.', '-')}").click()
     page.get_by_role("option", name=option, exact=True).click()
-
-
-def shoot(page, name: str):
-    """Screenshot the whole page: Streamlit scrolls inside its main area, so grow the window first."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": 2400})
-    for chart in page.locator("[data-testid='stPlotlyChart']").all():
-        chart.locator(".main-svg").first.wait_for()  # plotly and the code highlighter load lazily
-    for code in page.locator("[data-testid='stCode']").all():
-        code.locator("code").first.wait_for()
-    for table in page.locator("[data-testid='stDataFrame']").all():
-        table.locator("canvas").first.wait_for()
-    settle(page)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-    page.set_viewport_size(size)
-
-
-def params(name, **overrides) -> str:
-    return f"{analyze(name, **overrides).trace.total_params:,}"
 
 
 def test_explore_end_to_end(server, context):
@@ -78,6 +25,9 @@ def test_explore_end_to_end(server, context):
     choose(page, "explore.family", "ResNet")
     settle(page, params("resnet18"))
     choose(page, "explore.family", "DenseNet")
+    settle(page, params("densenet121"))  # the family's first preset; its rerun redraws the preset box
+    choose(page, "explore.preset", "densenet169")
+    settle(page, params("densenet169"))
     choose(page, "explore.preset", "densenet121")
     settle(page, params("densenet121"))
 

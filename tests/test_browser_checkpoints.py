@@ -2,7 +2,7 @@
 Train runs, stops and hands its checkpoint to Connections; screenshots of every page land in
 test-artifacts/ (git-ignored)."""
 import pytest
-from test_browser_app import browser, context, server, settle, shoot  # noqa: F401  (shared fixtures)
+from browser_support import settle, shoot
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -16,7 +16,7 @@ def idle(page, selector: str, count: int):
     settle(page)
 
 
-def test_connections_draws_the_shipped_heatmaps(server, context):  # noqa: F811
+def test_connections_draws_the_shipped_heatmaps(server, context):
     page = context.new_page()
     page.goto(f"{server}/connections")
     idle(page, CHART, 6)  # 3 dense blocks × (weights, attributions)
@@ -33,7 +33,7 @@ def test_connections_draws_the_shipped_heatmaps(server, context):  # noqa: F811
     shoot(page, "connections-zh")
 
 
-def test_attributions_and_memory_pages(server, context):  # noqa: F811
+def test_attributions_and_memory_pages(server, context):
     page = context.new_page()
     page.goto(f"{server}/attributions?method=saliency")
     idle(page, CHART, 1)
@@ -45,7 +45,7 @@ def test_attributions_and_memory_pages(server, context):  # noqa: F811
     shoot(page, "memory")
 
 
-def test_train_then_open_in_connections(server, context):  # noqa: F811
+def test_train_then_open_in_connections(server, context):
     page = context.new_page()
     # the smallest 3-block DenseNet: one epoch in seconds even on a busy machine
     page.goto(f"{server}/train?model=densenet40_k12&set=block_config%3D2%2C2%2C2&epochs=1")

@@ -6,22 +6,13 @@
 import browser_support
 import psutil
 import pytest
-from browser_support import ROOT, launch_chromium, streamlit_server
-from test_browser_app import GROWTH, TIMEOUT, params, settle
+from browser_support import GROWTH, ROOT, TIMEOUT, params, settle, streamlit_server
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 APP = ROOT / "app" / "streamlit_app.py"
 ALERT = "[data-testid='stAlertContentError']"
 TRACEBACK = "[data-testid='stException']"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = launch_chromium(p)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ckpt.upload_help": ("Read as tensors only: a .pt/.pth file that holds Python objects is refused, "
                          "nothing in it runs.",
                          "只按张量读取：含有 Python 对象的 .pt/.pth 文件会被拒绝，其中的代码不会运行。"),
-    "ckpt.summary": ("{arch} · trained on {dataset} for {epochs} epochs · test accuracy {accuracy} · "
+    "ckpt.summary": ("{arch} · trained on {dataset}, epochs: {epochs} · test accuracy {accuracy} · "
                      "input {shape}",
                      "{arch} · 在 {dataset} 上训练 {epochs} 轮 · 测试准确率 {accuracy} · 输入 {shape}"),
     "ckpt.not_here": ("That checkpoint belongs to another session; showing {name} instead.",
@@ -122,7 +122,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.starting": ("Preparing the data and the model…", "正在准备数据和模型……"),
     "train.waiting": ("Waiting: other sessions are training; yours starts when one of them ends.",
                       "等待中：其他会话正在训练；其中一个结束后就开始你的训练。"),
-    "train.finished": ("Finished: test accuracy {accuracy} after {epochs} epochs ({seconds:.0f} s).",
+    "train.finished": ("Finished: test accuracy {accuracy} after epoch {epochs} ({seconds:.0f} s).",
                        "完成：{epochs} 轮后测试准确率 {accuracy}（{seconds:.0f} 秒）。"),
     "train.stopped": ("Stopped. The checkpoint holds the last completed epoch ({epochs}).",
                       "已停止。检查点保存的是最后完成的一轮（第 {epochs} 轮）。"),
