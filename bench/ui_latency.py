@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -169,8 +170,11 @@ def main() -> None:
                 "until the parameter metric shows core's new value, the graph shows the new model and "
                 "the script is idle (a new config every step: no cache hits). Targets (issue 3): first "
                 "render ≤ 2.5 s and ≤ 1.2× the bare page, p95 ≤ 300 ms. The reference row adds "
-                "st.graphviz_chart of densenet121's block graph to the bare page: what rendering the graph "
-                "in the browser (Graphviz WASM) costs by itself.\n\n"
+                "st.graphviz_chart of densenet121's block graph to the bare page: what laying the graph "
+                "out in the browser (Graphviz WASM) costs by itself; the app lays it out on the server "
+                f"({'with' if shutil.which('dot') else 'WITHOUT'} Graphviz's `dot` in this run) and "
+                "the browser only draws the SVG. All pages run with `.streamlit/config.toml` "
+                "(no full garbage collection after each script run).\n\n"
                 f"{result}\n\nReproduce: `.venv/bin/python bench/ui_latency.py`\n")
         write_section("ui_latency", body)
 

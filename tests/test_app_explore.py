@@ -191,3 +191,19 @@ def test_training_memory_estimate_on_request_equals_core():
     label = "Training memory, peak (estimate, any device, fp32, batch 4)"
     assert metric_values(at)[label] == f"{peak:,.0f} MiB"
     assert at.query_params["memory"] == "true"
+
+
+@pytest.mark.parametrize("family", ["vgg", "alexnet"])
+def test_widgets_whose_state_no_longer_names_a_model_show_what_the_page_last_showed(family):
+    """A family widget that lost its state (or holds one its preset does not belong to) would fall back
+    to its first option, AlexNet; the page restores its last state instead."""
+    at = start({"model": "densenet_bc100_k12"})
+    widget(at, "cfg.densenet.growth_rate").set_value(13).run()
+    expected = f"{analyze('densenet_bc100_k12', growth_rate=13).trace.total_params:,}"
+    assert metric_values(at)[PARAMS] == expected
+    at.session_state["explore.family"] = family
+    at.run()
+    assert not at.exception
+    assert at.session_state["explore.family"] == "densenet"
+    assert at.session_state["explore.preset"] == "densenet_bc100_k12"
+    assert metric_values(at)[PARAMS] == expected and at.query_params["growth_rate"] == "13"

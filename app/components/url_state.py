@@ -18,12 +18,13 @@ def incoming() -> tuple[dict, bool]:
     return params, params != st.session_state.get(_WRITTEN)
 
 
-def publish(state: dict) -> None:
-    """Write the page state (None values dropped) into the query string."""
+def publish(state: dict) -> dict:
+    """Write the page state (None values dropped) into the query string; return it as written."""
     state = {k: str(v) for k, v in state.items() if v is not None}
     if st.query_params.to_dict() != state:
         st.query_params.from_dict(state)
     st.session_state[_WRITTEN] = state
+    return state
 
 
 def from_session(keys: dict[str, str]) -> dict:

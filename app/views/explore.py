@@ -22,6 +22,7 @@ K_FAMILY, K_PRESET = "explore.family", "explore.preset"
 K_H, K_W, K_BATCH, K_TAB = "explore.height", "explore.width", "explore.batch", "explore.tab"
 K_MEMORY = "explore.memory"
 LAST_VALID = "explore.last_valid"
+LAST_STATE = "explore.last_state"  # what the page last wrote into its link
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
 
@@ -199,12 +200,22 @@ def results(model: dict, family_title: str, tab: str) -> None:
             learn.render(model["family"], family_title, summary, growth)
 
 
+def widgets_hold_a_model(cat: dict) -> bool:
+    """Whether the family and preset widgets' state names a preset of that family."""
+    family, preset = st.session_state.get(K_FAMILY), st.session_state.get(K_PRESET)
+    return preset in cat["presets"] and cat["presets"][preset]["family"] == family
+
+
 def render() -> None:
     cat = services.catalog()
     params, from_url = url_state.incoming()
     if from_url and "model" in params:
         load_url(cat, params)
-    elif K_PRESET not in st.session_state:
+    elif LAST_STATE in st.session_state and (from_url or not widgets_hold_a_model(cat)):
+        # Back from another page (its link has no model), or the widgets lost their state: show what
+        # this page showed last, as its link held it, rather than whatever the widgets fall back to.
+        load_url(cat, st.session_state[LAST_STATE])
+    elif not widgets_hold_a_model(cat):
         load_preset(cat, DEFAULT_MODEL)
     tab = active_tab(params, from_url)
     inputs = sidebar(cat)
@@ -221,10 +232,10 @@ def render() -> None:
         if error:
             st.warning(t("explore.stale", name=shown["name"]))
         results(shown, cat["families"][shown["family"]]["title"], tab)
-    url_state.publish({"lang": language(), "model": inputs["preset"], **inputs["changes"],
-                       "h": inputs["height"], "w": inputs["width"], "batch": inputs["batch"], "tab": tab,
-                       "expand": graph_view.expanded_block(),
-                       "memory": "true" if st.session_state.get(K_MEMORY) else None})
+    st.session_state[LAST_STATE] = url_state.publish({
+        "lang": language(), "model": inputs["preset"], **inputs["changes"], "h": inputs["height"],
+        "w": inputs["width"], "batch": inputs["batch"], "tab": tab, "expand": graph_view.expanded_block(),
+        "memory": "true" if st.session_state.get(K_MEMORY) else None})
 
 
 if __name__ == "__main__":  # st.navigation runs each page file as a script
