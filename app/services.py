@@ -107,14 +107,15 @@ PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
-def graph(family: str, config_json: str, input_shape: tuple, expand: str | None) -> dict:
-    """The graph IR at block level (one block optionally expanded) and its DOT text."""
+def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str) -> dict:
+    """The graph IR at block level (one block optionally expanded) and its DOT text, titled `title`
+    (the page's model name: a preset, or a preset with a * when changed)."""
     analysis, error = _analysis_or_error(family, config_json, input_shape, 1)
     if error:
         return error
     ir = build_graph(analysis.trace, "block", expand=expand)
     return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
-            "dot": to_dot(ir, title=analysis.name, fontsize=PROJECTOR_FONT_PT)}
+            "dot": to_dot(ir, title=title, fontsize=PROJECTOR_FONT_PT)}
 
 
 def svg_available() -> bool:
