@@ -77,6 +77,7 @@ class Walk:
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"slider": [], "tab": [], "page": []})
     first_loads: list[float] = field(default_factory=list)
+    first_loads_done: list[float] = field(default_factory=list)  # perf_counter at each one's end
     errors: list[str] = field(default_factory=list)
     rss: list[tuple[float, int]] = field(default_factory=list)  # (perf_counter seconds, bytes)
     sessions_started: float = 0.0  # perf_counter when the sessions began (after the warm-up load)
@@ -139,7 +140,8 @@ async def session(browser, base: str, number: int, deadline: float, results: Res
     start = time.perf_counter()
     try:
         await open_model(page, base, walk)
-        results.first_loads.append(time.perf_counter() - start)
+        results.first_loads_done.append(time.perf_counter())
+        results.first_loads.append(results.first_loads_done[-1] - start)
     except Exception as exc:
         results.errors.append(f"session {number} first load: {type(exc).__name__}: {str(exc)[:200]}")
     while time.perf_counter() < deadline:
@@ -222,13 +224,14 @@ def percentile(values: list[float], q: int) -> float:
 
 
 def summarize(sessions: int, seconds: float, results: Results) -> dict:
-    """Latency percentiles over every update; RSS when the sessions start, after a warm-up of a quarter
-    of the run (every session has loaded its pages and filled its caches by then), at the end."""
+    """Latency percentiles over every update; RSS when the sessions start, after the warm-up (every
+    session has loaded its first page, and at least a quarter of the run has passed), at the end."""
     updates = [v for values in results.latencies.values() for v in values]
     t0 = results.sessions_started
     over_time = [(t - t0, r) for t, r in results.rss if t >= t0]
     rss = [r for _, r in over_time]
-    warm = next((r for t, r in over_time if t >= seconds / 4), rss[-1] if rss else 0)
+    warm_up = max([seconds / 4] + [t - t0 for t in results.first_loads_done])
+    warm = next((r for t, r in over_time if t >= warm_up), rss[-1] if rss else 0)
     return dict(sessions=sessions, seconds=seconds, updates=len(updates), errors=len(results.errors),
                 p50=percentile(updates, 50), p95=percentile(updates, 95),
                 slider_p95=percentile(results.latencies["slider"], 95),
@@ -268,7 +271,9 @@ def markdown(summaries: list[dict], command: str) -> str:
              f"{', '.join(p for p, _ in WALKS)} and repeatedly steps a slider (6 in 9 actions), switches "
              "the Explore tab (2 in 9) or visits Compare and comes back (1 in 9). Latency: action → script "
              "idle with the change on screen. RSS: the server process, sampled every second. Load average: "
-             "the machine's 1-minute load at the end of the run (2 cores; other work may share them).", "",
+             "the machine's 1-minute load at the end of the run (2 cores; other work may share them). "
+             "Warm-up: until every session has loaded its first page, and at least a quarter of the "
+             "run.", "",
              HEADER, "|---" * 12 + "|", *map(row, summaries), "", f"**{verdict}.**", "",
              "RSS over time (s: MB):", ""]
     for s in summaries:
