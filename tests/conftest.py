@@ -27,6 +27,23 @@ def reference_figures() -> dict:
     return json.loads(REFERENCE.read_text())
 
 
+class _Hostile:
+    """Unpickling this would create a marker file (a stand-in for running any code)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def hostile_pickle(folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    """(a .pt file whose unpickling would run code, the marker file that code would create)."""
+    marker, path = folder / "pwned", folder / "evil.pt"
+    torch.save({"weights": torch.zeros(1), "payload": _Hostile(marker)}, path)
+    return path, marker
+
+
 # ---- browser tests: one server and one chromium per test module, a fresh context per test ----------
 @pytest.fixture(scope="module")
 def server():

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 import torch
 from app_support import errors, figure, start, uploader, widget
-from conftest import ROOT
+from conftest import ROOT, hostile_pickle
 
 import core
 from app.components.heatmaps import to_csv as heatmaps_csv
@@ -103,20 +103,8 @@ def test_corrupt_upload_shows_cores_message_and_the_page_keeps_working(tmp_path,
     assert not errors(at) and weight_figures(at)
 
 
-class Hostile:
-    """Unpickling this would create a marker file (a stand-in for running any code)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (self.marker,))
-
-
 def test_hostile_pickle_upload_is_refused_and_runs_nothing(tmp_path):
-    marker = tmp_path / "pwned"
-    path = tmp_path / "evil.pt"
-    torch.save({"weights": torch.zeros(1), "payload": Hostile(marker)}, path)
+    path, marker = hostile_pickle(tmp_path)
     at = upload(start(page=CONNECTIONS), "evil.pt", path.read_bytes())
     assert not at.exception
     assert "refused" in errors(at)[0]

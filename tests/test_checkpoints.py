@@ -1,10 +1,9 @@
 """Checkpoint format, safe loading, and the shipped checkpoints."""
 import json
-import pathlib
 
 import pytest
 import torch
-from conftest import ROOT
+from conftest import ROOT, hostile_pickle
 
 import core
 from core.checkpoints import load_checkpoint, load_weights, read_state_dict, save_checkpoint
@@ -15,20 +14,8 @@ from core.train import evaluate
 SHIPPED = sorted((ROOT / "assets").glob("*.safetensors"))
 
 
-class Hostile:
-    """Unpickling this would create a marker file (a stand-in for running any code)."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (pathlib.Path.touch, (self.marker,))
-
-
 def test_hostile_pickle_runs_nothing(tmp_path):
-    marker = tmp_path / "pwned"
-    path = tmp_path / "evil.pt"
-    torch.save({"weights": torch.zeros(1), "payload": Hostile(marker)}, path)
+    path, marker = hostile_pickle(tmp_path)
     with pytest.raises(core.ConfigError, match="refused") as info:
         load_checkpoint(path)
     assert not marker.exists()
