@@ -117,18 +117,19 @@ def sidebar(cat: dict) -> dict:
 
 
 # ---- model: widgets -> core ----------------------------------------------------------------------
-def evaluate(inputs: dict) -> tuple[dict | None, dict | None]:
-    """(model, error): the model is what the results show; the error goes beside its widget."""
+def evaluate(inputs: dict) -> tuple[dict | None, dict | None, dict | None]:
+    """(model, its summary, error): the model is what the results show; the error goes beside its
+    widget."""
     resolved = services.resolve(inputs["preset"], json.dumps(inputs["values"]))
     if "error" in resolved:
-        return None, resolved["error"]
+        return None, None, resolved["error"]
     input_shape = (resolved["config"]["in_channels"], inputs["height"], inputs["width"])
     summary = services.summary(resolved["family"], resolved["config_json"], input_shape, inputs["batch"])
     if "error" in summary:
-        return None, summary["error"]
+        return None, None, summary["error"]
     name = resolved["preset"] or f"{inputs['preset']}*"
     return dict(family=resolved["family"], config_json=resolved["config_json"],
-                input_shape=list(input_shape), batch=inputs["batch"], name=name), None
+                input_shape=list(input_shape), batch=inputs["batch"], name=name), summary, None
 
 
 def show_error(error: dict, slots: dict) -> None:
@@ -175,10 +176,11 @@ def active_tab(params: dict, from_url: bool) -> str:
     return chosen_id(st.session_state[K_TAB], TAB_LABELS)
 
 
-def results(model: dict, family_title: str, tab: str) -> None:
-    """Metrics and the open tab (only the open tab runs: switching tabs reruns the page)."""
+def results(model: dict, summary: dict | None, family_title: str, tab: str) -> None:
+    """Metrics and the open tab (only the open tab runs: switching tabs reruns the page). `summary` is
+    the model's when the caller has it (every cache hit returns a fresh copy: fetch it once a run)."""
     args = (model["family"], model["config_json"], tuple(model["input_shape"]))
-    summary = services.summary(*args, model["batch"])
+    summary = summary or services.summary(*args, model["batch"])
     metrics(summary)
     memory_estimate(model)
     growth = services.channels(*args)
@@ -219,7 +221,7 @@ def render() -> None:
         load_preset(cat, DEFAULT_MODEL)
     tab = active_tab(params, from_url)
     inputs = sidebar(cat)
-    model, error = evaluate(inputs)
+    model, summary, error = evaluate(inputs)
     if error:
         show_error(error, inputs["slots"])
     if model:
@@ -231,7 +233,7 @@ def render() -> None:
     if shown:
         if error:
             st.warning(t("explore.stale", name=shown["name"]))
-        results(shown, cat["families"][shown["family"]]["title"], tab)
+        results(shown, summary, cat["families"][shown["family"]]["title"], tab)
     st.session_state[LAST_STATE] = url_state.publish({
         "lang": language(), "model": inputs["preset"], **inputs["changes"], "h": inputs["height"],
         "w": inputs["width"], "batch": inputs["batch"], "tab": tab, "expand": graph_view.expanded_block(),
