@@ -330,6 +330,7 @@ class TrainingRun:
         self.stopped = False
         self.done = False
         self.waiting = True  # for a training slot
+        self.memory = memory.MemorySampler()  # samples while the run trains (the live memory view)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="train", daemon=True)
         self._thread.start()
@@ -344,8 +345,9 @@ class TrainingRun:
                 return
         self.waiting = False
         try:
-            result = train(self.model, TrainSettings(**self.settings), out=self.out,
-                           on_progress=self._progress, should_stop=self._stop.is_set, **self.changes)
+            with self.memory:
+                result = train(self.model, TrainSettings(**self.settings), out=self.out,
+                               on_progress=self._progress, should_stop=self._stop.is_set, **self.changes)
             self.stopped = result.stopped
         except core.ConfigError as exc:
             self.error = exc.message
@@ -435,6 +437,38 @@ def memory_timeline(model: str, changes_json: str, batch: int, input_shape: tupl
 def max_batch(model: str, changes_json: str, input_shape: tuple, dtype: str, optimizer: str) -> dict:
     """Largest batch whose training step fits on the GPU (bisection; every OOM recovered)."""
     return _guarded(memory.max_batch_size, model, input_shape, dtype, optimizer, **json.loads(changes_json))
+
+
+# GPU memory work runs one job at a time: CUDA's peak-memory statistics belong to the whole process, so
+# two sessions measuring at once would each report the other's tensors.
+_gpu_turn = threading.Lock()
+MEMORY_ACTIONS = {"measure": memory_cuda, "timeline": memory_timeline, "max_batch": max_batch}
+
+
+class MemoryJob:
+    """One GPU memory action of a session (measurement, timeline, largest batch) in a background thread,
+    sampled live; the page polls it. `settings` are the page's inputs it ran with."""
+
+    def __init__(self, action: str, settings: dict):
+        self.action, self.settings = action, settings
+        self.result: dict | None = None
+        self.done = False
+        self.waiting = True  # for another session's job to finish
+        self.memory = memory.MemorySampler()
+        threading.Thread(target=self._run, name=f"memory-{action}", daemon=True).start()
+
+    def _run(self) -> None:
+        measure = MEMORY_ACTIONS[self.action]
+        try:
+            with _gpu_turn:
+                self.waiting = False
+                with self.memory:
+                    self.result = measure(**self.settings)  # guarded: failures come back as messages
+        except Exception as exc:  # the page keeps working; the traceback goes to the server log
+            logger.exception("memory job failed")
+            self.result = {"error": {"field": "device", "message": f"{type(exc).__name__}: {exc}"}}
+        finally:
+            self.done = True
 
 
 def benchmark_section(name: str) -> str:

@@ -7,7 +7,9 @@ and the BN output it overwrote are one storage). Nothing is allocated.
 """
 from __future__ import annotations
 
+import collections
 import gc
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -212,35 +214,67 @@ def max_batch_size(name_or_config, input_shape=None, dtype: str = "fp32", optimi
             torch.cuda.memory_allocated() == baseline}
 
 
-class MemorySampler:
-    """Samples device memory about once a second in a thread while work runs (live view)."""
+def process_rss() -> int | None:
+    """Resident memory of this process in bytes (Linux /proc), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
-    def __init__(self, interval: float = 1.0):
+
+class MemorySampler:
+    """Samples memory about once a second in a thread while work runs (the live view).
+
+    Every sample has `t` (seconds since start) and `rss` (this process: on a CPU the only memory
+    there is; on a GPU server the host side). With CUDA it adds the caching allocator's `allocated`
+    and `reserved` bytes and, where nvidia-ml-py is installed, NVML's `device_used` (every process on
+    the GPU). Only the newest `keep` samples are kept, so a long run cannot grow without bound.
+    """
+
+    def __init__(self, interval: float = 1.0, keep: int = 3600):
         self.interval = interval
-        self.samples: list[dict] = []
+        self._samples: collections.deque[dict] = collections.deque(maxlen=keep)
+        self._lock = threading.Lock()  # the page reads while this thread appends
+        self.cuda = torch.cuda.is_available()
+        self._start = time.perf_counter()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._nvml = None
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
+        self._nvml = self._nvml_handle() if self.cuda else None
+
+    @staticmethod
+    def _nvml_handle():
         try:
             import pynvml
             pynvml.nvmlInit()
-            self._nvml = pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device())
-        except Exception:  # NVML is optional: torch.cuda statistics are always sampled
-            self._nvml = None
+            return pynvml.nvmlDeviceGetHandleByIndex(torch.cuda.current_device())
+        except Exception:  # NVML is optional (not installed, no driver access): torch's figures remain
+            return None
 
     def sample(self) -> dict:
-        s = {"t": time.time()}
-        if torch.cuda.is_available():
+        s = {"t": round(time.perf_counter() - self._start, 3), "rss": process_rss()}
+        if self.cuda:
             s.update(allocated=torch.cuda.memory_allocated(), reserved=torch.cuda.memory_reserved())
         if self._nvml is not None:
             import pynvml
             s["device_used"] = pynvml.nvmlDeviceGetMemoryInfo(self._nvml).used
         return s
 
+    def _record(self) -> None:
+        sample = self.sample()
+        with self._lock:
+            self._samples.append(sample)
+
+    @property
+    def samples(self) -> list[dict]:
+        with self._lock:
+            return list(self._samples)
+
     def _run(self):
-        while not self._stop.is_set():
-            self.samples.append(self.sample())
-            self._stop.wait(self.interval)
+        while True:
+            self._record()
+            if self._stop.wait(self.interval):
+                return
 
     def __enter__(self):
         self._thread.start()
@@ -249,7 +283,7 @@ class MemorySampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-        self.samples.append(self.sample())
+        self._record()  # the state the work left behind
 
 
 def timeline(fn, max_entries: int = 200_000) -> list[dict]:

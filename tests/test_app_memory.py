@@ -1,5 +1,7 @@
 """AppTest of the Memory page on a machine without CUDA: it says so, shows core's estimate and the
 CPU-measured figure (each labelled), the plain vs memory-efficient comparison, and no error."""
+import time
+
 import pytest
 from app_support import errors, figure, metric_values, start, widget
 
@@ -84,3 +86,34 @@ def test_timeline_chart_and_its_answer_without_cuda():
     fig = memory_charts.timeline_figure(points, "t").to_dict()
     assert list(fig["data"][0]["y"]) == [0, 40, 90, 30]
     assert fig["layout"]["yaxis"]["title"]["text"] == "memory (MiB)"
+
+
+def wait_for(job, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.done
+
+
+@pytest.mark.parametrize("action", sorted(services.MEMORY_ACTIONS))
+def test_a_memory_job_runs_its_action_in_the_background_and_samples_memory(action):
+    settings = dict(model="d2l_lenet_bn", changes_json="{}", input_shape=(1, 28, 28), dtype="fp32",
+                    optimizer="sgd")
+    if action != "max_batch":
+        settings["batch"] = 2
+    job = services.MemoryJob(action, settings)
+    wait_for(job)
+    assert job.result == services.MEMORY_ACTIONS[action](**settings)  # here: "no CUDA GPU is present"
+    assert job.memory.samples and job.memory.samples[-1]["rss"] > 0
+
+
+def test_memory_jobs_take_turns_on_the_gpu():
+    """Peak statistics are per process: a job waits while another holds the GPU."""
+    settings = dict(model="d2l_lenet_bn", changes_json="{}", input_shape=(1, 28, 28), dtype="fp32",
+                    optimizer="sgd")
+    with services._gpu_turn:  # another session's job is running
+        job = services.MemoryJob("max_batch", settings)
+        time.sleep(0.3)
+        assert job.waiting and not job.done and not job.memory.samples
+    wait_for(job)
+    assert not job.waiting and job.result is not None

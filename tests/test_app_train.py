@@ -38,8 +38,19 @@ def test_short_run_writes_a_checkpoint_that_opens_in_connections():
     run = at.session_state["train.run"]
     assert run.error is None and len(run.epochs) == 1
     assert at.success[0].value.startswith("Finished: test accuracy")
-    assert [figure(at, i)["layout"]["title"]["text"] for i in range(2)] == \
-        ["Training loss", "Accuracy after each epoch"]
+    assert [figure(at, i)["layout"]["title"]["text"] for i in range(3)] == \
+        ["Training loss", "Accuracy after each epoch", "Memory during the run (live, sampled every second)"]
+    # The memory curve is the run's samples, one a second or so: the server's RSS without CUDA, the
+    # caching allocator's figures with it.
+    samples, memory = run.memory.samples, figure(at, 2)["data"]
+    first = ("allocated", "CUDA allocated (tensors)") if run.memory.cuda else \
+        ("rss", "server process, resident (RSS)")
+    assert len(samples) >= 2 and samples[-1]["t"] >= 1
+    assert memory[0]["name"] == first[1]
+    assert run.memory.cuda or len(memory) == 1  # no CUDA: RSS is the only series
+    assert memory[0]["y"] == [s[first[0]] / 2**20 for s in samples]
+    assert at.metric[0].label == f"Memory now: {first[1]}"
+    assert at.metric[0].value == f"{samples[-1][first[0]] / 2**20:,.0f} MiB"
     assert at.get("download_button")
     checkpoint = load_checkpoint(run.checkpoint)
     assert checkpoint.metadata["epochs"] == "1"

@@ -1,10 +1,19 @@
 """Memory: exact saved-tensor accounting (by hand and against a real CPU pass), CUDA paths on a GPU."""
+import time
+
 import pytest
 import torch
 from torch import nn
 
 from core.cli import main
-from core.memory import estimate, max_batch_size, measure_cpu, measure_cuda, saved_activation_bytes
+from core.memory import (
+    MemorySampler,
+    estimate,
+    max_batch_size,
+    measure_cpu,
+    measure_cuda,
+    saved_activation_bytes,
+)
 
 
 def test_saved_bytes_counted_by_hand():
@@ -58,3 +67,24 @@ def test_max_batch_recovers_from_oom():
     assert result["max_batch"] > 0 and result["baseline_restored"]
     assert any(not ok for _, ok in result["tried"])  # at least one OOM was hit and recovered
     measure_cuda("d2l_lenet_bn", batch=8)  # and the GPU still works afterwards
+
+
+def test_sampler_records_memory_about_once_per_interval_while_work_runs():
+    with MemorySampler(interval=0.05, keep=1000) as sampler:
+        block = torch.ones(64, 2**20, dtype=torch.uint8)  # 64 MiB held for a while
+        block.add_(1)
+        time.sleep(0.5)
+        peak = max(s["rss"] for s in sampler.samples)
+        del block
+    samples = sampler.samples
+    assert 6 <= len(samples) <= 30  # ~0.5 s / 0.05 s, plus the final sample; loose for a busy CI host
+    times = [s["t"] for s in samples]
+    assert times == sorted(times) and times[-1] >= 0.5
+    assert peak - samples[0]["rss"] >= 60 * 2**20  # the block is seen while it lives
+    assert ("allocated" in samples[0]) == torch.cuda.is_available()
+
+
+def test_sampler_keeps_only_the_newest_samples():
+    with MemorySampler(interval=0.01, keep=5) as sampler:
+        time.sleep(0.2)
+    assert len(sampler.samples) == 5 and sampler.samples[-1]["t"] >= 0.2

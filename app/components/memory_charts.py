@@ -30,6 +30,28 @@ def timeline_figure(points: list[dict], title: str) -> go.Figure:
     return _style(fig, title, 420)
 
 
+# What a live sample holds, in the order drawn: with CUDA the device's figures, else this process's RSS.
+LIVE_SERIES = {True: ("allocated", "reserved", "device_used"), False: ("rss",)}
+
+
+def live_series(samples: list[dict], cuda: bool) -> list[str]:
+    """The series the samples hold (NVML's `device_used` only where nvidia-ml-py is installed)."""
+    return [key for key in LIVE_SERIES[cuda] if samples and samples[-1].get(key) is not None]
+
+
+def live_figure(samples: list[dict], cuda: bool, title: str) -> go.Figure:
+    """MiB against seconds since the run started, one line per sampled series."""
+    fig = go.Figure()
+    for i, key in enumerate(live_series(samples, cuda)):
+        fig.add_trace(go.Scatter(x=[s["t"] for s in samples], y=[s[key] / 2**20 for s in samples],
+                                 mode="lines", name=t(f"mem.live_{key}"), line=dict(width=3, color=COLORS[i]),
+                                 hovertemplate="%{y:,.0f} MiB<extra>%{fullData.name}</extra>"))
+    fig.update_xaxes(title_text=t("mem.live_x"), rangemode="tozero")
+    fig.update_yaxes(title_text=t("mem.y"), rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", y=-0.25), showlegend=True)
+    return _style(fig, title, 420, bottom=110)
+
+
 def breakdown_figure(reports: list[dict], title: str, names: list[str] | None = None) -> go.Figure:
     """Stacked MiB per phase; the peak is written above each bar."""
     names = names or [bar_label(r) for r in reports]

@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from app import services
-from app.components import memory_charts, url_state
+from app.components import live_memory, memory_charts, url_state
 from app.components.i18n import language, t
 from app.components.numbers import shape
 from app.views.compare import input_for, parse_changes
@@ -18,6 +18,7 @@ CPU_BATCH = 2  # the CPU pass allocates for real: small enough for any preset on
 DTYPES, OPTIMIZERS = ("fp32", "bf16"), ("sgd", "adamw")
 K_MODEL, K_CHANGES, K_H, K_W = "mem.model", "mem.changes", "mem.height", "mem.width"
 K_BATCH, K_DTYPE, K_OPTIMIZER = "mem.batch", "mem.dtype", "mem.optimizer"
+K_JOB, K_LIVE = "mem.job", "mem.live"  # this session's GPU job; whether the page still polls it
 _URL = {"model": K_MODEL, "set": K_CHANGES, "h": K_H, "w": K_W, "batch": K_BATCH, "dtype": K_DTYPE,
         "opt": K_OPTIMIZER}
 _CHOICES = {K_DTYPE: DTYPES, K_OPTIMIZER: OPTIMIZERS}
@@ -84,13 +85,11 @@ def breakdown(inputs: dict, model: dict, gpu: dict) -> None:
         return
     reports = [estimate]
     if gpu["cuda"]:
-        if st.button(t("mem.measure"), key="mem.measure", type="primary"):
-            st.session_state["mem.measured"] = services.memory_cuda(
-                *args, inputs["batch"], model["input_shape"], inputs["dtype"], inputs["optimizer"])
-        measured = st.session_state.get("mem.measured")
+        action_button("measure", inputs, model, type="primary")
+        measured = finished("measure", inputs, model)
         if measured and "error" in measured:
             st.error(measured["error"]["message"], icon="⚠️")
-        elif measured and measured["batch"] == inputs["batch"]:
+        elif measured:
             reports.append(measured)
     else:
         small = min(inputs["batch"], CPU_BATCH)
@@ -130,28 +129,61 @@ def efficient_comparison(inputs: dict, model: dict) -> None:
     st.caption(t("mem.efficient_caption", ratio=reports[0]["peak"] / reports[1]["peak"]))
 
 
+# ---- GPU actions: each runs as a background job, its memory sampled live -----------------------------
+def job_settings(action: str, inputs: dict, model: dict) -> dict:
+    """What services.MEMORY_ACTIONS[action] is called with for the page's current inputs."""
+    settings = dict(model=inputs["model"], changes_json=model["changes_json"],
+                    input_shape=tuple(model["input_shape"]), dtype=inputs["dtype"],
+                    optimizer=inputs["optimizer"])
+    return settings if action == "max_batch" else {**settings, "batch": inputs["batch"]}
+
+
+def finished(action: str, inputs: dict, model: dict) -> dict | None:
+    """The result of this session's last `action`, when it ran with the inputs the page shows now."""
+    job = st.session_state.get(K_JOB)
+    if job and job.done and job.action == action and job.settings == job_settings(action, inputs, model):
+        return job.result
+    return None
+
+
+def action_button(action: str, inputs: dict, model: dict, **style) -> None:
+    """Start `action` in the background (one job per session at a time)."""
+    job = st.session_state.get(K_JOB)
+    if st.button(t(f"mem.{action}"), key=f"mem.{action}", disabled=bool(job and not job.done), **style):
+        st.session_state[K_JOB] = services.MemoryJob(action, job_settings(action, inputs, model))
+        st.session_state[K_LIVE] = True
+        st.rerun()  # draw the page with the job running
+
+
+def job_progress(job: services.MemoryJob) -> None:
+    """Status and the live memory view; polled every second while the job runs."""
+    if not job.done:
+        st.info(t("mem.job_waiting" if job.waiting else "mem.job_running", action=t(f"mem.{job.action}")),
+                icon=":material/hourglass_top:")
+    live_memory.render(job.memory.samples, job.memory.cuda, key="mem.live_chart")
+    if job.done and st.session_state.get(K_LIVE):
+        st.session_state[K_LIVE] = False
+        st.rerun()  # the whole page: the result where it belongs, the buttons enabled
+
+
 def timeline(inputs: dict, model: dict, gpu: dict) -> None:
-    if st.button(t("mem.timeline"), key="mem.timeline"):
-        with st.spinner():
-            result = services.memory_timeline(inputs["model"], model["changes_json"], inputs["batch"],
-                                              model["input_shape"], inputs["dtype"], inputs["optimizer"])
-        if "error" in result:
-            st.error(result["error"]["message"], icon="⚠️")
-        else:
-            title = t("mem.timeline_title", device=gpu["name"])
-            st.plotly_chart(memory_charts.timeline_figure(result["points"], title), key="mem.timeline_chart")
+    action_button("timeline", inputs, model)
+    result = finished("timeline", inputs, model)
+    if result and "error" in result:
+        st.error(result["error"]["message"], icon="⚠️")
+    elif result:
+        title = t("mem.timeline_title", device=gpu["name"])
+        st.plotly_chart(memory_charts.timeline_figure(result["points"], title), key="mem.timeline_chart")
 
 
 def max_batch(inputs: dict, model: dict) -> None:
-    if st.button(t("mem.max_batch"), key="mem.max_batch"):
-        with st.spinner():
-            found = services.max_batch(inputs["model"], model["changes_json"], model["input_shape"],
-                                       inputs["dtype"], inputs["optimizer"])
-        if "error" in found:
-            st.error(found["error"]["message"], icon="⚠️")
-        else:
-            st.success(t("mem.max_batch_result", batch=found["max_batch"], tried=len(found["tried"]),
-                         restored=found["baseline_restored"]))
+    action_button("max_batch", inputs, model)
+    found = finished("max_batch", inputs, model)
+    if found and "error" in found:
+        st.error(found["error"]["message"], icon="⚠️")
+    elif found:
+        st.success(t("mem.max_batch_result", batch=found["max_batch"], tried=len(found["tried"]),
+                     restored=found["baseline_restored"]))
 
 
 def render() -> None:
@@ -176,6 +208,10 @@ def render() -> None:
             if gpu["cuda"]:
                 timeline(inputs, model, gpu)
                 max_batch(inputs, model)
+        job = st.session_state.get(K_JOB)
+        if gpu["cuda"] and job:
+            st.fragment(job_progress, run_every=None if job.done else 1.0)(job)
+        with st.spinner():
             if model["config"].get("memory_efficient") is not None:
                 efficient_comparison(inputs, model)
     with st.expander(t("mem.reference")):

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, training_charts, url_state
+from app.components import checkpoint_picker, live_memory, training_charts, url_state
 from app.components.i18n import language, t
 from app.views.compare import parse_changes
 
@@ -70,7 +70,7 @@ def start(inputs: dict) -> None:
 
 
 def progress(run: services.TrainingRun) -> None:
-    """Status, progress bar and curves; reruns every second while the run is live."""
+    """Status, progress bar, curves and memory; reruns every second while the run is live."""
     if run.error:
         st.error(run.error, icon="⚠️")
     elif run.batches and not run.done:
@@ -89,6 +89,7 @@ def progress(run: services.TrainingRun) -> None:
         last = run.epochs[-1]
         device = services.device_info().get("name", "CPU")
         st.caption(t("train.speed", speed=last["examples_per_second"], device=device))
+    live_memory.render(run.memory.samples, run.memory.cuda, key="train.memory_chart")
     if run.done and st.session_state.get(LIVE):
         st.session_state[LIVE] = False
         st.rerun()  # the whole page: enable the form, show the results
