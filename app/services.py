@@ -34,7 +34,7 @@ from core.connectivity import connection_strength
 from core.data import CIFAR_CLASSES, FASHION_CLASSES, load_digits
 from core.export import export
 from core.registry import config_from_dict, default_input, preset_of
-from core.render import to_dot
+from core.render import WORDS, to_dot
 from core.train import TrainSettings, train
 
 # Everything imported so far (torch, streamlit, core: ~300k objects) lives as long as the server. Moving
@@ -107,15 +107,17 @@ PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
-def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str) -> dict:
+def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,
+          words: tuple[tuple[str, str], ...] = ()) -> dict:
     """The graph IR at block level (one block optionally expanded) and its DOT text, titled `title`
-    (the page's model name: a preset, or a preset with a * when changed)."""
+    (the page's model name: a preset, or a preset with a * when changed), its labels in `words`
+    ((word, translation) pairs of core.render.WORDS; English where absent)."""
     analysis, error = _analysis_or_error(family, config_json, input_shape, 1)
     if error:
         return error
     ir = build_graph(analysis.trace, "block", expand=expand)
     return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
-            "dot": to_dot(ir, title=title, fontsize=PROJECTOR_FONT_PT)}
+            "dot": to_dot(ir, title=title, fontsize=PROJECTOR_FONT_PT, words={**WORDS, **dict(words)})}
 
 
 def svg_available() -> bool:

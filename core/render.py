@@ -8,6 +8,8 @@ _STYLE = {
     "join": 'shape=circle, style=filled, fillcolor="#d4edda", fixedsize=true, width=0.55',
 }
 _JOIN_SYMBOL = {"cat": "cat", "add": "+"}
+# The words in node labels; the app passes its catalogue's, so a Chinese page gets Chinese labels.
+WORDS = {"input": "input", "params": "params", "ch": "ch"}
 
 
 def _fmt_shape(shape) -> str:
@@ -22,9 +24,9 @@ def _compact(n: int) -> str:
     return str(n)
 
 
-def node_label(node: dict) -> str:
+def node_label(node: dict, words: dict = WORDS) -> str:
     if node["kind"] == "input":
-        return f"input\n{_fmt_shape(node['output_shape'])}"
+        return f"{words['input']}\n{_fmt_shape(node['output_shape'])}"
     if node["kind"] == "join":
         return _JOIN_SYMBOL.get(node["op"], node["op"])
     name = node["path"]
@@ -32,9 +34,9 @@ def node_label(node: dict) -> str:
         repeat = f" ×{node['count']}" if node["count"] > 1 else ""
         c_in = node["input_shapes"][0][1] if node["input_shapes"] else "?"
         c_out = node["output_shape"][1]
-        return (f"{name}{repeat}\n{node['op']} · {c_in}→{c_out} ch\n"
-                f"{_fmt_shape(node['output_shape'])} · {_compact(node['params'])} params")
-    params = f" · {_compact(node['params'])} params" if node["params"] else ""
+        return (f"{name}{repeat}\n{node['op']} · {c_in}→{c_out} {words['ch']}\n"
+                f"{_fmt_shape(node['output_shape'])} · {_compact(node['params'])} {words['params']}")
+    params = f" · {_compact(node['params'])} {words['params']}" if node["params"] else ""
     return f"{name}\n{node['op']} → {_fmt_shape(node['output_shape'])}{params}"
 
 
@@ -42,15 +44,16 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: dict, title: str = "", fontsize: int = 10) -> str:
-    """DOT text; `fontsize` in points (the app uses a larger one that reads on a projector)."""
+def to_dot(graph: dict, title: str = "", fontsize: int = 10, words: dict = WORDS) -> str:
+    """DOT text; `fontsize` in points (the app uses a larger one that reads on a projector), `words`
+    the label words (WORDS' keys) in the reader's language."""
     lines = ["digraph G {", '  rankdir=TB; nodesep=0.25; ranksep=0.3;',
              f'  node [fontname="Helvetica", fontsize={fontsize}]; '
              'edge [color="#555555", arrowsize=0.6];']
     if title:
         lines.append(f"  labelloc=t; label={_quote(title)}; fontname=\"Helvetica\"; fontsize=14;")
     for node in graph["nodes"]:
-        lines.append(f"  {_quote(node['id'])} [label={_quote(node_label(node))}, "
+        lines.append(f"  {_quote(node['id'])} [label={_quote(node_label(node, words))}, "
                      f"{_STYLE[node['kind']]}, tooltip={_quote(node['path'])}];")
     for edge in graph["edges"]:
         lines.append(f"  {_quote(edge['source'])} -> {_quote(edge['target'])};")

@@ -34,6 +34,13 @@ def test_graph_is_laid_out_on_the_server_as_svg():
     assert not at.get("graphviz_chart")
 
 
+def test_graph_labels_follow_the_language(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # the DOT text is then on the page
+    dot = start({"model": "densenet121", "lang": "zh"}).get("graphviz_chart")[0].proto.spec
+    assert "输入\\n3×224×224" in dot and "64→256 通道" in dot and "k 参数" in dot
+    assert " ch\\n" not in dot and " params" not in dot
+
+
 def test_without_dot_the_browser_lays_out_the_graph(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     at = start()

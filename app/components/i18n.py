@@ -73,6 +73,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "这个稠密块有 L = {layers} 层，所以有 L(L+1)/2 = {pairs} 条稠密连接"
                           "（每一层都读取块的输入和之前所有层的输出）。"),
     "graph.download_dot": ("Download DOT", "下载 DOT"),
+    "graph.word_input": ("input", "输入"),  # the words inside the graph's node labels
+    "graph.word_params": ("params", "参数"),
+    "graph.word_ch": ("ch", "通道"),
     "graph.download_svg": ("Download SVG", "下载 SVG"),
     # ---- channels
     "chan.title": ("Channels and feature-map size along the network", "沿网络的通道数和特征图大小"),
