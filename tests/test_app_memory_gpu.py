@@ -17,7 +17,7 @@ def run_job(at, button: str):
     """Click `button`, wait for the session's job, then poll once as the page does."""
     next(b for b in at.button if b.key == button).click()
     at.run()
-    job = at.session_state["mem.job"]
+    job = at.session_state["mem.jobs"][at.session_state["mem.newest"]]
     deadline = time.monotonic() + 300
     while not job.done and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -40,5 +40,6 @@ def test_largest_batch_and_timeline_show_their_results():
     at = run_job(start(LENET, page=MEMORY), "mem.max_batch")
     assert at.success[-1].value.startswith("Largest batch that fits: ")
     at = run_job(at, "mem.timeline")
+    assert at.success[-1].value.startswith("Largest batch that fits: ")  # each action keeps its result
     titles = [figure(at, i)["layout"]["title"]["text"] for i in range(len(at.get("plotly_chart")))]
     assert any(title.startswith("Allocated memory during one measurement") for title in titles)

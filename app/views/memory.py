@@ -18,7 +18,8 @@ CPU_BATCH = 2  # the CPU pass allocates for real: small enough for any preset on
 DTYPES, OPTIMIZERS = ("fp32", "bf16"), ("sgd", "adamw")
 K_MODEL, K_CHANGES, K_H, K_W = "mem.model", "mem.changes", "mem.height", "mem.width"
 K_BATCH, K_DTYPE, K_OPTIMIZER = "mem.batch", "mem.dtype", "mem.optimizer"
-K_JOB, K_LIVE = "mem.job", "mem.live"  # this session's GPU job; whether the page still polls it
+# This session's GPU jobs, the last of each action; the newest one's action; whether the page polls it.
+K_JOBS, K_NEWEST, K_LIVE = "mem.jobs", "mem.newest", "mem.live"
 _URL = {"model": K_MODEL, "set": K_CHANGES, "h": K_H, "w": K_W, "batch": K_BATCH, "dtype": K_DTYPE,
         "opt": K_OPTIMIZER}
 _CHOICES = {K_DTYPE: DTYPES, K_OPTIMIZER: OPTIMIZERS}
@@ -138,20 +139,24 @@ def job_settings(action: str, inputs: dict, model: dict) -> dict:
     return settings if action == "max_batch" else {**settings, "batch": inputs["batch"]}
 
 
+def jobs() -> dict[str, services.MemoryJob]:
+    return st.session_state.setdefault(K_JOBS, {})
+
+
 def finished(action: str, inputs: dict, model: dict) -> dict | None:
     """The result of this session's last `action`, when it ran with the inputs the page shows now."""
-    job = st.session_state.get(K_JOB)
-    if job and job.done and job.action == action and job.settings == job_settings(action, inputs, model):
+    job = jobs().get(action)
+    if job and job.done and job.settings == job_settings(action, inputs, model):
         return job.result
     return None
 
 
 def action_button(action: str, inputs: dict, model: dict, **style) -> None:
     """Start `action` in the background (one job per session at a time)."""
-    job = st.session_state.get(K_JOB)
-    if st.button(t(f"mem.{action}"), key=f"mem.{action}", disabled=bool(job and not job.done), **style):
-        st.session_state[K_JOB] = services.MemoryJob(action, job_settings(action, inputs, model))
-        st.session_state[K_LIVE] = True
+    busy = any(not job.done for job in jobs().values())
+    if st.button(t(f"mem.{action}"), key=f"mem.{action}", disabled=busy, **style):
+        jobs()[action] = services.MemoryJob(action, job_settings(action, inputs, model))
+        st.session_state[K_NEWEST], st.session_state[K_LIVE] = action, True
         st.rerun()  # draw the page with the job running
 
 
@@ -208,7 +213,7 @@ def render() -> None:
             if gpu["cuda"]:
                 timeline(inputs, model, gpu)
                 max_batch(inputs, model)
-        job = st.session_state.get(K_JOB)
+        job = jobs().get(st.session_state.get(K_NEWEST))
         if gpu["cuda"] and job:
             st.fragment(job_progress, run_every=None if job.done else 1.0)(job)
         with st.spinner():
