@@ -200,17 +200,27 @@ def test_training_memory_estimate_on_request_equals_core():
     assert at.query_params["memory"] == "true"
 
 
-@pytest.mark.parametrize("family", ["vgg", "alexnet"])
-def test_widgets_whose_state_no_longer_names_a_model_show_what_the_page_last_showed(family):
-    """A family widget that lost its state (or holds one its preset does not belong to) would fall back
-    to its first option, AlexNet; the page restores its last state instead."""
+@pytest.mark.parametrize("lost", [{"explore.family": "vgg"}, {"explore.family": "alexnet"},
+                                  {"explore.preset": "densenet121"}])
+def test_widgets_that_lost_their_state_show_what_the_page_last_showed(lost):
+    """Widgets that lost their state fall back to their first option: AlexNet for the family (seen
+    under load, with the preset too), densenet121 for a DenseNet preset. The page restores its last
+    state instead, because only a pick through the widgets, a link or the default changes the model."""
     at = start({"model": "densenet_bc100_k12"})
     widget(at, "cfg.densenet.growth_rate").set_value(13).run()
     expected = f"{analyze('densenet_bc100_k12', growth_rate=13).trace.total_params:,}"
     assert metric_values(at)[PARAMS] == expected
-    at.session_state["explore.family"] = family
+    for key, value in lost.items():
+        at.session_state[key] = value
     at.run()
     assert not at.exception
     assert at.session_state["explore.family"] == "densenet"
     assert at.session_state["explore.preset"] == "densenet_bc100_k12"
     assert metric_values(at)[PARAMS] == expected and at.query_params["growth_rate"] == "13"
+
+
+def test_a_preset_picked_in_its_widget_is_shown():
+    at = start({"model": "densenet_bc100_k12"})
+    widget(at, "explore.preset").set_value("densenet121").run()
+    assert at.query_params["model"] == "densenet121"
+    assert metric_values(at)[PARAMS] == f"{analyze('densenet121').trace.total_params:,}"

@@ -23,6 +23,7 @@ K_H, K_W, K_BATCH, K_TAB = "explore.height", "explore.width", "explore.batch", "
 K_MEMORY = "explore.memory"
 LAST_VALID = "explore.last_valid"
 LAST_STATE = "explore.last_state"  # what the page last wrote into its link
+CHOSEN = "explore.chosen"  # the preset last loaded by a pick, a link or the default (not a widget key)
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
 
@@ -32,6 +33,7 @@ def load_preset(cat: dict, name: str) -> None:
     """Every field, the input size and the graph zoom as the preset defines them."""
     preset = cat["presets"][name]
     st.session_state[K_FAMILY], st.session_state[K_PRESET] = preset["family"], name
+    st.session_state[CHOSEN] = name
     config_form.load(preset["family"], cat["families"][preset["family"]]["fields"], preset["config"])
     _, st.session_state[K_H], st.session_state[K_W] = preset["input_shape"]
     st.session_state[K_BATCH] = 1
@@ -203,9 +205,12 @@ def results(model: dict, summary: dict | None, family_title: str, tab: str) -> N
 
 
 def widgets_hold_a_model(cat: dict) -> bool:
-    """Whether the family and preset widgets' state names a preset of that family."""
+    """Whether the family and preset widgets' state names the preset last chosen, of that family.
+    Every legitimate change of preset goes through load_preset (the widgets' callbacks, a link, the
+    default), so any other value is a widget that lost its state and fell back to its first option."""
     family, preset = st.session_state.get(K_FAMILY), st.session_state.get(K_PRESET)
-    return preset in cat["presets"] and cat["presets"][preset]["family"] == family
+    return (preset in cat["presets"] and cat["presets"][preset]["family"] == family
+            and preset == st.session_state.get(CHOSEN))
 
 
 def render() -> None:
