@@ -180,7 +180,7 @@ def test_chinese_numbers_use_wan_and_yi():
 
 
 def test_settings_survive_a_visit_to_compare():
-    at = start({"model": "resnet50", "width": "32"})
+    at = start({"model": "resnet50", "width": "32", "tab": "layers"})
     before, link = metric_values(at), dict(at.query_params)
     at.switch_page("views/compare.py").run()
     at.switch_page("views/explore.py").run()

@@ -170,10 +170,10 @@ def memory_estimate(model: dict) -> None:
                      activations=report["activations_mib"]))
 
 
-def active_tab(params: dict, from_url: bool) -> str:
-    """The open tab's id (its label follows the language); a link's `tab` wins."""
-    if from_url and params.get("tab") in TABS:
-        st.session_state[K_TAB] = t(f"tab.{params['tab']}")
+def active_tab(link: dict) -> str:
+    """The open tab's id (its label follows the language); the loaded link's `tab` wins."""
+    if link.get("tab") in TABS:
+        st.session_state[K_TAB] = t(f"tab.{link['tab']}")
     localize_choice(K_TAB, TAB_LABELS, "graph")
     return chosen_id(st.session_state[K_TAB], TAB_LABELS)
 
@@ -216,15 +216,19 @@ def widgets_hold_a_model(cat: dict) -> bool:
 def render() -> None:
     cat = services.catalog()
     params, from_url = url_state.incoming()
+    link = None  # the state to load: a link's, or the one this page last wrote into its link
     if from_url and "model" in params:
-        load_url(cat, params)
-    elif LAST_STATE in st.session_state and (from_url or not widgets_hold_a_model(cat)):
-        # Back from another page (its link has no model), or the widgets lost their state: show what
-        # this page showed last, as its link held it, rather than whatever the widgets fall back to.
-        load_url(cat, st.session_state[LAST_STATE])
+        link = params
+    elif LAST_STATE in st.session_state and ("model" not in params or not widgets_hold_a_model(cat)):
+        # Entered from another page (this page's own link always names a model; its tab widget, for
+        # one, does not outlive a visit elsewhere), or the widgets lost their state: show what this
+        # page showed last, as its link held it, rather than whatever the widgets fall back to.
+        link = st.session_state[LAST_STATE]
     elif not widgets_hold_a_model(cat):
         load_preset(cat, DEFAULT_MODEL)
-    tab = active_tab(params, from_url)
+    if link:
+        load_url(cat, link)
+    tab = active_tab(params if from_url and "tab" in params else link or {})
     inputs = sidebar(cat)
     model, summary, error = evaluate(inputs)
     if error:
