@@ -237,7 +237,7 @@ class MemorySampler:
         self._samples: collections.deque[dict] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()  # the page reads while this thread appends
         self.cuda = torch.cuda.is_available()
-        self._start = time.perf_counter()
+        self._start = time.perf_counter()  # reset on entry: `t` counts from when the work starts
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
         self._nvml = self._nvml_handle() if self.cuda else None
@@ -277,6 +277,7 @@ class MemorySampler:
                 return
 
     def __enter__(self):
+        self._start = time.perf_counter()
         self._thread.start()
         return self
 
