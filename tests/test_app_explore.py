@@ -219,6 +219,18 @@ def test_widgets_that_lost_their_state_show_what_the_page_last_showed(lost):
     assert metric_values(at)[PARAMS] == expected and at.query_params["growth_rate"] == "13"
 
 
+@pytest.mark.parametrize("picker", ["explore.family", "explore.preset"])
+def test_a_picker_that_comes_back_empty_changes_nothing(picker):
+    """The pickers have no default option, so a browser-side state loss reports no choice (not the
+    first option, AlexNet): its callback ignores it and the page keeps its model."""
+    at = start({"model": "densenet_bc100_k12", "growth_rate": "13"})
+    expected = metric_values(at)[PARAMS]
+    widget(at, picker).set_value(None).run()
+    assert not at.exception and not errors(at)
+    assert at.session_state["explore.preset"] == "densenet_bc100_k12"
+    assert metric_values(at)[PARAMS] == expected and at.query_params["growth_rate"] == "13"
+
+
 def test_a_preset_picked_in_its_widget_is_shown():
     at = start({"model": "densenet_bc100_k12"})
     widget(at, "explore.preset").set_value("densenet121").run()

@@ -79,14 +79,19 @@ def url_changes(spec_values: dict, fields: list[dict], preset_config: dict) -> d
     return changes
 
 
+# The two pickers have no default option (index=None): a picker whose browser-side state is lost comes
+# back empty rather than as its first option (AlexNet), so it cannot pass for a pick; render() then
+# restores what the page showed last.
 def on_family_change() -> None:
     cat = services.catalog()
     family = st.session_state[K_FAMILY]
-    load_preset(cat, next(n for n, p in cat["presets"].items() if p["family"] == family))
+    if family is not None:
+        load_preset(cat, next(n for n, p in cat["presets"].items() if p["family"] == family))
 
 
 def on_preset_change() -> None:
-    load_preset(services.catalog(), st.session_state[K_PRESET])
+    if st.session_state[K_PRESET] is not None:
+        load_preset(services.catalog(), st.session_state[K_PRESET])
 
 
 # ---- sidebar --------------------------------------------------------------------------------------
@@ -94,11 +99,11 @@ def sidebar(cat: dict) -> dict:
     """Model choice, hyperparameters and input; returns the inputs and the error slots."""
     bar = st.sidebar
     families = cat["families"]
-    family = bar.selectbox(t("explore.family"), list(families), key=K_FAMILY, on_change=on_family_change,
-                           format_func=lambda f: families[f]["title"], **_PERSIST)
+    family = bar.selectbox(t("explore.family"), list(families), index=None, key=K_FAMILY,
+                           on_change=on_family_change, format_func=lambda f: families[f]["title"], **_PERSIST)
     presets = [n for n, p in cat["presets"].items() if p["family"] == family]
-    preset = bar.selectbox(t("explore.preset"), presets, key=K_PRESET, on_change=on_preset_change,
-                           help=t("explore.preset_help"), **_PERSIST)
+    preset = bar.selectbox(t("explore.preset"), presets, index=None, key=K_PRESET,
+                           on_change=on_preset_change, help=t("explore.preset_help"), **_PERSIST)
     bar.caption(cat["presets"][preset]["description"])
     bar.subheader(t("explore.hyper"))
     fields = families[family]["fields"]
