@@ -104,20 +104,21 @@ def channels(family: str, config_json: str, input_shape: tuple) -> dict:
 
 
 PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
+GRAPH_WORDS = tuple(WORDS)  # the words inside node labels, which the page translates
 
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,
-          words: tuple[tuple[str, str], ...] = ()) -> dict:
+          words: tuple[tuple[str, str], ...]) -> dict:
     """The graph IR at block level (one block optionally expanded) and its DOT text, titled `title`
     (the page's model name: a preset, or a preset with a * when changed), its labels in `words`
-    ((word, translation) pairs of core.render.WORDS; English where absent)."""
+    ((word, translation) for each of GRAPH_WORDS)."""
     analysis, error = _analysis_or_error(family, config_json, input_shape, 1)
     if error:
         return error
     ir = build_graph(analysis.trace, "block", expand=expand)
     return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
-            "dot": to_dot(ir, title=title, fontsize=PROJECTOR_FONT_PT, words={**WORDS, **dict(words)})}
+            "dot": to_dot(ir, title=title, fontsize=PROJECTOR_FONT_PT, words=dict(words))}
 
 
 def svg_available() -> bool:

@@ -33,7 +33,7 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
         st.session_state[EXPAND_KEY] = none  # nothing, or no such block in this model: the block view
     st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, persist_state="session")
     expand = expanded_block()
-    words = tuple((word, t(f"graph.word_{word}")) for word in ("input", "params", "ch"))
+    words = tuple((word, t(f"graph.word_{word}")) for word in services.GRAPH_WORDS)
     graph = services.graph(model["family"], model["config_json"], tuple(model["input_shape"]), expand,
                            model["name"], words)
     layers = dense_layers(growth, expand)

@@ -233,7 +233,7 @@ def render() -> None:
         load_preset(cat, DEFAULT_MODEL)
     if link:
         load_url(cat, link)
-    tab = active_tab(params if from_url and "tab" in params else link or {})
+    tab = active_tab(link or {})
     inputs = sidebar(cat)
     model, summary, error = evaluate(inputs)
     if error:
