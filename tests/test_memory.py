@@ -71,7 +71,7 @@ def test_max_batch_recovers_from_oom():
 
 def test_sampler_records_memory_about_once_per_interval_while_work_runs():
     with MemorySampler(interval=0.05, keep=1000) as sampler:
-        block = torch.ones(64, 2**20, dtype=torch.uint8)  # 64 MiB held for a while
+        block = torch.ones(256, 2**20, dtype=torch.uint8)  # 256 MiB held for a while
         block.add_(1)
         time.sleep(0.5)
         peak = max(s["rss"] for s in sampler.samples)
@@ -80,7 +80,8 @@ def test_sampler_records_memory_about_once_per_interval_while_work_runs():
     assert 6 <= len(samples) <= 30  # ~0.5 s / 0.05 s, plus the final sample; loose for a busy CI host
     times = [s["t"] for s in samples]
     assert times == sorted(times) and times[-1] >= 0.5
-    assert peak - samples[0]["rss"] >= 60 * 2**20  # the block is seen while it lives
+    # The block is seen while it lives (with a margin: other threads of the test process free memory too).
+    assert peak - samples[0]["rss"] >= 200 * 2**20
     assert ("allocated" in samples[0]) == torch.cuda.is_available()
 
 
