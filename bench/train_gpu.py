@@ -23,7 +23,9 @@ from core.train import TrainSettings, train  # noqa: E402
 
 BATCH, SIDE = 256, 96
 GRAPHED = (("prototype: whole step (forward, backward, SGD) as one CUDA graph", ""),
-           ("prototype: the same with torch.compile'd kernels inside the graph", "default"))
+           ("prototype: the same with torch.compile'd kernels inside the graph", "default"),
+           ("prototype: the same with max-autotune kernels (Triton convolutions; minutes of tuning)",
+            "max-autotune-no-cudagraphs"))
 
 
 def seed_loop(epochs: int) -> float:
@@ -80,16 +82,19 @@ def graphed(epochs: int, compile_mode: str = "") -> tuple[float, float]:
             loss = F.cross_entropy(forward(static_x), static_y)
         loss.backward()
         opt.step()
-        opt.zero_grad(set_to_none=False)  # gradients stay where the graph wrote them
         return loss
 
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):  # warm-up (cuDNN algorithm choice, optimizer state) off the graph
         for _ in range(3):  # compiles here when asked
+            opt.zero_grad(set_to_none=True)
             step()
     torch.cuda.current_stream().wait_stream(side)
     graph = torch.cuda.CUDAGraph()
+    # Gradients start as None, so backward allocates them in the graph's pool and writes them once
+    # (no zeroing, no accumulate kernels); every replay rewrites the same addresses.
+    opt.zero_grad(set_to_none=True)
     with torch.cuda.graph(graph):
         static_loss = step()
     seen, start, done = 0, None, 0
