@@ -79,6 +79,12 @@ def bars_figure(labels: list[str], values: list[float], metric: str) -> go.Figur
 
 
 LOG_TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+# Label side per series (ImageNet ResNets, ImageNet DenseNets, CIFAR ResNets, CIFAR DenseNets): the
+# lines rise to the right, so a label above-left or below-right of its marker stays off its own line.
+# The chart shows a fixed set of presets; two CIFAR DenseNets sit where another series' label would
+# cover theirs, so they get their own side.
+DEPTH_LABEL_SIDES = ("top left", "bottom right", "bottom right", "top center")
+DEPTH_LABEL_SIDE = {"densenet_bc100_k12": "middle right", "densenet_bc250_k24": "bottom center"}
 
 
 def depth_figure(series: dict[str, list[dict]]) -> go.Figure:
@@ -94,11 +100,14 @@ def depth_figure(series: dict[str, list[dict]]) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=depths, y=[p["params"] / 1e6 for p in points],
             mode="lines+markers+text" if line else "markers+text", text=[p["name"] for p in points],
-            textposition="top center",
+            textposition=[DEPTH_LABEL_SIDE.get(p["name"], DEPTH_LABEL_SIDES[i % len(DEPTH_LABEL_SIDES)])
+                          for p in points],
             textfont=dict(size=FONT - 4), name=label, marker=dict(size=10),
             line=dict(width=3, color=COLORS[i % len(COLORS)], dash="solid" if i < 2 else "dash"),
             hovertemplate="%{text}<br>depth %{x}<br>%{y:.2f} M<extra></extra>"))
-    fig.update_xaxes(title_text=t("compare.depth_x"))
+    deepest = max((p["depth"] for points in series.values() for p in points), default=1)
+    # Room on the right for the deepest model's label, which sits right of its marker.
+    fig.update_xaxes(title_text=t("compare.depth_x"), range=[0, deepest * 1.18])
     fig.update_yaxes(title_text=t("compare.depth_y"), type="log", tickvals=LOG_TICKS)
     fig.update_layout(legend=dict(orientation="h", y=-0.2))
     return _style(fig, t("compare.depth_title"), 560)
