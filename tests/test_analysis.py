@@ -1,4 +1,5 @@
 """Graph IR, channel growth, schema and registry behaviour on configs we can count by hand."""
+import math
 import resource
 
 import pytest
@@ -129,3 +130,15 @@ def test_config_round_trips_through_json_dict():
     assert config.growth_rate == 16 and config.memory_efficient is True
     again = core.registry.config_from_dict("densenet", config.to_dict())
     assert again == config and hash(again) == hash(config)
+
+
+def test_init_is_skipped_on_meta_tensors_only():
+    """The analysis skips weight init on meta tensors; a real tensor still gets torch's own init."""
+    torch.manual_seed(0)
+    layer = torch.nn.Conv2d(3, 8, 3)
+    expected = torch.empty(8, 3, 3, 3)
+    torch.manual_seed(0)
+    torch.nn.init.kaiming_uniform_.__wrapped__(expected, a=math.sqrt(5))  # torch's own function
+    assert torch.equal(layer.weight, expected)
+    meta = torch.empty(8, 3, 3, 3, device="meta")
+    assert torch.nn.init.kaiming_uniform_(meta) is meta

@@ -6,6 +6,7 @@ tensors under torch.utils.flop_counter, so unusual ops are still counted, just s
 """
 from __future__ import annotations
 
+import functools
 import operator
 import threading
 from dataclasses import dataclass, field
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 import torch
 import torch.fx as fx
 from torch.fx.node import map_aggregate
-from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import ConfigError
@@ -22,7 +22,9 @@ from ..schema import ArchConfig
 from .shapes import FUNCTION_RULES, MODULE_RULES, Collapse, Shape
 
 _FUNCTION_NAMES = {operator.add: "add", operator.iadd: "add", operator.getitem: "getitem"}
-_INIT_OPS = {"normal_", "uniform_", "fill_", "zero_", "trunc_normal_", "copy_", "constant_"}
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+                   "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                   "orthogonal_", "sparse_")
 
 
 @dataclass
@@ -50,14 +52,26 @@ class Trace:
     flops: int                    # conv + linear FLOPs (2 per MAC) for the whole batch
 
 
-class _SkipInitOnMeta(TorchFunctionMode):
-    """Weight init on meta tensors computes nothing but costs ~1 ms per layer: skip it."""
+def _unless_meta(init_function):
+    """`init_function` that hands a meta tensor back untouched: a meta tensor has no values to fill, yet
+    the Python around the fill (fan computation, gain, no_grad) was ~40 % of building a model on meta."""
+    if getattr(init_function, "_skips_meta", False):
+        return init_function
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        name = getattr(func, "__name__", "")
-        if name in _INIT_OPS and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
-            return args[0]
-        return func(*args, **(kwargs or {}))
+    @functools.wraps(init_function)
+    def init_unless_meta(tensor, *args, **kwargs):
+        return tensor if tensor.is_meta else init_function(tensor, *args, **kwargs)
+
+    init_unless_meta._skips_meta = True
+    return init_unless_meta
+
+
+# Installed once, for every thread: a real tensor goes through the original function unchanged, so
+# training or attributions in other threads see torch's own init. Layers look these functions up on
+# torch.nn.init when they reset their parameters, so the wrappers are what they call. (A torch function
+# mode that skipped them instead costs more than it saves: it intercepts every torch call of a build.)
+for _name in _INIT_FUNCTIONS:
+    setattr(torch.nn.init, _name, _unless_meta(getattr(torch.nn.init, _name)))
 
 
 class _ThreadSafeTracer(fx.Tracer):
@@ -90,7 +104,7 @@ def build_on_meta(config: ArchConfig) -> torch.nn.Module:
     if "memory_efficient" in config.field_names() and config.memory_efficient:
         # Checkpointing changes memory, not the graph (and fx cannot trace it): use the plain one.
         config = config.replace(memory_efficient=False)
-    with torch.device("meta"), _SkipInitOnMeta():
+    with torch.device("meta"):
         return FAMILIES[config.family].builder(**config.to_dict()).eval()
 
 
