@@ -6,6 +6,7 @@ here; it comes back as ``{"error": {"field": ..., "message": ...}}`` for the UI 
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import json
@@ -315,6 +316,50 @@ def save_upload(name: str, data: bytes) -> str:
     return str(path)
 
 
+# ---- turns on the GPU -----------------------------------------------------------------------------
+class GpuTurns:
+    """Who may use the GPU now. Training runs share it; a memory job (measurement, timeline, largest
+    batch) needs it alone, because CUDA's peak statistics belong to the whole process: a job waits for
+    the runs in progress to end, and no run starts while a job waits or measures. Jobs go one by one."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._sharing = 0      # training runs on the GPU
+        self._alone = False    # a job holds the GPU, or waits for the runs to end
+
+    @contextlib.contextmanager
+    def shared(self):
+        with self._changed:
+            self._changed.wait_for(lambda: not self._alone)
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._sharing -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self):
+        with self._changed:
+            self._changed.wait_for(lambda: not self._alone)
+            self._alone = True  # from here on, new runs wait
+            self._changed.wait_for(lambda: self._sharing == 0)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._alone = False
+                self._changed.notify_all()
+
+
+GPU = GpuTurns()
+
+
+def _on_gpu(settings: dict) -> bool:
+    return settings.get("device", "auto") != "cpu" and memory.torch.cuda.is_available()
+
+
 # ---- training in a background thread (one per session) --------------------------------------------
 # Runs beyond this many wait their turn: a class pressing Start at once would otherwise share the
 # server's few cores so thinly that every run (and every page) crawls.
@@ -346,11 +391,13 @@ class TrainingRun:
             if self._stop.is_set():  # stopped while still waiting for a slot
                 self.stopped = self.done = True
                 return
-        self.waiting = False
         try:
-            with self.memory:
-                result = train(self.model, TrainSettings(**self.settings), out=self.out,
-                               on_progress=self._progress, should_stop=self._stop.is_set, **self.changes)
+            with GPU.shared() if _on_gpu(self.settings) else contextlib.nullcontext():
+                self.waiting = False
+                with self.memory:
+                    result = train(self.model, TrainSettings(**self.settings), out=self.out,
+                                   on_progress=self._progress, should_stop=self._stop.is_set,
+                                   **self.changes)
             self.stopped = result.stopped
         except core.ConfigError as exc:
             self.error = exc.message
@@ -442,9 +489,6 @@ def max_batch(model: str, changes_json: str, input_shape: tuple, dtype: str, opt
     return _guarded(memory.max_batch_size, model, input_shape, dtype, optimizer, **json.loads(changes_json))
 
 
-# GPU memory work runs one job at a time: CUDA's peak-memory statistics belong to the whole process, so
-# two sessions measuring at once would each report the other's tensors.
-_gpu_turn = threading.Lock()
 MEMORY_ACTIONS = {"measure": memory_cuda, "timeline": memory_timeline, "max_batch": max_batch}
 
 
@@ -463,7 +507,7 @@ class MemoryJob:
     def _run(self) -> None:
         measure = MEMORY_ACTIONS[self.action]
         try:
-            with _gpu_turn:
+            with GPU.alone():
                 self.waiting = False
                 with self.memory:
                     self.result = measure(**self.settings)  # guarded: failures come back as messages

@@ -1,5 +1,6 @@
 """AppTest of the Memory page on a machine without CUDA: it says so, shows core's estimate and the
 CPU-measured figure (each labelled), the plain vs memory-efficient comparison, and no error."""
+import threading
 import time
 
 import pytest
@@ -111,9 +112,49 @@ def test_memory_jobs_take_turns_on_the_gpu():
     """Peak statistics are per process: a job waits while another holds the GPU."""
     settings = dict(model="d2l_lenet_bn", changes_json="{}", input_shape=(1, 28, 28), dtype="fp32",
                     optimizer="sgd")
-    with services._gpu_turn:  # another session's job is running
+    with services.GPU.alone():  # another session's job is running
         job = services.MemoryJob("max_batch", settings)
         time.sleep(0.3)
         assert job.waiting and not job.done and not job.memory.samples
     wait_for(job)
     assert not job.waiting and job.result is not None
+
+
+def test_training_runs_share_the_gpu_and_a_memory_job_has_it_alone():
+    """Runs on the GPU share it; a job waits for them to end, and runs that come meanwhile wait for it."""
+    turns, inside, threads = services.GpuTurns(), [], []
+
+    def hold(turn, name: str, release: threading.Event):
+        with turn():
+            inside.append(name)
+            release.wait(10)
+            inside.remove(name)
+
+    def start(turn, name):
+        release = threading.Event()
+        threads.append(threading.Thread(target=hold, args=(turn, name, release)))
+        threads[-1].start()
+        return release
+
+    def until(condition):
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert condition()
+
+    run1, run2 = start(turns.shared, "run1"), start(turns.shared, "run2")
+    until(lambda: sorted(inside) == ["run1", "run2"])  # two runs at once
+    job = start(turns.alone, "job")
+    until(lambda: turns._alone)  # the job has asked for the GPU
+    run3 = start(turns.shared, "run3")
+    time.sleep(0.2)
+    assert sorted(inside) == ["run1", "run2"]  # the job waits for the runs; run3 waits behind the job
+    run1.set()
+    run2.set()
+    until(lambda: inside == ["job"])
+    job.set()
+    until(lambda: inside == ["run3"])
+    run3.set()
+    for thread in threads:
+        thread.join(10)
+    assert not inside

@@ -120,8 +120,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.running": ("Epoch {epoch}/{epochs}, batch {step}/{steps}",
                       "第 {epoch}/{epochs} 轮，第 {step}/{steps} 批"),
     "train.starting": ("Preparing the data and the model…", "正在准备数据和模型……"),
-    "train.waiting": ("Waiting: other sessions are training; yours starts when one of them ends.",
-                      "等待中：其他会话正在训练；其中一个结束后就开始你的训练。"),
+    "train.waiting": ("Waiting: other sessions are training or measuring GPU memory; yours starts when "
+                      "one of them ends.",
+                      "等待中：其他会话正在训练或测量 GPU 显存；其中一个结束后就开始你的训练。"),
     "train.finished": ("Finished: test accuracy {accuracy} after epoch {epochs} ({seconds:.0f} s).",
                        "完成：{epochs} 轮后测试准确率 {accuracy}（{seconds:.0f} 秒）。"),
     "train.stopped": ("Stopped. The checkpoint holds the last completed epoch ({epochs}).",
