@@ -236,3 +236,22 @@ def test_a_preset_picked_in_its_widget_is_shown():
     widget(at, "explore.preset").set_value("densenet121").run()
     assert at.query_params["model"] == "densenet121"
     assert metric_values(at)[PARAMS] == f"{analyze('densenet121').trace.total_params:,}"
+
+
+def test_a_widget_change_stands_when_the_url_sent_with_it_lags_behind():
+    """The browser sends its URL with every rerun. A slider step sent before the last run's URL update
+    reached the browser carries the URL before it; the step must stand (seen under load: a slider at
+    47 while the model used 46). A rerun with an older URL and no widget change is Back: it loads."""
+    def params(k):
+        return f"{analyze('densenet121', growth_rate=k).trace.total_params:,}"
+
+    at = start({"model": "densenet121"})
+    older = dict(at.query_params)
+    widget(at, "cfg.densenet.growth_rate").set_value(12).run()
+    at.query_params = dict(older)  # the browser has not yet seen growth_rate=12
+    widget(at, "cfg.densenet.growth_rate").set_value(11).run()
+    assert metric_values(at)[PARAMS] == params(11) and at.query_params["growth_rate"] == "11"
+    at.query_params = dict(older)  # Back
+    at.run()
+    assert metric_values(at)[PARAMS] == params(32) and "growth_rate" not in at.query_params
+    assert widget(at, "cfg.densenet.growth_rate").value == 32

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import url_state
 from .field_help import help_text
 from .i18n import t
 
@@ -34,7 +35,8 @@ def load(family: str, fields: list[dict], values: dict) -> None:
 
 def _widget(family: str, spec: dict, container):
     name, kind = spec["name"], spec["kind"]
-    common = dict(key=field_key(family, name), help=help_text(family, spec), persist_state="session")
+    common = dict(key=field_key(family, name), help=help_text(family, spec), on_change=url_state.acted,
+                  persist_state="session")
     if spec["choices"]:
         return container.radio(name, spec["choices"], horizontal=True, **common)
     if kind == "bool":

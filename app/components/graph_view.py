@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import services
 
+from . import url_state
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -31,7 +32,8 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     none = t("graph.none")
     if st.session_state.get(EXPAND_KEY) not in blocks:
         st.session_state[EXPAND_KEY] = none  # nothing, or no such block in this model: the block view
-    st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, persist_state="session")
+    st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, on_change=url_state.acted,
+                 persist_state="session")
     expand = expanded_block()
     words = tuple((word, t(f"graph.word_{word}")) for word in services.GRAPH_WORDS)
     graph = services.graph(model["family"], model["config_json"], tuple(model["input_shape"]), expand,

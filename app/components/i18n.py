@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import url_state
 from .i18n_checkpoints import STRINGS as CHECKPOINT_STRINGS
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -222,5 +223,5 @@ def language_switch(url_lang: str | None, from_url: bool) -> str:
     elif LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = browser_language()
     st.sidebar.segmented_control(t("lang.label"), list(LANGUAGES), format_func=LANGUAGES.get,
-                                 key=LANG_KEY, required=True)
+                                 key=LANG_KEY, required=True, on_change=url_state.acted)
     return st.session_state[LANG_KEY]

@@ -4,18 +4,29 @@ Each run compares the URL with what this session last wrote: if they differ, the
 the app (a pasted link, a new tab, the Back/Forward buttons), and the page loads its state from it;
 otherwise the widgets are the truth and the page writes their state back. Streamlit pushes a history
 entry whenever the query string changes, and reruns the app with the old query on Back.
+
+The browser sends its current query string with every rerun, also a widget's. A widget changed before
+the last run's URL update reached the browser sends the URL before it: the page would take that for a
+Back-button visit and undo the change. So the widgets call `acted` when they change, and a run a widget
+started keeps the widgets' state whatever URL came with it.
 """
 from __future__ import annotations
 
 import streamlit as st
 
 _WRITTEN = "_url.written"
+_ACTED = "_url.acted"  # a widget of the page changed: this run is the user's action on it
+
+
+def acted() -> None:
+    """`on_change` of every widget whose state the page writes into its link."""
+    st.session_state[_ACTED] = True
 
 
 def incoming() -> tuple[dict, bool]:
     """(query params, whether they came from outside this session's last write)."""
     params = st.query_params.to_dict()
-    return params, params != st.session_state.get(_WRITTEN)
+    return params, params != st.session_state.get(_WRITTEN) and not st.session_state.get(_ACTED)
 
 
 def publish(state: dict) -> dict:
@@ -24,6 +35,7 @@ def publish(state: dict) -> dict:
     if st.query_params.to_dict() != state:
         st.query_params.from_dict(state)
     st.session_state[_WRITTEN] = state
+    st.session_state[_ACTED] = False
     return state
 
 

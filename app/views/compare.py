@@ -20,7 +20,8 @@ METRIC_VALUES = {"params": lambda m: m["summary"]["total_params"] / 1e6,
                  "gmacs": lambda m: m["summary"]["macs"] / 1e9, "depth": lambda m: m["summary"]["depth"],
                  "memory": lambda m: m["memory"]["peak_mib"] if m["memory"] else 0}
 K_COUNT, K_METRIC = "compare.count", "compare.metric"
-_PERSIST = dict(persist_state="session")
+# Every widget here is in the link, and says when it changes (url_state.acted).
+_PERSIST = dict(on_change=url_state.acted, persist_state="session")
 
 
 def model_key(i: int) -> str:

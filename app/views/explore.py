@@ -26,6 +26,8 @@ LAST_STATE = "explore.last_state"  # what the page last wrote into its link
 CHOSEN = "explore.chosen"  # the preset last loaded by a pick, a link or the default (not a widget key)
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
+# A widget whose state is in the link says when it changes (url_state.acted).
+_ACTS = dict(on_change=url_state.acted, persist_state="session")
 
 
 # ---- state: presets, URL ------------------------------------------------------------------------
@@ -83,6 +85,7 @@ def url_changes(spec_values: dict, fields: list[dict], preset_config: dict) -> d
 # back empty rather than as its first option (AlexNet), so it cannot pass for a pick; render() then
 # restores what the page showed last.
 def on_family_change() -> None:
+    url_state.acted()
     cat = services.catalog()
     family = st.session_state[K_FAMILY]
     if family is not None:
@@ -90,6 +93,7 @@ def on_family_change() -> None:
 
 
 def on_preset_change() -> None:
+    url_state.acted()
     if st.session_state[K_PRESET] is not None:
         load_preset(services.catalog(), st.session_state[K_PRESET])
 
@@ -113,10 +117,10 @@ def sidebar(cat: dict) -> dict:
         bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
     bar.subheader(t("explore.input"))
     left, right = bar.columns(2)
-    height = left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_PERSIST)
-    width = right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_PERSIST)
+    height = left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_ACTS)
+    width = right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_ACTS)
     bar.caption(t("explore.channels_note", c=values.get("in_channels")))
-    batch = bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_PERSIST)
+    batch = bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_ACTS)
     slots["input_shape"] = bar.empty()
     slots["name"] = bar.empty()
     return dict(family=family, preset=preset, values=values, changes=changes, height=height, width=width,
@@ -162,7 +166,7 @@ def metrics(summary: dict) -> None:
 
 def memory_estimate(model: dict) -> None:
     """core's training-memory estimate, on request: it costs a second or more per new model."""
-    if not st.toggle(t("explore.memory"), key=K_MEMORY, persist_state="session"):
+    if not st.toggle(t("explore.memory"), key=K_MEMORY, **_ACTS):
         return
     report = services.memory_estimate(model["family"], model["config_json"], model["batch"],
                                       tuple(model["input_shape"]), "fp32", "sgd")
@@ -191,7 +195,7 @@ def results(model: dict, summary: dict | None, family_title: str, tab: str) -> N
     metrics(summary)
     memory_estimate(model)
     growth = services.channels(*args)
-    tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change="rerun")
+    tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change=url_state.acted)
     with tabs[TABS.index(tab)]:
         if tab == "graph":
             graph_view.render(model, summary["blocks"], growth)
