@@ -17,7 +17,7 @@ def method_choice(params: dict, from_url: bool) -> str:
     if from_url and params.get("method") in METHOD_LABELS:
         st.session_state[K_METHOD] = t(METHOD_LABELS[params["method"]])
     labels = localize_choice(K_METHOD, METHOD_LABELS, "integrated_gradients")
-    st.segmented_control(t("attr.method"), labels, key=K_METHOD, required=True)
+    st.segmented_control(t("attr.method"), labels, key=K_METHOD, required=True, on_change=url_state.acted)
     method = chosen_id(st.session_state[K_METHOD], METHOD_LABELS)
     st.caption(t(f"attr.method_help.{method}"))
     return method

@@ -17,7 +17,8 @@ def normalization(params: dict, from_url: bool) -> str:
     if from_url and params.get("norm") in NORMALIZE_LABELS:
         st.session_state[K_NORMALIZE] = t(NORMALIZE_LABELS[params["norm"]])
     labels = localize_choice(K_NORMALIZE, NORMALIZE_LABELS, "none")
-    st.segmented_control(t("conn.normalize"), labels, key=K_NORMALIZE, required=True)
+    st.segmented_control(t("conn.normalize"), labels, key=K_NORMALIZE, required=True,
+                         on_change=url_state.acted)
     return chosen_id(st.session_state[K_NORMALIZE], NORMALIZE_LABELS)
 
 

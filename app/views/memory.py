@@ -44,6 +44,7 @@ def load_state(params: dict, from_url: bool, presets: dict) -> None:
 
 
 def on_model_change() -> None:
+    url_state.acted()
     preset = services.catalog()["presets"][st.session_state[K_MODEL]]
     _, st.session_state[K_H], st.session_state[K_W] = preset["input_shape"]
 
@@ -51,13 +52,16 @@ def on_model_change() -> None:
 def sidebar(presets: dict) -> dict:
     bar = st.sidebar
     model = bar.selectbox(t("train.model"), list(presets), key=K_MODEL, on_change=on_model_change)
-    changes = bar.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"))
+    changes = bar.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"),
+                            on_change=url_state.acted)
     left, right = bar.columns(2)
-    height = left.number_input(t("explore.height"), 1, 4096, key=K_H)
-    width = right.number_input(t("explore.width"), 1, 4096, key=K_W)
-    batch = bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH)
-    dtype = bar.segmented_control(t("mem.dtype"), DTYPES, key=K_DTYPE, required=True)
-    optimizer = bar.segmented_control(t("mem.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, required=True)
+    height = left.number_input(t("explore.height"), 1, 4096, key=K_H, on_change=url_state.acted)
+    width = right.number_input(t("explore.width"), 1, 4096, key=K_W, on_change=url_state.acted)
+    batch = bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, on_change=url_state.acted)
+    dtype = bar.segmented_control(t("mem.dtype"), DTYPES, key=K_DTYPE, required=True,
+                                 on_change=url_state.acted)
+    optimizer = bar.segmented_control(t("mem.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, required=True,
+                                     on_change=url_state.acted)
     return dict(model=model, changes=changes, height=height, width=width, batch=batch, dtype=dtype,
                 optimizer=optimizer)
 

@@ -43,16 +43,17 @@ def load_state(params: dict, from_url: bool, presets: dict) -> None:
 
 def settings_form(presets: dict, running: bool) -> dict:
     """The run's inputs (disabled while a run is going)."""
+    common = dict(disabled=running, on_change=url_state.acted)  # the link holds them: url_state.acted
     left, middle, right = st.columns([2, 2, 1])
-    model = left.selectbox(t("train.model"), list(presets), key=K_MODEL, disabled=running)
+    model = left.selectbox(t("train.model"), list(presets), key=K_MODEL, **common)
     changes = middle.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"),
-                                disabled=running)
-    optimizer = right.selectbox(t("train.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, disabled=running)
+                                **common)
+    optimizer = right.selectbox(t("train.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, **common)
     left, middle, right = st.columns([2, 1, 1])
     dataset = left.text_input(t("train.dataset"), key=K_DATASET, help=t("train.dataset_help"),
-                              disabled=running)
-    epochs = middle.number_input(t("train.epochs"), 1, 1000, key=K_EPOCHS, disabled=running)
-    batch = right.number_input(t("train.batch"), 1, 4096, key=K_BATCH, disabled=running)
+                              **common)
+    epochs = middle.number_input(t("train.epochs"), 1, 1000, key=K_EPOCHS, **common)
+    batch = right.number_input(t("train.batch"), 1, 4096, key=K_BATCH, **common)
     return dict(model=model, changes=changes, dataset=dataset.strip(), epochs=int(epochs), batch=int(batch),
                 optimizer=optimizer)
 
