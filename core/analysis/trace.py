@@ -159,6 +159,9 @@ class ShapePropagator(fx.Interpreter):
         self.nodes: list[TracedNode] = []
         self.flops = 0
         self.seen_modules: set[str] = set()
+        # Every layer by its path, looked up once: get_submodule walks the path attribute by attribute,
+        # twice per layer, which was a third of the propagation.
+        self.layers = dict(model.named_modules(remove_duplicate=False))
         self.used_paths: set[str] = set()
         self._macs = 0
 
@@ -179,7 +182,7 @@ class ShapePropagator(fx.Interpreter):
         return result
 
     def call_module(self, target, args, kwargs):
-        module = self.module.get_submodule(target)
+        module = self.layers[target]
         rule = MODULE_RULES.get(type(module))
         out = rule(module, *args) if rule and len(args) == 1 and not kwargs \
             and isinstance(args[0], Shape) else None
@@ -213,7 +216,7 @@ class ShapePropagator(fx.Interpreter):
                         if isinstance(self.env.get(n), Shape)]
         stack = list((node.meta.get("nn_module_stack") or {}).values())
         if node.op == "call_module":
-            module = self.module.get_submodule(node.target)
+            module = self.layers[node.target]
             params, path = 0, node.target
             if node.target not in self.seen_modules:  # a reused module's weights count once
                 self.seen_modules.add(node.target)
