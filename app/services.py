@@ -356,10 +356,6 @@ class GpuTurns:
 GPU = GpuTurns()
 
 
-def _on_gpu(settings: dict) -> bool:
-    return settings.get("device", "auto") != "cpu" and memory.torch.cuda.is_available()
-
-
 # ---- training in a background thread (one per session) --------------------------------------------
 # Runs beyond this many wait their turn: a class pressing Start at once would otherwise share the
 # server's few cores so thinly that every run (and every page) crawls.
@@ -392,10 +388,11 @@ class TrainingRun:
                 self.stopped = self.done = True
                 return
         try:
-            with GPU.shared() if _on_gpu(self.settings) else contextlib.nullcontext():
+            settings = TrainSettings(**self.settings)
+            with GPU.shared() if settings.on_cuda else contextlib.nullcontext():
                 self.waiting = False
                 with self.memory:
-                    result = train(self.model, TrainSettings(**self.settings), out=self.out,
+                    result = train(self.model, settings, out=self.out,
                                    on_progress=self._progress, should_stop=self._stop.is_set,
                                    **self.changes)
             self.stopped = result.stopped

@@ -55,6 +55,11 @@ class TrainSettings:
             raise ConfigError("train.device", "train.device = cuda but no CUDA GPU is present; use "
                                               "auto or cpu")
 
+    @property
+    def on_cuda(self) -> bool:
+        """Whether the run trains on the GPU: `auto` takes one where there is one."""
+        return self.device in ("auto", "cuda") and torch.cuda.is_available()
+
 
 @dataclass
 class TrainResult:
@@ -108,8 +113,7 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     config = resolve(name_or_config, **overrides)
     data = load_dataset(settings.dataset)
     config, data = prepare(config, data, settings.input_size)
-    device = torch.device("cuda" if settings.device in ("auto", "cuda") and torch.cuda.is_available()
-                          else "cpu")
+    device = torch.device("cuda" if settings.on_cuda else "cpu")
     rank, world = _init_distributed(device)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))

@@ -51,17 +51,17 @@ def on_model_change() -> None:
 
 def sidebar(presets: dict) -> dict:
     bar = st.sidebar
+    linked = dict(on_change=url_state.acted)  # the link holds them: url_state.acted
     model = bar.selectbox(t("train.model"), list(presets), key=K_MODEL, on_change=on_model_change)
     changes = bar.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"),
-                            on_change=url_state.acted)
+                             **linked)
     left, right = bar.columns(2)
-    height = left.number_input(t("explore.height"), 1, 4096, key=K_H, on_change=url_state.acted)
-    width = right.number_input(t("explore.width"), 1, 4096, key=K_W, on_change=url_state.acted)
-    batch = bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, on_change=url_state.acted)
-    dtype = bar.segmented_control(t("mem.dtype"), DTYPES, key=K_DTYPE, required=True,
-                                 on_change=url_state.acted)
+    height = left.number_input(t("explore.height"), 1, 4096, key=K_H, **linked)
+    width = right.number_input(t("explore.width"), 1, 4096, key=K_W, **linked)
+    batch = bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, **linked)
+    dtype = bar.segmented_control(t("mem.dtype"), DTYPES, key=K_DTYPE, required=True, **linked)
     optimizer = bar.segmented_control(t("mem.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, required=True,
-                                     on_change=url_state.acted)
+                                      **linked)
     return dict(model=model, changes=changes, height=height, width=width, batch=batch, dtype=dtype,
                 optimizer=optimizer)
 
