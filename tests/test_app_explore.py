@@ -1,10 +1,12 @@
 """AppTest of the Explore page: the real script, the real core, widgets found by key."""
+import json
 import shutil
 
 import pytest
 from app_support import errors, figure, metric_values, start, widget
 
 import core
+from app.components import graph_view
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import build_graph
@@ -21,7 +23,9 @@ def test_default_page_shows_densenet121_figures_from_core():
 
 
 def graph_svg(at) -> str | None:
-    return next((m.value for m in at.markdown if 'class="graph-svg"' in m.value), None)
+    """The SVG document the page hands to its SVG view, if it shows one."""
+    return next((json.loads(c.proto.json) for c in at.get("bidi_component") if c.key == graph_view.SVG_KEY),
+                None)
 
 
 @pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")

@@ -11,6 +11,26 @@ from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
 SVG_CLASS = "graph-svg"  # the server-rendered graph's container (tests and benchmarks find it by this)
+SVG_KEY = "explore.graph_svg"
+
+
+# Draws the server's SVG into the page as it is. st.markdown (its one other route; st.html's sanitizer
+# drops SVG) turned every node, edge and label into a React element, which cost ~50 ms of the browser's
+# time on every slider step and ~110 ms on a first render (densenet121's block graph).
+_SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False, js=f"""
+export default function ({{ data, parentElement }}) {{
+  let box = parentElement.querySelector(".{SVG_CLASS}");
+  if (!box) {{
+    box = document.createElement("div");
+    box.className = "{SVG_CLASS}";
+    box.style.overflowX = "auto";
+    parentElement.appendChild(box);
+  }}
+  if (box.svg !== data) {{  // a rerun that sends the same graph leaves it alone
+    box.svg = data;
+    box.innerHTML = data;
+  }}
+}}""")
 
 
 def dense_layers(growth: dict, block: str | None) -> int | None:
@@ -46,11 +66,7 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     if svg:
         # Laid out on the server: the browser only draws the SVG. Graphviz compiled to WebAssembly in
         # the browser (st.graphviz_chart) takes 0.5–0.8 s per update on a classroom laptop.
-        # Markdown keeps inline SVG (st.html's sanitizer drops it); one line, so no blank line ends
-        # the HTML block.
-        one_line = " ".join(svg.split("\n"))
-        st.markdown(f'<div class="{SVG_CLASS}" style="overflow-x: auto">{one_line}</div>',
-                    unsafe_allow_html=True)
+        _SVG_VIEW(data=svg, key=SVG_KEY)
     else:
         st.graphviz_chart(graph["dot"], width="content")
     left, right = st.columns(2)
