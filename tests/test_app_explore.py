@@ -84,6 +84,12 @@ def test_rejected_list_shows_cores_message_and_keeps_last_results():
     assert at.warning
 
 
+def below(at, key: str):
+    """The sidebar element right below the widget with this key."""
+    elements = list(at.sidebar.children.values())
+    return elements[next(i for i, e in enumerate(elements) if getattr(e, "key", None) == key) + 1]
+
+
 def test_too_small_input_names_the_layer_beside_the_input():
     at = start()
     widget(at, "explore.height").set_value(16).run()
@@ -92,6 +98,7 @@ def test_too_small_input_names_the_layer_beside_the_input():
         analyze("densenet121", input_shape=(3, 16, 224))
     assert errors(at) == [rejected.value.message]
     assert "use ≥" in errors(at)[0]
+    assert below(at, "explore.batch").value == errors(at)[0]
 
 
 def test_cross_field_rule_error_goes_beside_that_field():
@@ -100,6 +107,7 @@ def test_cross_field_rule_error_goes_beside_that_field():
     widget(at, "cfg.vgg.channels").set_value("64,128").run()
     assert not at.exception
     assert "vgg.channels" in errors(at)[0]
+    assert below(at, "cfg.vgg.channels").value == errors(at)[0]
 
 
 @pytest.mark.parametrize("tab", ["channels", "layers", "code", "learn"])

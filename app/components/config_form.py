@@ -1,8 +1,8 @@
 """Hyperparameter widgets generated from a family's config schema (core FieldSpec dicts).
 
 Widget values are what a person types: int_list fields stay "6,12,24,16" strings, and core parses
-and validates them, so there is one set of rules. Each widget gets an empty slot right below it,
-where the page puts core's error message when that field is the one rejected.
+and validates them, so there is one set of rules. The page evaluates the values the widgets hold
+before drawing them, so core's error message can go right below the field it names.
 """
 from __future__ import annotations
 
@@ -52,10 +52,18 @@ def _widget(family: str, spec: dict, container):
     return container.number_input(name, low, high, step=1, **common)
 
 
-def render(family: str, fields: list[dict], container) -> tuple[dict, dict]:
-    """Draw every field; return ({field: widget value}, {"family.field": error slot})."""
-    values, slots = {}, {}
+def held(family: str, fields: list[dict]) -> dict:
+    """{field: value} as the widgets hold it: a widget shows its session state, so this is what the
+    widgets will show when they are drawn."""
+    return {spec["name"]: st.session_state[field_key(family, spec["name"])] for spec in fields}
+
+
+def render(family: str, fields: list[dict], container, error: dict | None = None) -> bool:
+    """Draw every field, with core's `error` right below the field it names; whether it named one."""
+    placed = False
     for spec in fields:
-        values[spec["name"]] = _widget(family, spec, container)
-        slots[f"{family}.{spec['name']}"] = container.empty()
-    return values, slots
+        _widget(family, spec, container)
+        if error and error["field"] == f"{family}.{spec['name']}":
+            container.error(error["message"], icon="⚠️")
+            placed = True
+    return placed

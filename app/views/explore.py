@@ -98,36 +98,21 @@ def on_preset_change() -> None:
         load_preset(services.catalog(), st.session_state[K_PRESET])
 
 
-# ---- sidebar --------------------------------------------------------------------------------------
-def sidebar(cat: dict) -> dict:
-    """Model choice, hyperparameters and input; returns the inputs and the error slots."""
-    bar = st.sidebar
-    families = cat["families"]
-    family = bar.selectbox(t("explore.family"), list(families), index=None, key=K_FAMILY,
-                           on_change=on_family_change, format_func=lambda f: families[f]["title"], **_PERSIST)
-    presets = [n for n, p in cat["presets"].items() if p["family"] == family]
-    preset = bar.selectbox(t("explore.preset"), presets, index=None, key=K_PRESET,
-                           on_change=on_preset_change, help=t("explore.preset_help"), **_PERSIST)
-    bar.caption(cat["presets"][preset]["description"])
-    bar.subheader(t("explore.hyper"))
-    fields = families[family]["fields"]
-    values, slots = config_form.render(family, fields, bar)
-    changes = url_changes(values, fields, cat["presets"][preset]["config"])
-    if changes:
-        bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
-    bar.subheader(t("explore.input"))
-    left, right = bar.columns(2)
-    height = left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_ACTS)
-    width = right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_ACTS)
-    bar.caption(t("explore.channels_note", c=values.get("in_channels")))
-    batch = bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_ACTS)
-    slots["input_shape"] = bar.empty()
-    slots["name"] = bar.empty()
-    return dict(family=family, preset=preset, values=values, changes=changes, height=height, width=width,
-                batch=batch, slots=slots)
+# ---- sidebar and core's verdict ------------------------------------------------------------------
+# A widget shows its session state, so the model is evaluated from that state before any widget is
+# drawn; core's error can then go right below the widget it names, with no placeholder per field (13
+# more elements for the browser to redraw on every update).
+def held_inputs(cat: dict) -> dict:
+    """The model the widgets hold: family, preset, field values, input size and batch."""
+    state = st.session_state
+    family, preset = state[K_FAMILY], state[K_PRESET]
+    fields = cat["families"][family]["fields"]
+    values = config_form.held(family, fields)
+    return dict(family=family, preset=preset, fields=fields, values=values,
+                changes=url_changes(values, fields, cat["presets"][preset]["config"]),
+                height=state[K_H], width=state[K_W], batch=state[K_BATCH])
 
 
-# ---- model: widgets -> core ----------------------------------------------------------------------
 def evaluate(inputs: dict) -> tuple[dict | None, dict | None, dict | None]:
     """(model, its summary, error): the model is what the results show; the error goes beside its
     widget."""
@@ -143,9 +128,29 @@ def evaluate(inputs: dict) -> tuple[dict | None, dict | None, dict | None]:
                 input_shape=list(input_shape), batch=inputs["batch"], name=name), summary, None
 
 
-def show_error(error: dict, slots: dict) -> None:
-    slot = slots.get(error["field"]) or slots["name"]
-    slot.error(error["message"], icon="⚠️")
+def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
+    """Model choice, hyperparameters and input, with core's error below the widget it names (below
+    the input when it names no field)."""
+    bar = st.sidebar
+    families = cat["families"]
+    family = bar.selectbox(t("explore.family"), list(families), index=None, key=K_FAMILY,
+                           on_change=on_family_change, format_func=lambda f: families[f]["title"], **_PERSIST)
+    presets = [n for n, p in cat["presets"].items() if p["family"] == family]
+    preset = bar.selectbox(t("explore.preset"), presets, index=None, key=K_PRESET,
+                           on_change=on_preset_change, help=t("explore.preset_help"), **_PERSIST)
+    bar.caption(cat["presets"][preset]["description"])
+    bar.subheader(t("explore.hyper"))
+    placed = config_form.render(family, inputs["fields"], bar, error)
+    if inputs["changes"]:
+        bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
+    bar.subheader(t("explore.input"))
+    left, right = bar.columns(2)
+    left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_ACTS)
+    right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_ACTS)
+    bar.caption(t("explore.channels_note", c=inputs["values"].get("in_channels")))
+    bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_ACTS)
+    if error and not placed:
+        bar.error(error["message"], icon="⚠️")
 
 
 # ---- main area ------------------------------------------------------------------------------------
@@ -238,10 +243,9 @@ def render() -> None:
     if link:
         load_url(cat, link)
     tab = active_tab(link or {})
-    inputs = sidebar(cat)
+    inputs = held_inputs(cat)
     model, summary, error = evaluate(inputs)
-    if error:
-        show_error(error, inputs["slots"])
+    sidebar(cat, inputs, error)
     if model:
         st.session_state[LAST_VALID] = model
     shown = model or st.session_state.get(LAST_VALID)
