@@ -31,6 +31,13 @@ def widget(at: AppTest, key: str):
     raise KeyError(key)
 
 
+def redraw(at: AppTest) -> AppTest:
+    """Run the whole page again. A change of a hyperparameter or the input reruns only Explore's results
+    fragment, and AppTest's element tree then holds only what that run sent; a browser keeps the
+    sidebar on screen. Tests that go on to use sidebar widgets redraw it first."""
+    return at.run()
+
+
 def metric_values(at: AppTest) -> dict:
     return {m.label: m.value for m in at.metric}
 

@@ -3,7 +3,7 @@ import json
 import shutil
 
 import pytest
-from app_support import errors, figure, metric_values, start, widget
+from app_support import errors, figure, metric_values, redraw, start, widget
 
 import core
 from app.components import graph_view
@@ -75,7 +75,7 @@ def test_rejected_list_shows_cores_message_and_keeps_last_results():
     at = start()
     widget(at, "cfg.densenet.growth_rate").set_value(12).run()
     shown = metric_values(at)[PARAMS]
-    widget(at, "cfg.densenet.block_config").set_value("6,0").run()
+    widget(redraw(at), "cfg.densenet.block_config").set_value("6,0").run()
     assert not at.exception
     with pytest.raises(core.ConfigError) as rejected:
         core.get_config("densenet121", growth_rate=12, block_config="6,0")
@@ -159,9 +159,9 @@ def test_url_round_trip_restores_the_same_state():
     widget(at, "explore.family").set_value("resnet").run()
     widget(at, "explore.preset").set_value("resnet50").run()
     widget(at, "cfg.resnet.width").set_value(32).run()
-    widget(at, "cfg.resnet.preact").set_value(True).run()
-    widget(at, "explore.height").set_value(160).run()
-    widget(at, "lang").set_value("zh").run()
+    widget(redraw(at), "cfg.resnet.preact").set_value(True).run()
+    widget(redraw(at), "explore.height").set_value(160).run()
+    widget(redraw(at), "lang").set_value("zh").run()
     link = dict(at.query_params)
     assert link["width"] == "32" and link["preact"] == "true" and link["lang"] == "zh"
     again = start(link)
@@ -251,19 +251,19 @@ def test_a_preset_picked_in_its_widget_is_shown():
 
 
 def test_a_widget_change_stands_when_the_url_sent_with_it_lags_behind():
-    """The browser sends its URL with every rerun. A slider step sent before the last run's URL update
-    reached the browser carries the URL before it; the step must stand (seen under load: a slider at
+    """The browser sends its URL with every rerun. A pick sent before the last run's URL update
+    reached the browser carries the URL before it; the pick must stand (seen under load: a slider at
     47 while the model used 46). A rerun with an older URL and no widget change is Back: it loads."""
-    def params(k):
-        return f"{analyze('densenet121', growth_rate=k).trace.total_params:,}"
+    def params(name, **changes):
+        return f"{analyze(name, **changes).trace.total_params:,}"
 
     at = start({"model": "densenet121"})
     older = dict(at.query_params)
     widget(at, "cfg.densenet.growth_rate").set_value(12).run()
-    at.query_params = dict(older)  # the browser has not yet seen growth_rate=12
-    widget(at, "cfg.densenet.growth_rate").set_value(11).run()
-    assert metric_values(at)[PARAMS] == params(11) and at.query_params["growth_rate"] == "11"
+    redraw(at).query_params = dict(older)  # the browser has not yet seen growth_rate=12
+    widget(at, "explore.preset").set_value("densenet169").run()
+    assert metric_values(at)[PARAMS] == params("densenet169") and at.query_params["model"] == "densenet169"
     at.query_params = dict(older)  # Back
     at.run()
-    assert metric_values(at)[PARAMS] == params(32) and "growth_rate" not in at.query_params
+    assert metric_values(at)[PARAMS] == params("densenet121") and "growth_rate" not in at.query_params
     assert widget(at, "cfg.densenet.growth_rate").value == 32

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import url_state
 from .field_help import help_text
 from .i18n import t
 
@@ -33,9 +32,9 @@ def load(family: str, fields: list[dict], values: dict) -> None:
             st.session_state[field_key(family, spec["name"])] = widget_value(spec, values[spec["name"]])
 
 
-def _widget(family: str, spec: dict, container):
+def _widget(family: str, spec: dict, container, on_change):
     name, kind = spec["name"], spec["kind"]
-    common = dict(key=field_key(family, name), help=help_text(family, spec), on_change=url_state.acted,
+    common = dict(key=field_key(family, name), help=help_text(family, spec), on_change=on_change,
                   persist_state="session")
     if spec["choices"]:
         return container.radio(name, spec["choices"], horizontal=True, **common)
@@ -53,16 +52,16 @@ def _widget(family: str, spec: dict, container):
 
 
 def held(family: str, fields: list[dict]) -> dict:
-    """{field: value} as the widgets hold it: a widget shows its session state, so this is what the
-    widgets will show when they are drawn."""
+    """{field: value} as the widgets hold it (a widget shows its session state)."""
     return {spec["name"]: st.session_state[field_key(family, spec["name"])] for spec in fields}
 
 
-def render(family: str, fields: list[dict], container, error: dict | None = None) -> bool:
-    """Draw every field, with core's `error` right below the field it names; whether it named one."""
+def render(family: str, fields: list[dict], container, on_change, error: dict | None = None) -> bool:
+    """Draw every field, each calling `on_change` when it changes, with core's `error` right below the
+    field it names; whether it named one."""
     placed = False
     for spec in fields:
-        _widget(family, spec, container)
+        _widget(family, spec, container, on_change)
         if error and error["field"] == f"{family}.{spec['name']}":
             container.error(error["message"], icon="⚠️")
             placed = True

@@ -23,11 +23,13 @@ K_H, K_W, K_BATCH, K_TAB = "explore.height", "explore.width", "explore.batch", "
 K_MEMORY = "explore.memory"
 LAST_VALID = "explore.last_valid"
 LAST_STATE = "explore.last_state"  # what the page last wrote into its link
+RESULTS = "explore_results"  # the results fragment's key
+SHOWN_ERROR = "explore.shown_error"  # core's error as the sidebar shows it (None: no error)
 CHOSEN = "explore.chosen"  # the preset last loaded by a pick, a link or the default (not a widget key)
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
 # A widget whose state is in the link says when it changes (url_state.acted).
-_ACTS = dict(on_change=url_state.acted, persist_state="session")
+_ACTS = dict(on_change=url_state.acted, **_PERSIST)
 
 
 # ---- state: presets, URL ------------------------------------------------------------------------
@@ -98,17 +100,49 @@ def on_preset_change() -> None:
         load_preset(services.catalog(), st.session_state[K_PRESET])
 
 
-# ---- sidebar and core's verdict ------------------------------------------------------------------
-# A widget shows its session state, so the model is evaluated from that state before any widget is
-# drawn; core's error can then go right below the widget it names, with no placeholder per field (13
-# more elements for the browser to redraw on every update).
+# ---- sidebar --------------------------------------------------------------------------------------
+def on_input_change() -> None:
+    """A hyperparameter, the input size or the batch changed: only the results rerun (the RESULTS
+    fragment); the sidebar, which shows the change already, is not sent to the browser again."""
+    url_state.acted()
+    st.rerun(RESULTS)
+
+
+def sidebar(cat: dict, error: dict | None) -> None:
+    """Model choice, hyperparameters and input, with core's error right below the widget it names
+    (below the input when it names no field)."""
+    bar = st.sidebar
+    families = cat["families"]
+    family = bar.selectbox(t("explore.family"), list(families), index=None, key=K_FAMILY,
+                           on_change=on_family_change, format_func=lambda f: families[f]["title"], **_PERSIST)
+    presets = [n for n, p in cat["presets"].items() if p["family"] == family]
+    preset = bar.selectbox(t("explore.preset"), presets, index=None, key=K_PRESET,
+                           on_change=on_preset_change, help=t("explore.preset_help"), **_PERSIST)
+    bar.caption(cat["presets"][preset]["description"])
+    bar.subheader(t("explore.hyper"))
+    placed = config_form.render(family, families[family]["fields"], bar, on_input_change, error)
+    bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
+    bar.subheader(t("explore.input"))
+    left, right = bar.columns(2)
+    inputs = dict(step=1, on_change=on_input_change, **_PERSIST)
+    left.number_input(t("explore.height"), 1, 4096, key=K_H, **inputs)
+    right.number_input(t("explore.width"), 1, 4096, key=K_W, **inputs)
+    bar.caption(t("explore.channels_note"))
+    bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, **inputs)
+    if error and not placed:
+        bar.error(error["message"], icon="⚠️")
+    st.session_state[SHOWN_ERROR] = error
+
+
+# ---- core's verdict -------------------------------------------------------------------------------
 def held_inputs(cat: dict) -> dict:
-    """The model the widgets hold: family, preset, field values, input size and batch."""
+    """The model the widgets hold (a widget shows its session state): family, preset, field values,
+    input size and batch."""
     state = st.session_state
     family, preset = state[K_FAMILY], state[K_PRESET]
     fields = cat["families"][family]["fields"]
     values = config_form.held(family, fields)
-    return dict(family=family, preset=preset, fields=fields, values=values,
+    return dict(family=family, preset=preset, values=values,
                 changes=url_changes(values, fields, cat["presets"][preset]["config"]),
                 height=state[K_H], width=state[K_W], batch=state[K_BATCH])
 
@@ -126,31 +160,6 @@ def evaluate(inputs: dict) -> tuple[dict | None, dict | None, dict | None]:
     name = resolved["preset"] or f"{inputs['preset']}*"
     return dict(family=resolved["family"], config_json=resolved["config_json"],
                 input_shape=list(input_shape), batch=inputs["batch"], name=name), summary, None
-
-
-def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
-    """Model choice, hyperparameters and input, with core's error below the widget it names (below
-    the input when it names no field)."""
-    bar = st.sidebar
-    families = cat["families"]
-    family = bar.selectbox(t("explore.family"), list(families), index=None, key=K_FAMILY,
-                           on_change=on_family_change, format_func=lambda f: families[f]["title"], **_PERSIST)
-    presets = [n for n, p in cat["presets"].items() if p["family"] == family]
-    preset = bar.selectbox(t("explore.preset"), presets, index=None, key=K_PRESET,
-                           on_change=on_preset_change, help=t("explore.preset_help"), **_PERSIST)
-    bar.caption(cat["presets"][preset]["description"])
-    bar.subheader(t("explore.hyper"))
-    placed = config_form.render(family, inputs["fields"], bar, error)
-    if inputs["changes"]:
-        bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
-    bar.subheader(t("explore.input"))
-    left, right = bar.columns(2)
-    left.number_input(t("explore.height"), 1, 4096, step=1, key=K_H, **_ACTS)
-    right.number_input(t("explore.width"), 1, 4096, step=1, key=K_W, **_ACTS)
-    bar.caption(t("explore.channels_note", c=inputs["values"].get("in_channels")))
-    bar.number_input(t("explore.batch"), 1, 4096, step=1, key=K_BATCH, **_ACTS)
-    if error and not placed:
-        bar.error(error["message"], icon="⚠️")
 
 
 # ---- main area ------------------------------------------------------------------------------------
@@ -184,15 +193,14 @@ def memory_estimate(model: dict) -> None:
                      activations=report["activations_mib"]))
 
 
-def active_tab(link: dict) -> str:
-    """The open tab's id (its label follows the language); the loaded link's `tab` wins."""
+def active_tab(link: dict) -> None:
+    """Set the open tab (its label follows the language); the loaded link's `tab` wins."""
     if link.get("tab") in TABS:
         st.session_state[K_TAB] = t(f"tab.{link['tab']}")
     localize_choice(K_TAB, TAB_LABELS, "graph")
-    return chosen_id(st.session_state[K_TAB], TAB_LABELS)
 
 
-def results(model: dict, summary: dict | None, family_title: str, tab: str) -> None:
+def model_results(model: dict, summary: dict | None, family_title: str, tab: str) -> None:
     """Metrics and the open tab (only the open tab runs: switching tabs reruns the page). `summary` is
     the model's when the caller has it (every cache hit returns a fresh copy: fetch it once a run)."""
     args = (model["family"], model["config_json"], tuple(model["input_shape"]))
@@ -242,10 +250,23 @@ def render() -> None:
         load_preset(cat, DEFAULT_MODEL)
     if link:
         load_url(cat, link)
-    tab = active_tab(link or {})
+    active_tab(link or {})
+    sidebar(cat, evaluate(held_inputs(cat))[2])
+    results(cat)
+
+
+# The model's results, and its link. A change of a hyperparameter or the input reruns only this
+# fragment (on_input_change), as do the widgets inside it (tab, expanded block, memory toggle): the
+# browser then redraws the results alone, not the sidebar's two dozen widgets. Core's error is shown in
+# the sidebar, which a fragment rerun does not draw: when the verdict's error is not the one the sidebar
+# shows, the whole page reruns. (A fragment rerun reuses the last full run's arguments: the catalogue.)
+@st.fragment(key=RESULTS)
+def results(cat: dict) -> None:
+    tab = chosen_id(st.session_state[K_TAB], TAB_LABELS)
     inputs = held_inputs(cat)
     model, summary, error = evaluate(inputs)
-    sidebar(cat, inputs, error)
+    if error != st.session_state.get(SHOWN_ERROR):
+        st.rerun()
     if model:
         st.session_state[LAST_VALID] = model
     shown = model or st.session_state.get(LAST_VALID)
@@ -255,7 +276,7 @@ def render() -> None:
     if shown:
         if error:
             st.warning(t("explore.stale", name=shown["name"]))
-        results(shown, summary, cat["families"][shown["family"]]["title"], tab)
+        model_results(shown, summary, cat["families"][shown["family"]]["title"], tab)
     st.session_state[LAST_STATE] = url_state.publish({
         "lang": language(), "model": inputs["preset"], **inputs["changes"], "h": inputs["height"],
         "w": inputs["width"], "batch": inputs["batch"], "tab": tab, "expand": graph_view.expanded_block(),
