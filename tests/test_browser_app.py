@@ -71,6 +71,26 @@ def test_explore_end_to_end(server, context):
     assert copy.url == link
 
 
+def test_rejected_value_shows_cores_error_below_its_widget_until_fixed(server, context):
+    """A hyperparameter change reruns only the results; an error (or its end) redraws the sidebar."""
+    page = context.new_page()
+    page.goto(f"{server}/?model=densenet121")
+    settle(page, params("densenet121"))
+    box = page.locator(".st-key-cfg-densenet-block_config input")
+    box.fill("6,0")
+    box.press("Enter")
+    with pytest.raises(core.ConfigError) as rejected:
+        core.get_config("densenet121", block_config="6,0")
+    below = page.locator(".st-key-cfg-densenet-block_config + div [data-testid='stAlert']")
+    playwright.expect(below).to_contain_text(rejected.value.message, timeout=TIMEOUT)
+    settle(page, params("densenet121"))  # the last valid model stays on screen
+    shoot(page, "explore-error")
+    box.fill("6,12,24")
+    box.press("Enter")
+    settle(page, params("densenet121", block_config="6,12,24"))
+    playwright.expect(page.locator("[data-testid='stSidebar'] [data-testid='stAlert']")).to_have_count(0)
+
+
 def test_back_button_restores_the_previous_model(server, context):
     page = context.new_page()
     page.goto(f"{server}/?model=resnet18")
