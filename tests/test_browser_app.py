@@ -44,6 +44,11 @@ def test_explore_end_to_end(server, context):
     playwright.expect(page.get_by_text("21 = L(L+1)/2")).to_be_visible()
     settle(page)
     shoot(page, "explore-graph-expanded")
+    with page.expect_download() as download:  # the file is made when the button is pressed
+        page.get_by_role("button", name="Download DOT").click()
+    assert download.value.suggested_filename == "densenet121-custom-features.denseblock1.dot"
+    dot = open(download.value.path()).read()
+    assert dot.startswith("digraph") and dot.count(" -> ") == len(graph["edges"])
 
     for tab, name in (("Channels", "channels"), ("Layers", "layers"), ("Code / Export", "code"),
                       ("Learn", "learn")):

@@ -14,16 +14,16 @@ def render(model: dict) -> None:
     config_json = services.export_text(*args, "json")
     st.subheader(t("code.pytorch"))
     st.caption(t("code.pytorch_help"))
-    st.download_button(t("code.download_py"), code, file_name=f"{model['name']}.py", mime="text/x-python",
-                       key="explore.download_py")
+    st.download_button(t("code.download_py"), code, file_name=f"{model['file_stem']}.py",
+                       mime="text/x-python", key="explore.download_py")
     st.code(code, language="python", height=420)
     st.subheader(t("code.json"))
     st.code(config_json, language="json")
-    st.download_button(t("code.download_json"), config_json, file_name=f"{model['name']}.json",
+    st.download_button(t("code.download_json"), config_json, file_name=f"{model['file_stem']}.json",
                        mime="application/json", key="explore.download_json")
     st.subheader(t("code.onnx"))
     st.caption(t("code.onnx_help"))
     # The ONNX export allocates the model, so it runs only when the button is pressed.
     st.download_button(t("code.onnx_download"), lambda: services.export_onnx(*args),
-                       file_name=f"{model['name']}.onnx", mime="application/octet-stream",
+                       file_name=f"{model['file_stem']}.onnx", mime="application/octet-stream",
                        key="explore.download_onnx")

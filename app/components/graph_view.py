@@ -70,9 +70,11 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     else:
         st.graphviz_chart(graph["dot"], width="content")
     left, right = st.columns(2)
-    stem = model["name"] + (f"-{expand}" if expand else "")
-    left.download_button(t("graph.download_dot"), graph["dot"], file_name=f"{stem}.dot",
-                         mime="text/vnd.graphviz", key="explore.download_dot")
+    stem = model["file_stem"] + (f"-{expand}" if expand else "")
+    # The files are made when a button is pressed (a callable), and pressing one reruns nothing: a
+    # slider step then sends no file to the server's media store and the browser fetches none.
+    left.download_button(t("graph.download_dot"), lambda: graph["dot"], file_name=f"{stem}.dot",
+                         mime="text/vnd.graphviz", key="explore.download_dot", on_click="ignore")
     if svg:
-        right.download_button(t("graph.download_svg"), svg, file_name=f"{stem}.svg", mime="image/svg+xml",
-                              key="explore.download_svg")
+        right.download_button(t("graph.download_svg"), lambda: svg, file_name=f"{stem}.svg",
+                              mime="image/svg+xml", key="explore.download_svg", on_click="ignore")

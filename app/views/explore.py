@@ -158,8 +158,11 @@ def evaluate(inputs: dict) -> tuple[dict | None, dict | None, dict | None]:
     if "error" in summary:
         return None, None, summary["error"]
     name = resolved["preset"] or f"{inputs['preset']}*"
+    # Downloads are named after the model; a browser would turn the * into _.
+    file_stem = resolved["preset"] or f"{inputs['preset']}-custom"
     return dict(family=resolved["family"], config_json=resolved["config_json"],
-                input_shape=list(input_shape), batch=inputs["batch"], name=name), summary, None
+                input_shape=list(input_shape), batch=inputs["batch"], name=name,
+                file_stem=file_stem), summary, None
 
 
 # ---- main area ------------------------------------------------------------------------------------
