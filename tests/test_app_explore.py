@@ -71,6 +71,16 @@ def test_growth_rate_slider_changes_params_to_cores_value():
     assert at.query_params["growth_rate"] == "12"
 
 
+def test_reset_shows_once_the_preset_is_changed_and_restores_it():
+    at = start()
+    assert not [b for b in at.button if b.key == "explore.reset"]
+    widget(at, "cfg.densenet.growth_rate").set_value(12).run()  # the sidebar is drawn again, with Reset
+    next(b for b in at.button if b.key == "explore.reset").click().run()
+    assert metric_values(at)[PARAMS] == f"{analyze('densenet121').trace.total_params:,}"
+    assert "growth_rate" not in at.query_params
+    assert not [b for b in at.button if b.key == "explore.reset"]
+
+
 def test_rejected_list_shows_cores_message_and_keeps_last_results():
     at = start()
     widget(at, "cfg.densenet.growth_rate").set_value(12).run()

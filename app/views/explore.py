@@ -24,7 +24,7 @@ K_MEMORY = "explore.memory"
 LAST_VALID = "explore.last_valid"
 LAST_STATE = "explore.last_state"  # what the page last wrote into its link
 RESULTS = "explore_results"  # the results fragment's key
-SHOWN_ERROR = "explore.shown_error"  # core's error as the sidebar shows it (None: no error)
+SIDEBAR_SHOWS = "explore.sidebar_shows"  # (core's error or None, whether Reset shows) as last drawn
 CHOSEN = "explore.chosen"  # the preset last loaded by a pick, a link or the default (not a widget key)
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
@@ -108,9 +108,9 @@ def on_input_change() -> None:
     st.rerun(RESULTS)
 
 
-def sidebar(cat: dict, error: dict | None) -> None:
+def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
     """Model choice, hyperparameters and input, with core's error right below the widget it names
-    (below the input when it names no field)."""
+    (below the input when it names no field), and Reset once the preset is changed."""
     bar = st.sidebar
     families = cat["families"]
     family = bar.selectbox(t("explore.family"), list(families), index=None, key=K_FAMILY,
@@ -121,17 +121,23 @@ def sidebar(cat: dict, error: dict | None) -> None:
     bar.caption(cat["presets"][preset]["description"])
     bar.subheader(t("explore.hyper"))
     placed = config_form.render(family, families[family]["fields"], bar, on_input_change, error)
-    bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
+    if inputs["changes"]:
+        bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
     bar.subheader(t("explore.input"))
     left, right = bar.columns(2)
-    inputs = dict(step=1, on_change=on_input_change, **_PERSIST)
-    left.number_input(t("explore.height"), 1, 4096, key=K_H, **inputs)
-    right.number_input(t("explore.width"), 1, 4096, key=K_W, **inputs)
+    number = dict(step=1, on_change=on_input_change, **_PERSIST)
+    left.number_input(t("explore.height"), 1, 4096, key=K_H, **number)
+    right.number_input(t("explore.width"), 1, 4096, key=K_W, **number)
     bar.caption(t("explore.channels_note"))
-    bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, **inputs)
+    bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, **number)
     if error and not placed:
         bar.error(error["message"], icon="⚠️")
-    st.session_state[SHOWN_ERROR] = error
+    st.session_state[SIDEBAR_SHOWS] = sidebar_shows(inputs, error)
+
+
+def sidebar_shows(inputs: dict, error: dict | None) -> tuple:
+    """What of the sidebar depends on the verdict: core's error, and whether Reset shows."""
+    return error, bool(inputs["changes"])
 
 
 # ---- core's verdict -------------------------------------------------------------------------------
@@ -254,21 +260,22 @@ def render() -> None:
     if link:
         load_url(cat, link)
     active_tab(link or {})
-    sidebar(cat, evaluate(held_inputs(cat))[2])
+    inputs = held_inputs(cat)
+    sidebar(cat, inputs, evaluate(inputs)[2])
     results(cat)
 
 
 # The model's results, and its link. A change of a hyperparameter or the input reruns only this
 # fragment (on_input_change), as do the widgets inside it (tab, expanded block, memory toggle): the
-# browser then redraws the results alone, not the sidebar's two dozen widgets. Core's error is shown in
-# the sidebar, which a fragment rerun does not draw: when the verdict's error is not the one the sidebar
-# shows, the whole page reruns. (A fragment rerun reuses the last full run's arguments: the catalogue.)
+# browser then redraws the results alone, not the sidebar's two dozen widgets. The sidebar also shows
+# core's error and the Reset button, which a fragment rerun cannot draw: when either should change, the
+# whole page reruns. (A fragment rerun reuses the last full run's arguments: the catalogue.)
 @st.fragment(key=RESULTS)
 def results(cat: dict) -> None:
     tab = chosen_id(st.session_state[K_TAB], TAB_LABELS)
     inputs = held_inputs(cat)
     model, summary, error = evaluate(inputs)
-    if error != st.session_state.get(SHOWN_ERROR):
+    if sidebar_shows(inputs, error) != st.session_state.get(SIDEBAR_SHOWS):
         st.rerun()
     if model:
         st.session_state[LAST_VALID] = model
