@@ -141,7 +141,8 @@ def table(rows, bare) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loads", type=int, default=5, help="warm first-render loads per page")
-    parser.add_argument("--samples", type=int, default=20, help="slider steps per page")
+    parser.add_argument("--samples", type=int, default=30,
+                        help="slider steps per page (at most 31: densenet121 goes from k=32 down)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
