@@ -103,9 +103,14 @@ def on_preset_change() -> None:
 # ---- sidebar --------------------------------------------------------------------------------------
 def on_input_change() -> None:
     """A hyperparameter, the input size or the batch changed: only the results rerun (the RESULTS
-    fragment); the sidebar, which shows the change already, is not sent to the browser again."""
+    fragment); the sidebar, which shows the change already, is not sent to the browser again. When
+    the config's verdict changes what the sidebar shows (an error, the Reset button), the whole page
+    reruns instead, at once rather than after a fragment run that finds it out."""
     url_state.acted()
-    st.rerun(RESULTS)
+    inputs = held_inputs(services.catalog())
+    config_error = services.resolve(inputs["preset"], json.dumps(inputs["values"])).get("error")
+    if sidebar_shows(inputs, config_error) == st.session_state.get(SIDEBAR_SHOWS):
+        st.rerun(RESULTS)
 
 
 def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
