@@ -43,10 +43,11 @@ from core.train import TrainSettings, train
 # analysis was collector time. This module is imported once per server process.
 gc.collect()
 gc.freeze()
-# An analysis builds and traces a model (densenet121: ~20,000 container objects, most of them alive until
-# it ends). With Python's default threshold (a young collection every 700 allocations) that was 24 young
-# collections and every fifth analysis a full one: ~20 ms of collector time per analysis on average, and a
-# full collection stalls the server 60–100 ms. Every 10,000 allocations: ~5 ms, and full collections rare.
+# An analysis builds and traces a model: tens of thousands of objects, most alive until it ends. At
+# Python's default threshold (a young collection every 700 allocations) a densenet121 analysis made 24
+# young collections, and every fifth analysis a full one: ~20 ms of collector time per analysis on
+# average, and a full collection stalls the server 60–100 ms. Every 10,000 allocations: ~5 ms, and full
+# collections rare (docs/benchmarks.md).
 gc.set_threshold(10_000, 10, 10)
 
 # Every result cache is bounded in entries and in age, so a long-running classroom server cannot

@@ -94,11 +94,11 @@ class _ThreadSafeTracer(fx.Tracer):
                 # fx leaves the tracer in reference cycles (closures it patched in hold it), so the model
                 # it holds (~8,000 objects for densenet121) would wait for a full garbage collection, which
                 # takes 60–100 ms in a busy server. Dropped here, the model goes when the analysis is done.
-                del self.root
+                self.__dict__.pop("root", None)
 
     def create_arg(self, a):
         # Nearly every argument is a proxy of this trace or a plain number; fx's own method first tries a
-        # dozen tensor, module and constant cases on each (a ~10 % of the trace).
+        # dozen tensor, module and constant cases on each (~10 % of a trace).
         if type(a) is fx.Proxy:
             return a.node
         if a is None or type(a) in (int, float, bool, str):
