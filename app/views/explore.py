@@ -215,7 +215,7 @@ def active_tab(link: dict) -> None:
 
 
 def model_results(model: dict, summary: dict | None, family_title: str, tab: str) -> None:
-    """Metrics and the open tab (only the open tab runs: switching tabs reruns the page). `summary` is
+    """Metrics and the open tab (only the open tab runs: switching tabs reruns the results). `summary` is
     the model's when the caller has it (every cache hit returns a fresh copy: fetch it once a run)."""
     args = (model["family"], model["config_json"], tuple(model["input_shape"]))
     summary = summary or services.summary(*args, model["batch"])
