@@ -241,6 +241,21 @@ def test_widgets_that_lost_their_state_show_what_the_page_last_showed(lost):
     assert metric_values(at)[PARAMS] == expected and at.query_params["growth_rate"] == "13"
 
 
+@pytest.mark.parametrize("change", [("cfg.densenet.growth_rate", 14),
+                                    ("explore.expand", "features.denseblock1")])
+def test_a_change_that_comes_with_empty_pickers_restores_the_page(change):
+    """Seen under load: both pickers came back empty in the same rerun as a slider step, and the
+    slider's callback failed on them. Whatever widget changes with them, the page shows what it
+    showed last."""
+    at = start({"model": "densenet_bc100_k12", "growth_rate": "13"})
+    expected = metric_values(at)[PARAMS]
+    at.session_state["explore.family"] = at.session_state["explore.preset"] = None
+    widget(at, change[0]).set_value(change[1]).run()
+    assert not at.exception
+    assert at.session_state["explore.preset"] == "densenet_bc100_k12"
+    assert metric_values(redraw(at))[PARAMS] == expected and at.query_params["growth_rate"] == "13"
+
+
 @pytest.mark.parametrize("picker", ["explore.family", "explore.preset"])
 def test_a_picker_that_comes_back_empty_changes_nothing(picker):
     """The pickers have no default option, so a browser-side state loss reports no choice (not the

@@ -107,7 +107,10 @@ def on_input_change() -> None:
     the config's verdict changes what the sidebar shows (an error, the Reset button), the whole page
     reruns instead, at once rather than after a fragment run that finds it out."""
     url_state.acted()
-    inputs = held_inputs(services.catalog())
+    cat = services.catalog()
+    if not widgets_hold_a_model(cat):
+        return  # the pickers lost their state in the same interaction: the full run restores the page
+    inputs = held_inputs(cat)
     config_error = services.resolve(inputs["preset"], json.dumps(inputs["values"])).get("error")
     if sidebar_shows(inputs, config_error) == st.session_state.get(SIDEBAR_SHOWS):
         st.rerun(RESULTS)
@@ -277,6 +280,8 @@ def render() -> None:
 # whole page reruns. (A fragment rerun reuses the last full run's arguments: the catalogue.)
 @st.fragment(key=RESULTS)
 def results(cat: dict) -> None:
+    if not widgets_hold_a_model(cat):
+        st.rerun()  # the pickers lost their state (seen under load): the full run restores the page
     tab = chosen_id(st.session_state[K_TAB], TAB_LABELS)
     inputs = held_inputs(cat)
     model, summary, error = evaluate(inputs)
