@@ -32,7 +32,7 @@ def node_label(node: dict, words: dict = WORDS) -> str:
     name = node["path"]
     if node["kind"] == "block":
         repeat = f" ×{node['count']}" if node["count"] > 1 else ""
-        c_in = node["input_shapes"][0][1] if node["input_shapes"] else "?"
+        c_in = node["in_channels"] or "?"
         c_out = node["output_shape"][1]
         return (f"{name}{repeat}\n{node['op']} · {c_in}→{c_out} {words['ch']}\n"
                 f"{_fmt_shape(node['output_shape'])} · {_compact(node['params'])} {words['params']}")

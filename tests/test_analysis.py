@@ -9,6 +9,7 @@ import core
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
+from core.architectures.densenet import compressed
 from core.registry import register_family, register_preset
 from core.render import to_dot
 
@@ -25,6 +26,37 @@ def test_dense_block_shows_all_dense_connections():
         assert "features.denseblock1.cat" in {n["id"] for n in graph["nodes"]}
     dot = to_dot(graph)
     assert dot.startswith("digraph") and '"features.pool0" -> "features.denseblock1.denselayer3"' in dot
+
+
+DENSENET_PRESETS = [n for n in core.list_presets() if core.get_config(n).family == "densenet"]
+
+
+@pytest.mark.parametrize("name", DENSENET_PRESETS)
+def test_every_dense_layer_label_shows_its_real_input_channels(name):
+    """Layer l of a block reads k0 + k·(l−1) channels; its node (and label) must say so."""
+    config = core.get_config(name)
+    trace = analyze(name).trace
+    k = config.growth_rate
+    k0 = config.num_init_features
+    for b, layers in enumerate(config.block_config, start=1):
+        block = f"features.denseblock{b}"
+        graph = build_graph(trace, expand=block)
+        nodes = {n["id"]: n for n in graph["nodes"]}
+        for layer in range(1, layers + 1):
+            node = nodes[f"{block}.denselayer{layer}"]
+            assert node["in_channels"] == k0 + k * (layer - 1)
+            assert f"· {k0 + k * (layer - 1)}→{k} ch" in to_dot(graph)
+        k0 = compressed(k0 + k * layers, config.compression)
+
+
+def test_densenet121_block3_layer21_reads_896_channels():
+    graph = build_graph(analyze("densenet121").trace, expand="features.denseblock3")
+    node = next(n for n in graph["nodes"] if n["id"] == "features.denseblock3.denselayer21")
+    assert node["in_channels"] == 896
+    assert "DenseLayer · 896→32 ch" in to_dot(graph)
+    collapsed = {n["id"]: n for n in build_graph(analyze("densenet121").trace)["nodes"]}
+    assert collapsed["features.denseblock3"]["in_channels"] == 256  # block nodes too
+    assert collapsed["features.transition3"]["in_channels"] == 1024
 
 
 def test_block_view_folds_identical_residual_blocks():

@@ -54,6 +54,7 @@ def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -
                                     f"blocks are {', '.join(valid) or 'none'}")
     groups: dict[str, dict] = {}
     group_of_node: dict[str, str] = {}
+    sources: dict[str, set] = {}
     for node in trace.nodes:
         path, cls = group_of(node, level, expand)
         group_of_node[node.id] = path
@@ -64,14 +65,21 @@ def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -
                 kind="block" if cls else ("input" if node.op == "input" else
                                           "join" if node.op in ("cat", "add") else "layer"),
                 block=getattr(cls, "graph_block", None), input_shapes=[], output_shape=None,
-                params=0, macs=0, members=0, count=1, expandable=bool(cls))
+                params=0, macs=0, members=0, count=1, expandable=bool(cls), in_channels=0)
         g["params"] += node.params
         g["macs"] += node.macs
         g["members"] += 1
         g["output_shape"] = list(node.output_shape)
         for src, shape in zip(node.inputs, node.input_shapes, strict=False):
-            if group_of_node.get(src) != path and list(shape) not in g["input_shapes"]:
+            if group_of_node.get(src) == path:
+                continue
+            if list(shape) not in g["input_shapes"]:
                 g["input_shapes"].append(list(shape))
+            # Channels read = the sum over distinct tensors entering the group: a dense layer reads
+            # the block input and every earlier layer's k channels (k0 + k·(l−1)), which share shapes.
+            if src not in sources.setdefault(path, set()):
+                sources[path].add(src)
+                g["in_channels"] += shape[1] if len(shape) > 1 else 0
     edges: dict[tuple, None] = {}  # an ordered set
     for node in trace.nodes:
         dst = group_of_node[node.id]
@@ -87,8 +95,8 @@ def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -
 
 
 def _signature(node: dict):
-    return (node["op"], tuple(map(tuple, node["input_shapes"])), tuple(node["output_shape"]),
-            node["params"] // node["count"])
+    return (node["op"], tuple(map(tuple, node["input_shapes"])), node["in_channels"],
+            tuple(node["output_shape"]), node["params"] // node["count"])
 
 
 def _merge_repeats(nodes: list[dict], edges: list[tuple], expand: str | None):
