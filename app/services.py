@@ -460,9 +460,11 @@ def memory_estimate(model: str, changes_json: str, batch: int, input_shape: tupl
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
-def memory_cpu(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str) -> dict:
-    """Activations saved by a real forward pass on this CPU (allocates: keep the batch small)."""
-    return _memory(memory.measure_cpu, model, changes_json, batch=batch, input_shape=input_shape, dtype=dtype)
+def memory_cpu(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
+               optimizer: str) -> dict:
+    """One real training step on this CPU (allocates: keep the batch small)."""
+    return _memory(memory.measure_cpu, model, changes_json, batch=batch, input_shape=input_shape,
+                   dtype=dtype, optimizer=optimizer)
 
 
 def memory_cuda(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,

@@ -101,7 +101,8 @@ def breakdown(inputs: dict, model: dict, gpu: dict) -> None:
         if small != inputs["batch"]:  # the estimate at the CPU pass's batch, for a like-for-like check
             reports.append(services.memory_estimate(*args, small, model["input_shape"], inputs["dtype"],
                                                     inputs["optimizer"]))
-        reports.append(services.memory_cpu(*args, small, model["input_shape"], inputs["dtype"]))
+        reports.append(services.memory_cpu(*args, small, model["input_shape"], inputs["dtype"],
+                                           inputs["optimizer"]))
     reports = [r for r in reports if "error" not in r]
     for column, report in zip(st.columns(len(reports)), reports, strict=True):
         column.metric(t("mem.peak", **memory_charts.labels(report)), f"{report['peak_mib']:,.0f} MiB")
