@@ -91,3 +91,67 @@ def _normalize(blocks: list[dict], how: str) -> None:
             for row in b["matrix"]:
                 if row[j] is not None:
                     row[j] = row[j] / top if top > 0 else 0.0
+
+
+# ---- the paper's four observations (Huang et al. 2017, §5 "Feature Reuse") ------------------------
+# Each is tested on the checkpoint's own weights, per target column divided by its maximum (so every
+# layer's strongest source is 1). The thresholds are stated with the result, so the page's claim can
+# be checked by eye against the heatmap.
+STRONG = 0.5  # a source "contributes" to a target when it reaches half of that target's strongest
+
+
+def _dense_columns(block: dict) -> list[list[float]]:
+    """The per-target-normalised values of each dense-layer column (None cells dropped)."""
+    matrix = block["matrix"]
+    columns = []
+    for j, target in enumerate(block["targets"]):
+        if target.startswith("layer"):
+            columns.append([row[j] for row in matrix if row[j] is not None])
+    return columns
+
+
+def _extra_column(block: dict, kind: str) -> list[float] | None:
+    if not block["targets"][-1].startswith(kind):
+        return None
+    return [row[-1] for row in block["matrix"] if row[-1] is not None]
+
+
+def _share_strong(values: list[float]) -> float:
+    return sum(v >= STRONG for v in values) / len(values)
+
+
+def paper_observations(heatmap: dict) -> list[dict]:
+    """The four observations of the paper's §5, each with `holds` (True/False, None where this
+    network cannot show it) and the figures it was decided on. `heatmap` is connection_strength()
+    with normalize="target"."""
+    if heatmap["normalize"] != "target":
+        raise ValueError("paper_observations needs the per-target ('target') normalisation")
+    blocks = heatmap["blocks"]
+    # 1. Layers spread their weights over many inputs of the same block: on average a layer's sources
+    # (ℓ ≥ 2, which have more than one) reach ≥ 0.5 of its strongest in at least half the cases.
+    spread = [_share_strong(col) for b in blocks for col in _dense_columns(b) if len(col) > 1]
+    reuse = sum(spread) / len(spread) if spread else None
+    # 2. Transition layers spread their weights across all layers of the preceding block.
+    transitions = [c for b in blocks if (c := _extra_column(b, "transition"))]
+    trans_share = min(map(_share_strong, transitions)) if transitions else None
+    # 3. In blocks 2 and 3 the transition's output (source 0) gets the least weight: the share of the
+    # dense layers (ℓ ≥ 2) whose weakest source is source 0.
+    weakest = [col.index(min(col)) == 0 for b in blocks[1:] for col in _dense_columns(b) if len(col) > 1]
+    least_input = sum(weakest) / len(weakest) if weakest else None
+    # 4. The classifier concentrates on the final feature maps: the mean strength of the last quarter
+    # of its sources against the mean of the others.
+    classifier = next((c for b in blocks if (c := _extra_column(b, "classifier"))), None)
+    late_ratio = None
+    if classifier and len(classifier) >= 4:
+        cut = len(classifier) - max(1, len(classifier) // 4)
+        early, late = classifier[:cut], classifier[cut:]
+        late_ratio = (sum(late) / len(late)) / max(sum(early) / len(early), 1e-12)
+    return [
+        dict(id="spread", value=reuse, holds=None if reuse is None else reuse >= 0.5),
+        dict(id="transition", value=trans_share,
+             holds=None if trans_share is None else trans_share >= 0.5),
+        dict(id="least_input", value=least_input,
+             holds=None if least_input is None else least_input > 0.5),
+        dict(id="classifier", value=late_ratio,
+             holds=None if late_ratio is None else late_ratio > 1.0),
+    ]

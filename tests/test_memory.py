@@ -9,13 +9,13 @@ from torch import nn
 from core.cli import main
 from core.memory import (
     MemorySampler,
+    SavedTensors,
     estimate,
     max_batch_size,
     measure_cpu,
     measure_cuda,
     process_rss,
 )
-from core.memory import SavedTensors
 
 
 def test_saved_bytes_counted_by_hand():
