@@ -31,7 +31,8 @@ from core.analysis.graph import block_paths, build_graph
 from core.attribution import attribute, attribution_strength, predict
 from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
 from core.checkpoints import Checkpoint, load_checkpoint
-from core.connectivity import connection_strength
+from core.connectivity import STRONG, connection_strength
+from core.connectivity import paper_observations as _paper_observations
 from core.data import CIFAR_CLASSES, FASHION_CLASSES, load_digits
 from core.export import export
 from core.registry import config_from_dict, default_input, preset_of
@@ -223,6 +224,15 @@ def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
         return connection_strength(checkpoint.state_dict, normalize, checkpoint.metadata)
     except core.ConfigError as exc:
         return _error(exc)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=CACHE_TTL_S)
+def paper_observations(path: str, file_stamp: str) -> dict:
+    """Which of the paper's four §5 observations hold for this checkpoint's weights."""
+    result = heatmap(path, file_stamp, "target")
+    if "error" in result:
+        return result
+    return {"observations": _paper_observations(result), "strong": STRONG}
 
 
 @st.cache_resource(show_spinner=False)

@@ -55,6 +55,37 @@ def test_default_shows_fig5_weight_heatmaps_equal_to_core(page):
     assert dict(page.query_params) == {"lang": "en", "ckpt": "densenet_fig5_digits", "norm": "none"}
 
 
+def test_colour_scales_start_at_zero_and_share_one_range_per_kind(page):
+    """Fig. 5 block 1 spans 0.924–1.0 under "÷ column maximum": a palette over that span showed a
+    7.6 % difference as "no connection"."""
+    for fig in heatmaps(page):
+        trace = fig["data"][0]
+        values = [v for row in trace["z"] for v in row if v is not None]
+        assert trace["zmin"] == 0 and trace["zmax"] >= max(values)
+    weights = weight_figures(page)
+    assert len({f["data"][0]["zmax"] for f in weights}) == 1  # one colour = one value on the page
+
+
+def test_data_minimum_scale_is_the_users_choice_and_kept_in_the_link():
+    at = start({"norm": "target", "zmin": "data"}, page=CONNECTIONS)
+    block1 = weight_figures(at)[0]["data"][0]
+    assert block1["zmin"] == pytest.approx(min(v for block in expected(FIG5, "target") for row in block
+                                               for v in row if v is not None))
+    assert at.query_params["zmin"] == ["data"] or at.query_params["zmin"] == "data"
+    widget(at, "conn.from_data_min").set_value(False).run()
+    assert weight_figures(at)[0]["data"][0]["zmin"] == 0 and "zmin" not in at.query_params
+
+
+def test_page_says_which_of_the_papers_observations_hold_for_this_checkpoint(page):
+    from core.connectivity import paper_observations
+    checkpoint = load_checkpoint(FIG5)
+    found = paper_observations(connection_strength(checkpoint.state_dict, "target", checkpoint.metadata))
+    text = next(m.value for m in page.markdown if "four observations" in m.value)
+    assert "densenet_fig5_digits.safetensors" in text
+    verdicts = [line.rsplit("**", 2)[1] for line in text.splitlines() if line.startswith("1. ")]
+    assert verdicts == [{True: "holds here", False: "does not hold here"}[o["holds"]] for o in found]
+
+
 def test_attribution_heatmaps_are_shares_beside_the_weights(page):
     shares = [f for f in heatmaps(page) if "Attribution-based" in f["layout"]["title"]["text"]]
     assert len(shares) == len(weight_figures(page)) == 3

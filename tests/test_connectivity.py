@@ -82,3 +82,47 @@ def test_non_densenet_is_named(tmp_path):
     torch.save(model.state_dict(), tmp_path / "r.pth")
     with pytest.raises(core.ConfigError, match="this checkpoint is a ResNet"):
         connection_strength(read_state_dict(tmp_path / "r.pth")[0])
+
+
+def _heatmap(blocks):
+    """A per-target-normalised heatmap from columns given per block (sources top to bottom)."""
+    made = []
+    for targets, columns in blocks:
+        rows = max(len(c) for c in columns)
+        matrix = [[c[s] if s < len(c) else None for c in columns] for s in range(rows)]
+        made.append(dict(name=f"dense block {len(made) + 1}", targets=targets, matrix=matrix))
+    return {"normalize": "target", "blocks": made}
+
+
+def test_paper_observations_follow_the_weights():
+    from core.connectivity import paper_observations
+    # Block 1: layers read all sources evenly; transition too. Block 2: source 0 is always weakest;
+    # the classifier's last quarter is strongest.
+    block1 = (["layer 1", "layer 2", "layer 3", "transition 1"],
+              [[1.0], [0.9, 1.0], [0.8, 0.9, 1.0], [0.7, 0.8, 0.9, 1.0]])
+    block2 = (["layer 1", "layer 2", "layer 3", "classifier"],
+              [[1.0], [0.2, 1.0], [0.1, 0.6, 1.0], [0.1, 0.2, 0.3, 1.0]])
+    found = {o["id"]: o for o in paper_observations(_heatmap([block1, block2]))}
+    assert found["spread"]["holds"] and found["spread"]["value"] == pytest.approx((1 + 1 + 0.5 + 2 / 3) / 4)
+    assert found["transition"]["holds"] and found["transition"]["value"] == 1.0
+    assert found["least_input"]["holds"] and found["least_input"]["value"] == 1.0
+    assert found["classifier"]["holds"] and found["classifier"]["value"] == pytest.approx(1.0 / 0.2)
+    # The opposite network: every layer leans on its newest source only, and block 2's layers on
+    # source 0; the classifier on the earliest maps.
+    block1 = (["layer 1", "layer 2", "layer 3", "transition 1"],
+              [[1.0], [0.1, 1.0], [0.1, 0.1, 1.0], [0.1, 0.1, 0.1, 1.0]])
+    block2 = (["layer 1", "layer 2", "layer 3", "classifier"],
+              [[1.0], [1.0, 0.2], [1.0, 0.1, 0.3], [1.0, 0.9, 0.8, 0.1]])
+    found = {o["id"]: o for o in paper_observations(_heatmap([block1, block2]))}
+    assert [found[k]["holds"] for k in ("spread", "transition", "least_input", "classifier")] == \
+        [False, False, False, False]
+
+
+def test_paper_observations_say_when_a_network_cannot_show_one():
+    from core.connectivity import paper_observations
+    one_block = (["layer 1", "layer 2"], [[1.0], [0.5, 1.0]])
+    found = {o["id"]: o for o in paper_observations(_heatmap([one_block]))}
+    assert found["transition"]["holds"] is None and found["least_input"]["holds"] is None
+    assert found["classifier"]["holds"] is None
+    with pytest.raises(ValueError):
+        paper_observations({"normalize": "none", "blocks": []})

@@ -34,15 +34,23 @@ def _source_label(s: int) -> str:
     return f"0 ({t('conn.block_input')})" if s == 0 else str(s)
 
 
-def block_figure(block: dict, kind: str, colorbar: str) -> go.Figure:
-    """The heatmap of one block; hover shows (s, ℓ, value); the extra column is outlined."""
+def color_range(blocks: list[dict], from_zero: bool = True) -> tuple[float, float]:
+    """(zmin, zmax) shared by every block of one heatmap kind, so one colour means one value on the
+    page. From 0 by default: a palette spread over 0.924–1.0 shows a 7.6 % difference as "none"."""
+    values = [v for b in blocks for row in b["matrix"] for v in row if v is not None]
+    return (0.0 if from_zero else min(values)), max(values)
+
+
+def block_figure(block: dict, kind: str, colorbar: str, zrange: tuple[float, float]) -> go.Figure:
+    """The heatmap of one block on the colour range `zrange`; hover shows (s, ℓ, value); the extra
+    column is outlined."""
     sources, targets, matrix = block["sources"], block["targets"], block["matrix"]
     hover_targets = [_target_labels(name)[0] for name in targets]
     ticks = [_target_labels(name)[1] for name in targets]
     custom = [[[_source_label(s), target] for target in hover_targets] for s in range(len(sources))]
     fig = go.Figure(go.Heatmap(
         z=matrix, x=list(range(len(targets))), y=list(range(len(sources))), customdata=custom,
-        colorscale="Viridis", hoverongaps=False, xgap=1, ygap=1,
+        colorscale="Viridis", zmin=zrange[0], zmax=zrange[1], hoverongaps=False, xgap=1, ygap=1,
         colorbar=dict(title=dict(text=colorbar, side="right"), thickness=16),
         hovertemplate=(f"{t('conn.source')} = %{{customdata[0]}}<br>{t('conn.target')} = %{{customdata[1]}}"
                        f"<br>{colorbar} = %{{z:.4f}}<extra></extra>")))

@@ -68,6 +68,41 @@ STRINGS: dict[str, tuple[str, str]] = {
                                  "基于归因的强度：对给定的图像，在每层的输入处计算 |梯度 × 激活|，"
                                  "按来源对通道取平均（与权重图对输入特征图取平均一样），再除以该层的总和。"
                                  "它显示对这些输入而言，支持预测类别的证据有多少经过每条连接。"),
+    "conn.from_data_min": ("Colour scale from the smallest value", "颜色刻度从最小值开始"),
+    "conn.from_data_min_help": ("Off: every colour bar starts at 0, so a dark cell means a weak "
+                                "connection. On: the palette spans only the values present, which "
+                                "magnifies small differences.",
+                                "关闭：所有颜色条从 0 开始，深色格子才表示弱连接。打开：调色板只覆盖"
+                                "出现的数值，会放大很小的差别。"),
+    "conn.obs.intro": ("**The paper's four observations** (Huang et al. 2017, §5), tested on the "
+                       "weights of {name} (each column ÷ its maximum; a source is *strong* at ≥ {strong}):",
+                       "**论文的四条观察**（Huang 等，2017，第 5 节），用 {name} 的权重检验"
+                       "（每列 ÷ 该列最大值；数值 ≥ {strong} 的来源算作*强*）："),
+    "conn.obs.holds": ("holds here", "在此成立"),
+    "conn.obs.fails": ("does not hold here", "在此不成立"),
+    "conn.obs.na": ("cannot be tested on this network", "这个网络无法检验"),
+    "conn.obs.spread": ("All layers spread their weights over many inputs within the same block, so "
+                        "features of early layers are used directly by deep layers",
+                        "同一块内的每一层都把权重分散到许多输入上，因此早期层的特征被深层直接使用"),
+    "conn.obs.spread.figure": (" ({value:.0%} of a layer's sources are strong, on average; needs ≥ 50 %)",
+                               "（平均每层 {value:.0%} 的来源是强的；需要 ≥ 50%）"),
+    "conn.obs.transition": ("The transition layers also spread their weights across all layers of the "
+                            "preceding block", "过渡层同样把权重分散到前一个块的所有层上"),
+    "conn.obs.transition.figure": (" (at least {value:.0%} of the sources are strong in every "
+                                   "transition; needs ≥ 50 %)",
+                                   "（每个过渡层至少 {value:.0%} 的来源是强的；需要 ≥ 50%）"),
+    "conn.obs.least_input": ("Layers of the second and third block give the least weight to the "
+                             "transition's output (source 0): it is redundant, which motivates "
+                             "compression (DenseNet-BC)",
+                             "第二、三个块中的层给过渡层输出（源 0）的权重最小：这些特征是冗余的，"
+                             "这正是压缩（DenseNet-BC）的动机"),
+    "conn.obs.least_input.figure": (" (source 0 is the weakest for {value:.0%} of those layers; needs "
+                                    "> 50 %)", "（这些层中 {value:.0%} 的最弱来源是源 0；需要 > 50%）"),
+    "conn.obs.classifier": ("The classifier uses the whole last block but concentrates on its final "
+                            "feature maps", "分类器使用整个最后一个块，但集中在最后的特征图上"),
+    "conn.obs.classifier.figure": (" (the last quarter of its sources is {value:.2f}× as strong as the "
+                                   "rest; needs > 1)",
+                                   "（其最后四分之一的来源强度是其余的 {value:.2f} 倍；需要 > 1）"),
     "conn.download_csv": ("Download both heatmaps (CSV)", "下载两种热图（CSV）"),
     "conn.png_note": ("PNG: hover a chart and click the camera icon at its top right.",
                       "PNG：把鼠标移到图上，点击右上角的相机图标。"),

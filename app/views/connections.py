@@ -9,6 +9,7 @@ from app.components import checkpoint_picker, heatmaps, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 
 K_NORMALIZE = "conn.normalize"
+K_FROM_DATA = "conn.from_data_min"
 NORMALIZE_LABELS = {"none": "conn.norm.none", "target": "conn.norm.target", "global": "conn.norm.global"}
 IMAGES_PER_CLASS = 1  # attribution over one test image per class: a few seconds on a CPU
 
@@ -30,21 +31,49 @@ def attribution_map(checkpoint: dict) -> dict:
     return {**result, "count": len(images)}
 
 
-def blocks(weights: dict, attribution: dict, normalize: str) -> None:
-    """Per dense block: weight-based (left) and attribution-based (right) heatmaps."""
+def scale_from_zero(params: dict, from_url: bool) -> bool:
+    """Colour scales start at 0 unless the user asks for the data's own minimum (`zmin=data`)."""
+    if from_url:
+        st.session_state[K_FROM_DATA] = params.get("zmin") == "data"
+    st.toggle(t("conn.from_data_min"), key=K_FROM_DATA, help=t("conn.from_data_min_help"),
+              on_change=url_state.acted)
+    return not st.session_state[K_FROM_DATA]
+
+
+def observations(checkpoint: dict) -> None:
+    """The paper's four observations (§5), each said to hold or not for this checkpoint's weights."""
+    found = services.paper_observations(checkpoint["path"], checkpoint["stamp"])
+    if "error" in found:
+        return
+    lines = [t("conn.obs.intro", name=checkpoint["info"]["name"], strong=found["strong"])]
+    for item in found["observations"]:
+        verdict = {True: t("conn.obs.holds"), False: t("conn.obs.fails"), None: t("conn.obs.na")}[item["holds"]]
+        figure = "" if item["value"] is None else t(f"conn.obs.{item['id']}.figure", value=item["value"])
+        claim = t(f"conn.obs.{item['id']}")
+        lines.append(f"1. {claim} — **{verdict}**{figure}")
+    st.markdown("\n".join(lines))
+
+
+def blocks(weights: dict, attribution: dict, normalize: str, from_zero: bool) -> None:
+    """Per dense block: weight-based (left) and attribution-based (right) heatmaps, each kind on one
+    colour range for all its blocks."""
     weight_kind = t("conn.weights")
     attribution_kind = t("conn.attribution", n=attribution["count"])
+    weight_range = heatmaps.color_range(weights["blocks"], from_zero)
+    if "blocks" in attribution:
+        attribution_range = heatmaps.color_range(attribution["blocks"], from_zero)
     for i, block in enumerate(weights["blocks"]):
         st.caption(t("conn.block_caption", k0=block["k0"], k=block["growth_rate"],
                      layers=len(block["sources"]) - 1))
         left, right = st.columns(2)
-        left.plotly_chart(heatmaps.block_figure(block, weight_kind, t(f"conn.colorbar.{normalize}")),
+        left.plotly_chart(heatmaps.block_figure(block, weight_kind, t(f"conn.colorbar.{normalize}"),
+                                                weight_range),
                           key=f"conn.weights{i}", config=heatmaps.PLOTLY_CONFIG)
         if "error" in attribution:
             right.error(attribution["error"]["message"], icon="⚠️")
         else:
             right.plotly_chart(heatmaps.block_figure(attribution["blocks"][i], attribution_kind,
-                                                     t("conn.colorbar.share")),
+                                                     t("conn.colorbar.share"), attribution_range),
                                key=f"conn.attribution{i}", config=heatmaps.PLOTLY_CONFIG)
 
 
@@ -64,18 +93,21 @@ def render() -> None:
         else:
             st.markdown(t("conn.intro"))
             normalize = normalization(params, from_url)
+            from_zero = scale_from_zero(params, from_url)
             weights = services.heatmap(checkpoint["path"], checkpoint["stamp"], normalize)
             with st.spinner():
                 attribution = attribution_map(checkpoint)
             left, right = st.columns(2)
             left.info(t("conn.explain_weights"))
             right.info(t("conn.explain_attribution"))
-            blocks(weights, attribution, normalize)
+            blocks(weights, attribution, normalize, from_zero)
+            observations(checkpoint)
             shown = {"weights": weights, **({"attribution": attribution} if "blocks" in attribution else {})}
             st.download_button(t("conn.download_csv"), heatmaps.to_csv(shown), key="conn.download_csv",
                                file_name=f"{info['name'].rsplit('.', 1)[0]}-connections.csv", mime="text/csv")
             st.caption(t("conn.png_note"))
-    url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "norm": normalize})
+    url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "norm": normalize,
+                       "zmin": None if st.session_state.get(K_FROM_DATA) is not True else "data"})
 
 
 if __name__ == "__main__":  # st.navigation runs each page file as a script
