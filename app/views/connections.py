@@ -47,7 +47,7 @@ def observations(checkpoint: dict) -> None:
         return
     lines = [t("conn.obs.intro", name=checkpoint["info"]["name"], strong=found["strong"])]
     for item in found["observations"]:
-        verdict = {True: t("conn.obs.holds"), False: t("conn.obs.fails"), None: t("conn.obs.na")}[item["holds"]]
+        verdict = t({True: "conn.obs.holds", False: "conn.obs.fails", None: "conn.obs.na"}[item["holds"]])
         figure = "" if item["value"] is None else t(f"conn.obs.{item['id']}.figure", value=item["value"])
         claim = t(f"conn.obs.{item['id']}")
         lines.append(f"1. {claim} — **{verdict}**{figure}")
