@@ -69,7 +69,7 @@ def catalog() -> dict:
 
 
 def _error(exc: core.ConfigError) -> dict:
-    return {"error": {"field": exc.field, "message": exc.message}}
+    return {"error": exc.to_dict()}
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=CACHE_TTL_S)

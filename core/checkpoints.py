@@ -10,6 +10,7 @@ import json
 import pathlib
 import pickle
 import re
+import zipfile
 from dataclasses import dataclass
 
 import torch
@@ -85,17 +86,28 @@ def read_state_dict(path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 
 
 def load_checkpoint(path) -> Checkpoint:
-    """A checkpoint whose config comes from its metadata, or is inferred from DenseNet keys."""
+    """A checkpoint whose config comes from its metadata, or is inferred from DenseNet keys; its
+    weights are checked against that architecture (built on the meta device) before any page uses
+    them, so a partial state_dict is refused once, with its missing and unexpected keys."""
     state, metadata = read_state_dict(path)
+    name = pathlib.Path(path).name
     if "config" not in metadata:
-        return Checkpoint(infer_config(state, pathlib.Path(path).name), state, metadata)
-    try:
-        values = json.loads(metadata["config"])
-        family = metadata.get("family") or _family_from_arch(metadata.get("arch", ""))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise CheckpointError(f"{pathlib.Path(path).name}: metadata 'config' is not valid JSON "
-                              f"({exc})") from None
-    return Checkpoint(config_from_dict(family, values), state, metadata)
+        config = infer_config(state, name)
+    else:
+        try:
+            values = json.loads(metadata["config"])
+            family = metadata.get("family") or _family_from_arch(metadata.get("arch", ""))
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise CheckpointError(f"{name}: metadata 'config' is not valid JSON ({exc})") from None
+        if not isinstance(values, dict):
+            raise CheckpointError(f"{name}: metadata 'config' is not a JSON object of config fields")
+        config = config_from_dict(family, values)
+    with torch.device("meta"):
+        expected = build_model(config).state_dict()
+    problem = weights_mismatch(expected, state)
+    if problem:
+        raise CheckpointError(f"{name}: the weights do not fit the architecture: {problem}")
+    return Checkpoint(config, state, metadata)
 
 
 def _read_safetensors(path: pathlib.Path):
@@ -115,7 +127,36 @@ def _family_from_arch(arch: str) -> str:
     return get_family(arch).name
 
 
+def _check_torch_archive(path: pathlib.Path) -> None:
+    """torch.save writes a zip of *stored* (uncompressed) entries; inspected before torch.load, so a
+    deflated entry that would expand ~1000:1 (3 MB on disk, 3 GB in memory) is never read, and a file
+    that is no such archive (a PNG renamed .pt) is called what it is."""
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as f:
+            if f.read(4) == b"PK\x03\x04":  # a zip's start without its end: cut short
+                raise CheckpointError(f"{path.name} cannot be read as a PyTorch file; it may be "
+                                      "truncated or corrupt")
+        raise CheckpointError(f"{path.name} is not a checkpoint: a .pt/.pth file is the zip archive "
+                              "that torch.save writes; give one, or a .safetensors file")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CheckpointError(f"{path.name} cannot be read as a PyTorch file ({exc}); it may be "
+                              "truncated or corrupt") from None
+    packed = [e.filename for e in entries if e.compress_type != zipfile.ZIP_STORED]
+    if packed:
+        raise CheckpointError(f"{path.name} was refused: it has compressed entries ({packed[0]}), "
+                              "which torch.save never writes and which could expand far beyond the "
+                              f"{MAX_CHECKPOINT_BYTES // 2**20} MB limit; save it again with torch.save")
+    expanded = sum(e.file_size for e in entries)
+    if expanded > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path.name} holds {expanded / 2**20:.0f} MB; the limit is "
+                              f"{MAX_CHECKPOINT_BYTES // 2**20} MB")
+
+
 def _read_torch(path: pathlib.Path) -> dict[str, torch.Tensor]:
+    _check_torch_archive(path)
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
@@ -149,7 +190,11 @@ def guess_family(state: dict[str, torch.Tensor], metadata: dict[str, str]) -> st
 def infer_config(state: dict[str, torch.Tensor], label: str) -> ArchConfig:
     """Rebuild a config from a state_dict's shapes (torchvision-style DenseNet and ResNet keys)."""
     if "features.denseblock1.denselayer1.conv1.weight" in state:
-        return _infer_densenet(state)
+        try:
+            return _infer_densenet(state)
+        except KeyError as exc:  # the rest of the missing keys are listed when the weights are checked
+            raise CheckpointError(f"{label}: the weights do not fit a DenseNet: missing keys: "
+                                  f"{exc.args[0]}") from None
     if guess_family(state, {}) == "resnet":
         raise CheckpointError(f"{label} looks like a ResNet; only DenseNet state_dicts without "
                               "metadata can be read (save with this tool to keep the config)")
@@ -179,23 +224,40 @@ def _infer_densenet(state) -> ArchConfig:
                   bn_size=first.shape[0] // growth if bottleneck else 0, compression=compression,
                   stem="imagenet" if "features.norm0.weight" in state else "cifar",
                   conv_bias="features.conv0.bias" in state, in_channels=conv0.shape[1],
-                  num_classes=state["classifier.weight"].shape[0])
+                  num_classes=_classes(state))
     return config_from_dict("densenet", values)
+
+
+def weights_mismatch(own: dict, state: dict) -> str | None:
+    """What keeps `state` from loading strictly into a model whose state_dict is `own`: its missing,
+    unexpected and mis-shaped keys (at most five of each named), or None when it fits."""
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    mismatched = [f"{k} {list(state[k].shape)} vs {list(own[k].shape)}" for k in own
+                  if k in state and state[k].shape != own[k].shape]
+    if not (missing or unexpected or mismatched):
+        return None
+
+    def show(items):
+        return ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
+    parts = [f"missing keys: {show(missing)}" if missing else "",
+             f"unexpected keys: {show(unexpected)}" if unexpected else "",
+             f"shape mismatches: {show(mismatched)}" if mismatched else ""]
+    return "; ".join(p for p in parts if p)
+
+
+def _classes(state) -> int:
+    """Classifier outputs from its weight, else its bias; without either the check of the weights
+    that follows names both as missing (the count is then only a placeholder)."""
+    for key in ("classifier.weight", "classifier.bias"):
+        if key in state:
+            return state[key].shape[0]
+    return 1000
 
 
 def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Strict load with a message that lists what is missing, unexpected or mis-shaped."""
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    mismatched = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in own
-                  if k in state and state[k].shape != own[k].shape]
-    if missing or unexpected or mismatched:
-        def show(items):
-            return ", ".join(items[:5]) + (f" (+{len(items) - 5} more)" if len(items) > 5 else "")
-        parts = [f"missing keys: {show(missing)}" if missing else "",
-                 f"unexpected keys: {show(unexpected)}" if unexpected else "",
-                 f"shape mismatches: {show(mismatched)}" if mismatched else ""]
-        raise CheckpointError("the weights do not fit the architecture: "
-                              + "; ".join(p for p in parts if p))
+    problem = weights_mismatch(model.state_dict(), state)
+    if problem:
+        raise CheckpointError(f"the weights do not fit the architecture: {problem}")
     model.load_state_dict(state)

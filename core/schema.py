@@ -6,13 +6,15 @@ and the widgets the app builds, so a field is described once.
 """
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .errors import ConfigError, field_error, format_value
+from .errors import ConfigError, field_error, format_value, plain
 
 
 def param(default, description: str, *, low=None, high=None, choices=None, min_len=1, max_len=None):
@@ -48,6 +50,9 @@ def _kind_of(default) -> str:
     if isinstance(default, tuple):
         return "int_list"
     raise TypeError(f"unsupported default {default!r}")
+
+
+_SEARCHING = contextvars.ContextVar("smallest_valid_searching", default=False)
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,30 @@ class ArchConfig:
     def check(self) -> None:
         """Cross-field rules of the family; raise :func:`self.error` on violation."""
 
-    def error(self, name: str, rule: str, fix: str) -> ConfigError:
-        return field_error(self.family, name, getattr(self, name), rule, fix)
+    def error(self, name: str, rule: str, fix: str, *, code: str, suggestion: dict,
+              **args) -> ConfigError:
+        """A cross-field rule's error: `code` names the rule (the family's prefix is added),
+        `suggestion` the field values that satisfy it, `args` the values its message uses."""
+        return field_error(self.family, name, getattr(self, name), rule, fix,
+                           code=f"{self.family}.{code}", args=args,
+                           suggestion={k: plain(v) for k, v in suggestion.items()})
+
+    def smallest_valid(self, name: str, low: int, high: int) -> int | None:
+        """Smallest value of integer field `name` in [low, high] that the config and an analysis
+        accept (validity grows with it: a larger input or a smaller stride), else None."""
+        from .analysis.trace import analysable  # the analysis imports this module
+        if _SEARCHING.get():  # an error raised while searching is thrown away: no nested search
+            return None
+        token = _SEARCHING.set(True)
+        try:
+            if not analysable(self, **{name: high}):
+                return None
+            while low < high:
+                mid = (low + high) // 2
+                low, high = (low, mid) if analysable(self, **{name: mid}) else (mid + 1, high)
+            return low
+        finally:
+            _SEARCHING.reset(token)
 
     def default_input(self) -> tuple[int, int, int]:
         raise NotImplementedError
@@ -118,7 +145,7 @@ class ArchConfig:
 def _coerce(family: str, spec: FieldSpec, value):
     """Parse CLI strings and JSON values into the field's type, or raise a ConfigError."""
     def fail(rule):
-        return field_error(family, spec.name, value, rule, f"give {_expected(spec)}")
+        return _field_error(family, spec, value, rule, "kind", {spec.name: spec.default})
     try:
         if spec.kind == "int_list":
             if isinstance(value, str):
@@ -141,7 +168,7 @@ def _coerce(family: str, spec: FieldSpec, value):
                 raise ValueError
             return float(value)
         return str(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise fail(f"is not {_kind_word(spec)}") from None
 
 
@@ -152,6 +179,8 @@ def _to_int(v) -> int:
         if not v.is_integer():
             raise ValueError
         return int(v)
+    if isinstance(v, str) and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", v):
+        raise ValueError  # int() also takes "١٢" and "1_000"; a field takes ASCII digits only
     return int(v)
 
 
@@ -171,25 +200,46 @@ def _expected(spec: FieldSpec) -> str:
     return kind
 
 
+def _field_error(family: str, spec: FieldSpec, value, rule: str, code: str, suggestion: dict,
+                 fix: str | None = None, **args) -> ConfigError:
+    """A bounds or type error with its structure: the rule's code and the field's kind, bounds and
+    choices (what a UI needs to say "use ..." in its own language)."""
+    return field_error(family, spec.name, value, rule, fix or f"use {_expected(spec)}", code=code,
+                       args={"kind": spec.kind, "low": spec.low, "high": spec.high,
+                             "choices": plain(spec.choices), "default": plain(spec.default), **args},
+                       suggestion={k: plain(v) for k, v in suggestion.items()})
+
+
+def _clamp(spec: FieldSpec, v):
+    if spec.low is not None and v < spec.low:
+        v = spec.low
+    if spec.high is not None and v > spec.high:
+        v = spec.high
+    return type(spec.default[0] if spec.kind == "int_list" else spec.default)(v)
+
+
 def _check_bounds(family: str, spec: FieldSpec, value) -> None:
-    def fail(rule, fix=None):
-        raise field_error(family, spec.name, value, rule, fix or f"use {_expected(spec)}")
+    def fail(rule, code, suggestion, fix=None, **args):
+        raise _field_error(family, spec, value, rule, code, {spec.name: suggestion}, fix, **args)
 
     if spec.choices is not None and value not in spec.choices:
-        fail("must be one of " + ", ".join(format_value(c) for c in spec.choices))
+        fail("must be one of " + ", ".join(format_value(c) for c in spec.choices), "choice", spec.default)
     items = value if spec.kind == "int_list" else (value,)
     if spec.kind == "int_list":
         if len(value) < spec.min_len:
-            fail(f"needs at least {spec.min_len} entries",
-                 f"give a comma list such as {format_value(spec.default)}")
+            fail(f"needs at least {spec.min_len} entries", "min_len", spec.default,
+                 f"give a comma list such as {format_value(spec.default)}", min_len=spec.min_len)
         if spec.max_len is not None and len(value) > spec.max_len:
-            fail(f"has {len(value)} entries, at most {spec.max_len} allowed",
-                 f"give at most {spec.max_len} entries")
+            fail(f"has {len(value)} entries, at most {spec.max_len} allowed", "max_len",
+                 value[:spec.max_len], f"give at most {spec.max_len} entries", count=len(value),
+                 max_len=spec.max_len)
     if spec.kind in ("int", "float", "int_list"):
+        fixed = tuple(spec.default if v != v else _clamp(spec, v) for v in items)
+        fixed = fixed if spec.kind == "int_list" else fixed[0]
         for v in items:
             if v != v:  # NaN
-                fail("must be a number")
+                fail("must be a number", "nan", fixed)
             if spec.low is not None and v < spec.low:
-                fail(f"must be ≥ {format_value(spec.low)}")
+                fail(f"must be ≥ {format_value(spec.low)}", "low", fixed)
             if spec.high is not None and v > spec.high:
-                fail(f"must be ≤ {format_value(spec.high)}")
+                fail(f"must be ≤ {format_value(spec.high)}", "high", fixed)

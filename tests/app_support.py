@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 from streamlit.testing.v1 import AppTest
 
@@ -46,8 +47,14 @@ def figure(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
+def shown_text(markdown: str) -> str:
+    """What a reader sees of the app's escaped markdown (every user value is backslash-escaped)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """The error boxes' text as a reader sees it."""
+    return [shown_text(e.value) for e in at.error]
 
 
 def uploader(at: AppTest, key: str):

@@ -3,7 +3,7 @@ import json
 import shutil
 
 import pytest
-from app_support import errors, figure, metric_values, redraw, start, widget
+from app_support import errors, figure, metric_values, redraw, shown_text, start, widget
 
 import core
 from app.components import graph_view
@@ -108,7 +108,7 @@ def test_too_small_input_names_the_layer_beside_the_input():
         analyze("densenet121", input_shape=(3, 16, 224))
     assert errors(at) == [rejected.value.message]
     assert "use ≥" in errors(at)[0]
-    assert below(at, "explore.batch").value == errors(at)[0]
+    assert shown_text(below(at, "explore.batch").value) == errors(at)[0]
 
 
 def test_cross_field_rule_error_goes_beside_that_field():
@@ -117,7 +117,7 @@ def test_cross_field_rule_error_goes_beside_that_field():
     widget(at, "cfg.vgg.channels").set_value("64,128").run()
     assert not at.exception
     assert "vgg.channels" in errors(at)[0]
-    assert below(at, "cfg.vgg.channels").value == errors(at)[0]
+    assert shown_text(below(at, "cfg.vgg.channels").value) == errors(at)[0]
 
 
 @pytest.mark.parametrize("tab", ["channels", "layers", "code", "learn"])
@@ -292,3 +292,37 @@ def test_a_widget_change_stands_when_the_url_sent_with_it_lags_behind():
     at.run()
     assert metric_values(at)[PARAMS] == params("densenet121") and "growth_rate" not in at.query_params
     assert widget(at, "cfg.densenet.growth_rate").value == 32
+
+
+@pytest.mark.parametrize("query, param, used", [
+    ({"model": "densenet121", "block_config": "6,x"}, "block_config", "6,12,24,16"),
+    ({"model": "densenet121", "growth_rate": "10000"}, "growth_rate", "32"),
+    ({"model": "densenet121", "stem": "weird"}, "stem", "imagenet"),
+    ({"model": "densenet121", "h": "1", "w": "1"}, "h", "224"),
+    ({"model": "densenet121", "h": "²"}, "h", "224"),
+    ({"model": "densenet121", "growth_rate": "inf"}, "growth_rate", "32"),
+    ({"model": "foo"}, "model", "densenet121"),
+])
+def test_a_bad_link_value_shows_the_preset_with_a_notice_naming_it(query, param, used):
+    at = start(query)
+    assert not at.exception
+    expected = analyze("densenet121")
+    assert metric_values(at)[PARAMS] == f"{expected.trace.total_params:,}"  # a model is shown
+    notice = next(w.value for w in at.warning if "This link asked for" in w.value)
+    assert f"**{param.replace('_', chr(92) + '_')}**" in notice and f"using **{used}**" in notice
+    assert at.query_params["model"] == "densenet121"
+
+
+def test_a_link_value_is_never_live_markdown():
+    at = start({"model": "densenet121", "block_config": "![x](http://HOST/t.png)",
+                "growth_rate": "[Click](https://example.com)"})
+    shown = " ".join(w.value for w in [*at.warning, *at.error])
+    assert "![x](http" not in shown and "[Click](" not in shown
+    assert r"\!\[x\]\(http\:" in shown and r"\[Click\]\(https\:" in shown
+
+
+def test_core_errors_are_shown_in_chinese():
+    at = start({"model": "d2l_vgg11", "lang": "zh"})
+    widget(at, "cfg.vgg.input_size").set_value(8).run()
+    redraw(at)
+    assert errors(at) == ["vgg.input_size = 8：被减半 5 次后什么也不剩；请用 input_size ≥ 32，或更少的块"]

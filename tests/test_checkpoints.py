@@ -6,7 +6,7 @@ import torch
 from conftest import ROOT, hostile_pickle
 
 import core
-from core.checkpoints import load_checkpoint, load_weights, read_state_dict, save_checkpoint
+from core.checkpoints import CheckpointError, load_checkpoint, load_weights, read_state_dict, save_checkpoint
 from core.connectivity import connection_strength
 from core.data import load_digits
 from core.train import evaluate
@@ -70,7 +70,7 @@ def test_shape_mismatch_lists_keys():
         load_weights(model, state)
     text = str(info.value)
     assert "missing keys: net.0.bias" in text and "unexpected keys: extra.weight" in text
-    assert "net.0.weight (3, 1, 5, 5) vs (6, 1, 5, 5)" in text
+    assert "net.0.weight [3, 1, 5, 5] vs [6, 1, 5, 5]" in text
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
@@ -90,3 +90,49 @@ def test_fig5_network_is_shipped():
     config = load_checkpoint(ROOT / "assets" / "densenet_fig5_digits.safetensors").config
     assert (config.block_config, config.growth_rate, config.bn_size, config.compression) == \
         ((12, 12, 12), 12, 0, 1.0)
+
+
+def test_a_deflated_pt_is_refused_before_torch_load_expands_it(tmp_path):
+    """A 3 MB file with one deflate-compressed storage grew the server by 3 GB while loading."""
+    import zipfile
+    plain = tmp_path / "plain.pt"
+    torch.save({"w": torch.zeros(4 * 2**20)}, plain)  # 16 MB of zeros, stored
+    bomb = tmp_path / "bomb.pt"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for entry in src.infolist():
+            dst.writestr(entry.filename, src.read(entry.filename))
+    assert bomb.stat().st_size < 2**20  # zeros deflate ~1000:1
+    with pytest.raises(CheckpointError, match="compressed entries"):
+        read_state_dict(bomb)
+
+
+def test_an_archive_that_expands_beyond_the_cap_is_refused(tmp_path, monkeypatch):
+    import core.checkpoints as checkpoints
+    path = tmp_path / "big.pt"
+    torch.save({"w": torch.zeros(2**20)}, path)  # 4 MB
+    monkeypatch.setattr(checkpoints, "MAX_CHECKPOINT_BYTES", 2 * 2**20)
+    with pytest.raises(CheckpointError, match="holds 4 MB; the limit is 2 MB"):
+        checkpoints._check_torch_archive(path)
+
+
+def test_an_image_renamed_pt_is_not_a_checkpoint(tmp_path):
+    from PIL import Image
+    path = tmp_path / "photo.pt"
+    Image.new("L", (8, 8)).save(path, format="PNG")
+    with pytest.raises(CheckpointError) as caught:
+        read_state_dict(path)
+    assert "is not a checkpoint" in str(caught.value) and "run code" not in str(caught.value)
+
+
+def test_a_state_dict_with_missing_and_unexpected_keys_is_refused_once_with_both(tmp_path):
+    from core.registry import build_model
+    state = build_model("densenet40_k12", in_channels=1).state_dict()
+    del state["classifier.weight"]
+    state["extra.weight"] = torch.zeros(1)
+    path = tmp_path / "partial.pt"
+    torch.save(state, path)
+    with pytest.raises(CheckpointError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert "missing keys: classifier.weight" in message and "unexpected keys: extra.weight" in message
+    assert "<" not in message and "tensor(" not in message  # no Python object repr

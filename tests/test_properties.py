@@ -94,3 +94,48 @@ def test_analysis_agrees_with_real_module_or_names_a_field(family, data):
     assert analysis.trace.total_params == sum(p.numel() for p in model.parameters())
     assert analysis.trace.flops == counter.get_total_flops() == 2 * analysis.macs
     assert analysis.output_shape == list(out.shape)
+
+
+def apply(suggestion: dict, overrides: dict, shape: tuple) -> tuple[dict, tuple]:
+    """The overrides and input after a ConfigError's suggested fix."""
+    overrides = {**overrides, **{k: v for k, v in suggestion.items() if k not in ("input_shape", "batch")}}
+    if "input_size" in suggestion and "input_shape" not in suggestion:  # the input follows it
+        return overrides, (shape[0], suggestion["input_size"], suggestion["input_size"])
+    return overrides, tuple(suggestion.get("input_shape", shape))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@given(data=st.data())
+def test_every_suggested_fix_is_accepted(family, data):
+    """A rejected config or input carries the change that fixes it (the UI offers it, the message
+    says it); applying it must give a config and input that the analysis accepts. Fixing one error
+    may uncover the next (a junk value, then a too-small input): the fixes are applied in turn, and
+    no error may come back."""
+    overrides, shape = data.draw(case(family))
+    seen = []
+    for _ in range(6):
+        try:
+            analyze(core.get_config(family, **overrides), shape)
+            return
+        except core.ConfigError as exc:
+            assert str(exc) not in seen, f"the fix did not fix: {seen}"
+            seen.append(str(exc))
+            assert exc.code, f"no code: {exc}"
+            assert exc.suggestion, f"no suggestion: {exc}"
+            event(exc.code)
+            fixed = apply(exc.suggestion, overrides, shape)
+            assert fixed != (overrides, shape), f"suggestion changes nothing: {exc}"
+            overrides, shape = fixed
+    raise AssertionError(f"still rejected after 6 fixes: {seen}")
+
+
+@pytest.mark.parametrize("name, shape, overrides", [
+    ("d2l_alexnet", (1, 16, 16), {}), ("d2l_alexnet", (1, 16, 16), {"input_size": 16}),
+    ("d2l_vgg11", (1, 8, 8), {"input_size": 8}), ("d2l_lenet_bn", (1, 28, 28), {"kernel_size": 11}),
+    ("d2l_nin", (1, 16, 16), {}), ("densenet121", (3, 224, 224), {"compression": 0.001}),
+])
+def test_named_suggested_fixes_work(name, shape, overrides):
+    with pytest.raises(core.ConfigError) as caught:
+        analyze(core.get_config(name, **overrides), shape)
+    overrides, shape = apply(caught.value.suggestion, overrides, shape)
+    analyze(core.get_config(name, **overrides), shape)

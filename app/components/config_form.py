@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import error_text
 from .field_help import help_text
 from .i18n import t
 
@@ -63,6 +64,6 @@ def render(family: str, fields: list[dict], container, on_change, error: dict | 
     for spec in fields:
         _widget(family, spec, container, on_change)
         if error and error["field"] == f"{family}.{spec['name']}":
-            container.error(error["message"], icon="⚠️")
+            error_text.show(container, error)
             placed = True
     return placed

@@ -33,6 +33,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "explore.batch": ("Batch size", "批量大小"),
     "explore.channels_note": ("Input channels C: the in_channels hyperparameter above",
                               "输入通道数 C：即上方的超参数 in_channels"),
+    "explore.link_notice": ("This link asked for values the model cannot take; they were left as the "
+                            "preset has them:", "这个链接里有模型无法接受的值，已保留预设中的值："),
+    "explore.link_notice_item": ("**{param}** = {value}: {reason} — using **{used}**",
+                                 "**{param}** = {value}：{reason} —— 改用 **{used}**"),
+    "explore.link_not_number": ("not a whole number", "不是整数"),
     "explore.reset": ("Reset to preset", "恢复预设"),
     "explore.modified": ("modified from {preset}", "已在 {preset} 基础上修改"),
     "explore.list_help": ("comma-separated integers, e.g. {example}", "用逗号分隔的整数，例如 {example}"),

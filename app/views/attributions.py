@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, overlays, url_state
+from app.components import checkpoint_picker, error_text, overlays, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import shape
 
@@ -28,7 +28,7 @@ def panels(checkpoint: dict, method: str, images, labels: list[int] | None, clas
     """Predictions and attribution overlays of these images, or core's error."""
     result = services.attributions(checkpoint["path"], checkpoint["stamp"], method, images)
     if "error" in result:
-        st.error(result["error"]["message"], icon="⚠️")
+        error_text.show(st, result["error"])
         return
     predicted = [classes[p] if p < len(classes) else str(p) for p in result["labels"]]
     titles = [t("attr.panel", pred=p, prob=f"{c:.1%}") for p, c in zip(predicted, result["confidences"],
@@ -54,7 +54,7 @@ def upload(checkpoint: dict, method: str, classes: list[str], opacity: float) ->
     try:
         pixels, note = services.decode_image(data.getvalue(), channels, side)
     except services.ImageError as exc:
-        st.error(str(exc), icon="⚠️")
+        error_text.show_text(st, str(exc))
         return
     st.caption(t("attr.uploaded_note", size=note["size"], mode=note["mode"], shape=shape(pixels.shape),
                  inverted=t("attr.inverted") if note["inverted"] else ""))
@@ -68,7 +68,7 @@ def render() -> None:
     info = checkpoint["info"]
     method = None
     if "error" in info:
-        st.error(info["error"]["message"], icon="⚠️")
+        error_text.show(st, info["error"])
     else:
         st.caption(checkpoint_picker.describe(checkpoint))
         method = method_choice(params, from_url)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services
-from app.components import charts, url_state
+from app.components import charts, error_text, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import exact, shape, spelled
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
@@ -72,18 +72,18 @@ def input_for(preset: dict, config: dict) -> tuple:
 
 
 def evaluate(name: str, text: str, presets: dict) -> dict:
-    """{"name", "summary"} for one slot, or {"error": message}."""
+    """{"name", "summary"} for one slot, or {"error": core's error dict}."""
     try:
         changes = parse_changes(text)
     except ValueError as exc:
-        return {"error": t("compare.bad_changes", part=str(exc))}
+        return {"error": {"message": t("compare.bad_changes", part=str(exc))}}
     resolved = services.resolve(name, json.dumps(changes))
     if "error" in resolved:
-        return {"error": resolved["error"]["message"]}
+        return {"error": resolved["error"]}
     input_shape = input_for(presets[name], resolved["config"])
     summary = services.summary(resolved["family"], resolved["config_json"], input_shape)
     if "error" in summary:
-        return {"error": summary["error"]["message"]}
+        return {"error": summary["error"]}
     memory = services.memory_estimate(name, json.dumps(changes), MEMORY_BATCH, input_shape, "fp32", "sgd")
     label = name + (f" ({text.strip()})" if changes else "")
     return {"name": label, "summary": summary, "memory": None if "error" in memory else memory}
@@ -100,7 +100,7 @@ def slots(presets: dict) -> list[dict]:
                                  placeholder="growth_rate=12", **_PERSIST)
             result = evaluate(name, text, presets)
             if "error" in result:
-                st.error(result["error"], icon="⚠️")
+                error_text.show(st, result["error"])
             results.append(result)
     return results
 

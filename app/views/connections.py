@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, heatmaps, url_state
+from app.components import checkpoint_picker, error_text, heatmaps, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 
 K_NORMALIZE = "conn.normalize"
@@ -70,7 +70,7 @@ def blocks(weights: dict, attribution: dict, normalize: str, from_zero: bool) ->
                                                 weight_range),
                           key=f"conn.weights{i}", config=heatmaps.PLOTLY_CONFIG)
         if "error" in attribution:
-            right.error(attribution["error"]["message"], icon="⚠️")
+            error_text.show(right, attribution["error"])
         else:
             right.plotly_chart(heatmaps.block_figure(attribution["blocks"][i], attribution_kind,
                                                      t("conn.colorbar.share"), attribution_range),
@@ -84,12 +84,12 @@ def render() -> None:
     info = checkpoint["info"]
     normalize = None
     if "error" in info:
-        st.error(info["error"]["message"], icon="⚠️")
+        error_text.show(st, info["error"])
     else:
         st.caption(checkpoint_picker.describe(checkpoint))
         weights = services.heatmap(checkpoint["path"], checkpoint["stamp"], "none")
         if "error" in weights:
-            st.error(weights["error"]["message"], icon="⚠️")
+            error_text.show(st, weights["error"])
         else:
             st.markdown(t("conn.intro"))
             normalize = normalization(params, from_url)

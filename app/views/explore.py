@@ -6,11 +6,21 @@ are, and core's verdict (a config or a ConfigError naming a field) decides what 
 from __future__ import annotations
 
 import json
+import re
 
 import streamlit as st
 
 from app import services
-from app.components import charts, config_form, export_view, graph_view, layer_table, learn, url_state
+from app.components import (
+    charts,
+    config_form,
+    error_text,
+    export_view,
+    graph_view,
+    layer_table,
+    learn,
+    url_state,
+)
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.memory_charts import labels as memory_labels
 from app.components.numbers import exact, shape, spelled
@@ -45,32 +55,83 @@ def load_preset(cat: dict, name: str) -> None:
 
 
 def _url_value(spec: dict, text: str):
-    """A query-string value as its widget holds it, or None when it cannot be one."""
-    try:
-        if spec["kind"] == "bool":
-            return text.lower() in ("true", "1")
-        if spec["kind"] == "int_list" or spec["choices"]:
-            return text
-        value = float(text) if spec["kind"] == "float" else int(float(text))
-        return min(max(value, spec["low"]), spec["high"])  # a slider cannot hold a value off its scale
-    except ValueError:
-        return None
+    """A query-string value as its widget holds it (core has accepted it), or None."""
+    if spec["kind"] == "bool":
+        return text.lower() in ("true", "1")
+    if spec["kind"] == "int_list" or spec["choices"] or spec["kind"] == "str":
+        return text
+    return float(text) if spec["kind"] == "float" else int(float(text))
 
 
-def load_url(cat: dict, params: dict) -> None:
-    """The state a link describes: its preset, then its changes, input, tab and expanded block."""
-    model = params.get("model")
-    load_preset(cat, model if model in cat["presets"] else st.session_state.get(K_PRESET, DEFAULT_MODEL))
-    family = st.session_state[K_FAMILY]
+def _link_values(cat: dict, preset: str, family: str, params: dict, notices: list) -> dict:
+    """The link's field values that core accepts, one by one on top of those accepted before it (a
+    value that breaks a cross-field rule is refused like an out-of-range one); each refused value
+    becomes a notice naming it, core's reason and the preset's value used instead."""
+    accepted: dict = {}
     for spec in cat["families"][family]["fields"]:
-        value = _url_value(spec, params[spec["name"]]) if spec["name"] in params else None
-        if value is not None:
-            st.session_state[config_form.field_key(family, spec["name"])] = value
-    for param, key in _INPUT_KEYS.items():
-        if params.get(param, "").isdigit():
-            st.session_state[key] = int(params[param])
+        name = spec["name"]
+        if name not in params:
+            continue
+        resolved = services.resolve(preset, json.dumps({**accepted, name: params[name]}))
+        if "error" in resolved:
+            used = cat["presets"][preset]["config"][name]
+            notices.append(dict(param=name, value=params[name], error=resolved["error"],
+                                used=",".join(map(str, used)) if isinstance(used, list) else used))
+        else:
+            accepted[name] = params[name]
+    return accepted
+
+
+def load_url(cat: dict, params: dict) -> list[dict]:
+    """The state a link describes: its preset, then its changes, input, tab and expanded block. What
+    it asks for and core refuses is left as the preset has it; the notices say what and why."""
+    notices: list[dict] = []
+    model = params.get("model")
+    fallback = st.session_state.get(K_PRESET) or DEFAULT_MODEL
+    if model not in cat["presets"]:
+        notices.append(dict(param="model", value=model, used=fallback,
+                            error=services.resolve(str(model), "{}").get("error")))
+        model = fallback
+    load_preset(cat, model)
+    family = st.session_state[K_FAMILY]
+    specs = {spec["name"]: spec for spec in cat["families"][family]["fields"]}
+    for name, text in _link_values(cat, model, family, params, notices).items():
+        st.session_state[config_form.field_key(family, name)] = _url_value(specs[name], text)
+    _link_input(cat, params, notices)
     st.session_state[graph_view.EXPAND_KEY] = params.get("expand", "")
     st.session_state[K_MEMORY] = params.get("memory") == "true"
+    return notices
+
+
+def _link_input(cat: dict, params: dict, notices: list) -> None:
+    """Height, width and batch from the link where the model accepts them (ASCII digits only:
+    `str.isdigit` also takes "²"), else the preset's, with a notice."""
+    held = {param: st.session_state[key] for param, key in _INPUT_KEYS.items()}
+    asked = {param: params[param] for param in _INPUT_KEYS if param in params}
+    numbers = {param: int(text) for param, text in asked.items() if re.fullmatch(r"[0-9]{1,5}", text)}
+    inputs = {**held_inputs(cat), **{dict(h="height", w="width", batch="batch")[p]: v
+                                     for p, v in numbers.items()}}
+    error = evaluate(inputs)[2] if numbers else None
+    for param, text in asked.items():
+        if param not in numbers or error:
+            reason = error or {"message": t("explore.link_not_number"), "code": None}
+            notices.append(dict(param=param, value=text, error=reason, used=held[param]))
+    if not error:
+        for param, value in numbers.items():
+            st.session_state[_INPUT_KEYS[param]] = value
+
+
+def show_link_notices(notices: list[dict]) -> None:
+    """What a link asked for that could not be shown, and what is shown instead (values escaped)."""
+    if not notices:
+        return
+    lines = [t("explore.link_notice")]
+    for notice in notices:
+        reason = error_text.localized(notice["error"]) if notice["error"] else ""
+        lines.append("- " + t("explore.link_notice_item", param=error_text.escape(notice["param"]),
+                               value=error_text.escape(notice["value"]), reason=error_text.escape(reason),
+                               used=error_text.escape(notice["used"])))
+    st.warning("\n".join(lines), icon="🔗")
 
 
 def url_changes(spec_values: dict, fields: list[dict], preset_config: dict) -> dict:
@@ -139,7 +200,7 @@ def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
     bar.caption(t("explore.channels_note"))
     bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, **number)
     if error and not placed:
-        bar.error(error["message"], icon="⚠️")
+        error_text.show(bar, error)
     st.session_state[SIDEBAR_SHOWS] = sidebar_shows(inputs, error)
 
 
@@ -202,7 +263,7 @@ def memory_estimate(model: dict) -> None:
     report = services.memory_estimate(model["family"], model["config_json"], model["batch"],
                                       tuple(model["input_shape"]), "fp32", "sgd")
     if "error" in report:
-        st.error(report["error"]["message"], icon="⚠️")
+        error_text.show(st, report["error"])
         return
     st.metric(t("explore.memory_value", **memory_labels(report)), f"{report['peak_mib']:,.0f} MiB",
               help=t("explore.memory_help", parameters=report["parameters_mib"],
@@ -266,7 +327,7 @@ def render() -> None:
     elif not widgets_hold_a_model(cat):
         load_preset(cat, DEFAULT_MODEL)
     if link:
-        load_url(cat, link)
+        show_link_notices(load_url(cat, link))
     active_tab(link or {})
     inputs = held_inputs(cat)
     sidebar(cat, inputs, evaluate(inputs)[2])

@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from app import services
-from app.components import live_memory, memory_charts, url_state
+from app.components import error_text, live_memory, memory_charts, url_state
 from app.components.i18n import language, t
 from app.components.numbers import shape
 from app.views.compare import input_for, parse_changes
@@ -67,14 +67,14 @@ def sidebar(presets: dict) -> dict:
 
 
 def resolve(inputs: dict, presets: dict) -> dict:
-    """{"changes_json", "config", "input_shape"} or {"error": message}."""
+    """{"changes_json", "config", "input_shape"} or {"error": core's error dict}."""
     try:
         changes = parse_changes(inputs["changes"])
     except ValueError as exc:
-        return {"error": t("compare.bad_changes", part=str(exc))}
+        return {"error": {"message": t("compare.bad_changes", part=str(exc))}}
     resolved = services.resolve(inputs["model"], json.dumps(changes))
     if "error" in resolved:
-        return {"error": resolved["error"]["message"]}
+        return {"error": resolved["error"]}
     channels = input_for(presets[inputs["model"]], resolved["config"])[0]
     return {"changes_json": json.dumps(changes), "config": resolved["config"],
             "input_shape": (channels, inputs["height"], inputs["width"])}
@@ -86,14 +86,14 @@ def breakdown(inputs: dict, model: dict, gpu: dict) -> None:
     estimate = services.memory_estimate(*args, inputs["batch"], model["input_shape"], inputs["dtype"],
                                         inputs["optimizer"])
     if "error" in estimate:
-        st.error(estimate["error"]["message"], icon="⚠️")
+        error_text.show(st, estimate["error"])
         return
     reports = [estimate]
     if gpu["cuda"]:
         action_button("measure", inputs, model, type="primary")
         measured = finished("measure", inputs, model)
         if measured and "error" in measured:
-            st.error(measured["error"]["message"], icon="⚠️")
+            error_text.show(st, measured["error"])
         elif measured:
             reports.append(measured)
     else:
@@ -180,7 +180,7 @@ def timeline(inputs: dict, model: dict, gpu: dict) -> None:
     action_button("timeline", inputs, model)
     result = finished("timeline", inputs, model)
     if result and "error" in result:
-        st.error(result["error"]["message"], icon="⚠️")
+        error_text.show(st, result["error"])
     elif result:
         title = t("mem.timeline_title", device=gpu["name"])
         st.plotly_chart(memory_charts.timeline_figure(result["points"], title), key="mem.timeline_chart")
@@ -190,7 +190,7 @@ def max_batch(inputs: dict, model: dict) -> None:
     action_button("max_batch", inputs, model)
     found = finished("max_batch", inputs, model)
     if found and "error" in found:
-        st.error(found["error"]["message"], icon="⚠️")
+        error_text.show(st, found["error"])
     elif found:
         st.success(t("mem.max_batch_result", batch=found["max_batch"], tried=len(found["tried"]),
                      restored=found["baseline_restored"]))
@@ -209,7 +209,7 @@ def render() -> None:
     inputs = sidebar(presets)
     model = resolve(inputs, presets)
     if "error" in model:
-        st.error(model["error"], icon="⚠️")
+        error_text.show(st, model["error"])
     else:
         st.caption(" · ".join((inputs["model"], shape(model["input_shape"]), inputs["dtype"],
                                inputs["optimizer"])))

@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, live_memory, training_charts, url_state
+from app.components import checkpoint_picker, error_text, live_memory, training_charts, url_state
 from app.components.i18n import language, t
 from app.views.compare import parse_changes
 
@@ -73,7 +73,7 @@ def start(inputs: dict) -> None:
 def progress(run: services.TrainingRun) -> None:
     """Status, progress bar, curves and memory; reruns every second while the run is live."""
     if run.error:
-        st.error(run.error, icon="⚠️")
+        error_text.show_text(st, run.error)
     elif run.batches and not run.done:
         last = run.batches[-1]
         done = (last["epoch"] - 1 + last["step"] / last["steps"]) / run.settings["epochs"]
@@ -133,7 +133,7 @@ def render() -> None:
         if st.session_state.get(LIVE):
             st.rerun()  # draw the page as running: form disabled, Stop button shown
     if st.session_state.get("train.error"):
-        st.error(st.session_state.pop("train.error"), icon="⚠️")
+        error_text.show_text(st, st.session_state.pop("train.error"))
     if run:
         st.fragment(progress, run_every=1.0 if running else None)(run)
         if run.done:

@@ -79,4 +79,7 @@ def analyze(name_or_config, input_shape=None, batch: int = 1, **overrides) -> An
         side = smallest_valid_side(config, c)
         fix = f"use ≥ {side}×{side}" if side else "no input up to 4096×4096 fits this config"
         raise ConfigError("input_shape", f"input {c}×{h}×{w} is too small for {name}: {exc}; "
-                                         f"{fix}") from None
+                                         f"{fix}", code="input.too_small",
+                          args={"channels": c, "height": h, "width": w, "name": name,
+                                "where": exc.args_.get("where"), "min": side},
+                          suggestion={"input_shape": [c, side, side]} if side else {}) from None

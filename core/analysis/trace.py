@@ -137,22 +137,76 @@ def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
 def check_input(config: ArchConfig, input_shape, batch) -> None:
     if len(input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in input_shape):
         raise ConfigError("input_shape", f"input shape {input_shape} is invalid: give C,H,W as "
-                                         "three positive integers, e.g. 3,224,224")
+                                         "three positive integers, e.g. 3,224,224", code="input.invalid",
+                          suggestion={"input_shape": list(config.default_input())})
     if not isinstance(batch, int) or not 1 <= batch <= 4096:
-        raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, 4096]")
+        raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, 4096]",
+                          code="batch.range", args={"value": batch, "low": 1, "high": 4096},
+                          suggestion={"batch": min(max(batch, 1), 4096) if isinstance(batch, int) else 1})
     c, h, w = input_shape
     if c != config.in_channels:
         raise ConfigError("input_shape", f"input has {c} channels but {config.family}.in_channels = "
                           f"{config.in_channels}; use an input of {config.in_channels},{h},{w} or "
-                          f"set in_channels={c}")
+                          f"set in_channels={c}", code="input.channels",
+                          args={"channels": c, "in_channels": config.in_channels},
+                          suggestion={"input_shape": [config.in_channels, h, w]})
     if max(h, w) > 4096:
-        raise ConfigError("input_shape", f"input {h}×{w} is too large: use H, W ≤ 4096")
+        raise ConfigError("input_shape", f"input {h}×{w} is too large: use H, W ≤ 4096",
+                          code="input.too_large", args={"height": h, "width": w, "max": 4096},
+                          suggestion={"input_shape": [c, min(h, 4096), min(w, 4096)]})
     sized = "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0
     if sized and (h, w) != (config.input_size, config.input_size):
-        raise ConfigError("input_shape", f"{config.family} flattens its last feature map into a "
-                          f"Linear sized for {config.input_size}×{config.input_size} inputs, but the "
-                          f"input is {h}×{w}; use an input of {c}×{config.input_size}×"
-                          f"{config.input_size} or set input_size={h} (square inputs only)")
+        _wrong_size_for_classifier(config, c, h, w)
+
+
+def analysable(config: ArchConfig, **changes) -> bool:
+    """Whether `config` with these field changes is a valid config that its default input runs
+    through (no collapse)."""
+    try:
+        changed = type(config).create({**config.to_dict(), **changes})
+        trace(changed, changed.default_input())
+        return True
+    except ConfigError:
+        return False
+
+
+def _collapse_point(config: ArchConfig, input_shape) -> str | None:
+    """Where the convolutional part collapses at this input: traced with an adaptive pool in front of
+    the classifier, which leaves the layers before it as they are."""
+    if "adaptive_pool" not in config.field_names():
+        return None
+    try:
+        trace(config.replace(adaptive_pool=1), input_shape)
+    except SpatialCollapse as exc:
+        return exc.args_["where"]
+    except ConfigError:
+        return None
+    return None
+
+
+def _wrong_size_for_classifier(config: ArchConfig, c: int, h: int, w: int):
+    """The input differs from the size the flattening classifier is built for. The fix: that size,
+    or input_size set to the input's side, where this model runs at that side (else the smallest
+    side it runs at)."""
+    side = max(h, w)
+    field = [s for s in config.fields() if s.name == "input_size"][0]
+    fits = h == w and field.low <= side <= field.high and analysable(config, input_size=side)
+    if fits:
+        fix, suggestion = f"set input_size={side}", {"input_size": side}
+    else:
+        smallest = config.smallest_valid("input_size", int(field.low), int(field.high))
+        fix = (f"set input_size ≥ {smallest} and use an input of {c}×{smallest}×{smallest}"
+               if smallest else "no input_size up to 1024 fits this config")
+        suggestion = {"input_size": smallest, "input_shape": [c, smallest, smallest]} if smallest else {}
+        where = _collapse_point(config, (c, h, w))
+        fix += f" (at {h}×{w} the feature map collapses at {where})" if where else ""
+    raise ConfigError("input_shape", f"{config.family} flattens its last feature map into a "
+                      f"Linear sized for {config.input_size}×{config.input_size} inputs, but the "
+                      f"input is {h}×{w}; use an input of {c}×{config.input_size}×"
+                      f"{config.input_size} or {fix} (square inputs only)", code="input.classifier_size",
+                      args={"family": config.family, "input_size": config.input_size, "height": h,
+                            "width": w, "fits": fits, "min": suggestion.get("input_size")},
+                      suggestion=suggestion)
 
 
 def _to_meta(value):
@@ -276,7 +330,8 @@ class SpatialCollapse(ConfigError):
     def __init__(self, where: str, shape: str, exc: Exception):
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         super().__init__("input_shape", f"the feature map collapses at {where}, whose input is "
-                                        f"{shape} ({detail})")
+                                        f"{shape} ({detail})", code="input.collapse",
+                         args={"where": where, "shape": shape})
 
 
 def smallest_valid_side(config: ArchConfig, channels: int) -> int | None:

@@ -26,11 +26,15 @@ class AlexNetConfig(ArchConfig):
         side = arch.feature_size(self.input_size, self.first_kernel, self.first_stride,
                                  self.first_padding, 0)
         if side < 1:
+            side = self.smallest_valid("input_size", 8, 1024)
             raise self.error("input_size", "leaves no feature map after the three max pools",
-                             "use a larger input_size or a smaller first_stride")
+                             f"use input_size ≥ {side} or a smaller first_stride", code="input_size",
+                             suggestion={"input_size": side}, min=side)
         if self.first_kernel > self.input_size + 2 * self.first_padding:
+            kernel = self.input_size + 2 * self.first_padding
             raise self.error("first_kernel", "is larger than the padded input",
-                             "use a smaller kernel or a larger input_size")
+                             f"use first_kernel ≤ {kernel} or a larger input_size", code="first_kernel",
+                             suggestion={"first_kernel": kernel}, max=kernel)
 
     def default_input(self):
         return common.image_input(self, "input_size")

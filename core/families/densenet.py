@@ -1,3 +1,4 @@
+import math
 from dataclasses import dataclass
 
 from ..architectures import densenet as arch
@@ -27,13 +28,32 @@ class DenseNetConfig(ArchConfig):
     num_classes: int = common.num_classes()
 
     def check(self):
+        empty = self._empty_transition(self.compression)
+        if empty is not None:
+            i, channels = empty
+            theta = self._smallest_compression()
+            raise self.error("compression", f"leaves transition {i + 1} with 0 of {channels} "
+                             "channels", f"use compression ≥ {theta:g}", code="compression",
+                             suggestion={"compression": theta}, transition=i + 1,
+                             channels=channels, min=theta)
+
+    def _empty_transition(self, compression) -> tuple[int, int] | None:
+        """(index, input channels) of the first transition that compression leaves empty."""
         channels = self.num_init_features
         for i, layers in enumerate(self.block_config[:-1]):
             channels += layers * self.growth_rate
-            if arch.compressed(channels, self.compression) < 1:
-                raise self.error("compression", f"leaves transition {i + 1} with 0 of {channels} "
-                                 "channels", f"use compression ≥ {1 / channels:.3g}")
-            channels = arch.compressed(channels, self.compression)
+            if arch.compressed(channels, compression) < 1:
+                return i, channels
+            channels = arch.compressed(channels, compression)
+        return None
+
+    def _smallest_compression(self) -> float:
+        """Smallest θ in steps of 0.001 that leaves every transition a channel: raising θ for one
+        transition changes the channels of the next, so raise it until none is empty."""
+        theta = self.compression
+        while (empty := self._empty_transition(theta)) is not None:
+            theta = math.ceil(1000 / empty[1]) / 1000  # rounded up: 1/3 as 0.333 would still fail
+        return theta
 
     def default_input(self):
         return common.image_input(self, 224 if self.stem == "imagenet" else 32)

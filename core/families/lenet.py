@@ -22,9 +22,11 @@ class LeNetConfig(ArchConfig):
 
     def check(self):
         if arch.feature_size(self.input_size, self.kernel_size) < 1:
+            side = self.smallest_valid("input_size", 8, 1024)
             raise self.error("input_size", f"is too small for two {self.kernel_size}x"
                              f"{self.kernel_size} conv + 2x2 pool stages",
-                             f"use input_size ≥ {3 * self.kernel_size + 1} or a smaller kernel_size")
+                             f"use input_size ≥ {side} or a smaller kernel_size", code="input_size",
+                             suggestion={"input_size": side}, kernel_size=self.kernel_size, min=side)
 
     def default_input(self):
         return common.image_input(self, "input_size")

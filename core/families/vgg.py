@@ -22,11 +22,16 @@ class VGGConfig(ArchConfig):
 
     def check(self):
         if len(self.channels) != len(self.convs_per_block):
+            blocks = len(self.convs_per_block)
+            fitted = (tuple(self.channels) + (self.channels[-1],) * blocks)[:blocks]
             raise self.error("channels", f"has {len(self.channels)} entries but convs_per_block has "
-                             f"{len(self.convs_per_block)}", "give one channel count per block")
+                             f"{blocks}", "give one channel count per block", code="channels",
+                             suggestion={"channels": fitted}, count=len(self.channels), blocks=blocks)
         if arch.feature_size(self.input_size, len(self.channels), self.adaptive_pool) < 1:
+            side = self.smallest_valid("input_size", 8, 1024)
             raise self.error("input_size", f"is halved {len(self.channels)} times to nothing",
-                             f"use input_size ≥ {2 ** len(self.channels)} or fewer blocks")
+                             f"use input_size ≥ {side} or fewer blocks", code="input_size",
+                             suggestion={"input_size": side}, blocks=len(self.channels), min=side)
 
     def default_input(self):
         return common.image_input(self, "input_size")

@@ -1,0 +1,125 @@
+"""The one place core's errors (and any other user value) meet markdown, in the reader's language.
+
+core raises errors with their structure (field, code, args, suggestion; core/errors.py). English is
+core's own message; Chinese is made here from the code and args, so a rule is translated once, not per
+message. An error without a known code (a checkpoint's or a dataset's) is shown in core's English.
+Every value is escaped: a link's `block_config=![x](http://HOST/t.png)` is shown as text, not fetched.
+"""
+from __future__ import annotations
+
+import re
+
+from .i18n import language
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape(value) -> str:
+    """`value` as literal text inside Streamlit markdown (links, images, HTML, LaTeX, emphasis)."""
+    return _MARKDOWN.sub(r"\\\1", str(value))
+
+
+def _value(v) -> str:
+    if isinstance(v, list):
+        return ",".join(map(_value, v))
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+_KIND_ZH = {"int": "整数", "float": "数", "bool": "true 或 false", "str": "字符串",
+            "int_list": "逗号分隔的整数列表"}
+
+
+def _expected_zh(a: dict) -> str:
+    if a.get("choices"):
+        return "以下之一：" + "、".join(map(_value, a["choices"]))
+    text = _KIND_ZH[a["kind"]]
+    if a["kind"] == "int_list":
+        text += f"（例如 {_value(a['default'])}）"
+    if a.get("low") is not None and a.get("high") is not None:
+        text = f"[{_value(a['low'])}, {_value(a['high'])}] 内的{text}"
+    return text
+
+
+# code -> (rule, fix) in Chinese, formatted from the error's args.
+_FIELD_ZH = {
+    "kind": lambda a: (f"不是{_KIND_ZH[a['kind']]}", f"请给出{_expected_zh(a)}"),
+    "choice": lambda a: ("必须是 " + "、".join(map(_value, a["choices"])) + " 之一",
+                         f"请用{_expected_zh(a)}"),
+    "min_len": lambda a: (f"至少需要 {a['min_len']} 项",
+                          f"请给出逗号分隔的列表，例如 {_value(a['default'])}"),
+    "max_len": lambda a: (f"有 {a['count']} 项，最多允许 {a['max_len']} 项", f"最多给出 {a['max_len']} 项"),
+    "nan": lambda a: ("必须是一个数", f"请用{_expected_zh(a)}"),
+    "low": lambda a: (f"必须 ≥ {_value(a['low'])}", f"请用{_expected_zh(a)}"),
+    "high": lambda a: (f"必须 ≤ {_value(a['high'])}", f"请用{_expected_zh(a)}"),
+    "lenet.input_size": lambda a: (f"对两个 {a['kernel_size']}x{a['kernel_size']} 卷积 + 2x2 汇聚"
+                                   "阶段来说太小",
+                                   f"请用 input_size ≥ {a['min']}，或更小的 kernel_size"),
+    "vgg.input_size": lambda a: (f"被减半 {a['blocks']} 次后什么也不剩",
+                                 f"请用 input_size ≥ {a['min']}，或更少的块"),
+    "vgg.channels": lambda a: (f"有 {a['count']} 项，但 convs_per_block 有 {a['blocks']} 项",
+                               "每个块给一个通道数"),
+    "alexnet.input_size": lambda a: ("经过三次最大汇聚后没有特征图剩下",
+                                     f"请用 input_size ≥ {a['min']}，或更小的 first_stride"),
+    "alexnet.first_kernel": lambda a: ("比填充后的输入还大",
+                                       f"请用 first_kernel ≤ {a['max']}，或更大的 input_size"),
+    "densenet.compression": lambda a: (f"使过渡层 {a['transition']} 的 {a['channels']} 个通道一个不剩",
+                                       f"请用 compression ≥ {_value(a['min'])}"),
+}
+
+
+def _too_small_zh(a: dict) -> str:
+    fix = f"请用 ≥ {a['min']}×{a['min']} 的输入" if a.get("min") else "4096×4096 以内没有能用的输入"
+    where = f"特征图在 {a['where']} 处塌缩为空" if a.get("where") else "特征图塌缩为空"
+    return f"输入 {a['channels']}×{a['height']}×{a['width']} 对 {a['name']} 来说太小：{where}；{fix}"
+
+
+def _classifier_size_zh(a: dict) -> str:
+    size = a["input_size"]
+    fix = (f"或设置 input_size={a['height']}" if a["fits"] else
+           f"或设置 input_size ≥ {a['min']} 并使用同样大小的输入" if a.get("min") else "")
+    return (f"{a['family']} 把最后的特征图展平后接一个按 {size}×{size} 输入设计的全连接层，"
+            f"但输入是 {a['height']}×{a['width']}；请用 {size}×{size} 的输入{fix}（只支持正方形输入）")
+
+
+# Errors about the input as a whole: code -> the whole sentence.
+_INPUT_ZH = {
+    "input.too_small": _too_small_zh,
+    "input.classifier_size": _classifier_size_zh,
+    "input.channels": lambda a: (f"输入有 {a['channels']} 个通道，但 in_channels = {a['in_channels']}；"
+                                 f"请用 {a['in_channels']} 通道的输入，或设置 in_channels={a['channels']}"),
+    "input.too_large": lambda a: f"输入 {a['height']}×{a['width']} 太大：H、W 请 ≤ {a['max']}",
+    "input.invalid": lambda a: "输入形状无效：请给出 C,H,W 三个正整数，例如 3,224,224",
+    "input.collapse": lambda a: f"特征图在 {a['where']} 处塌缩为空，该层的输入是 {a['shape']}",
+    "batch.range": lambda a: f"batch = {a['value']}：必须是 [{a['low']}, {a['high']}] 内的整数",
+}
+
+
+def translated(code: str | None) -> bool:
+    return code in _FIELD_ZH or code in _INPUT_ZH
+
+
+def localized(error: dict) -> str:
+    """The error in the reader's language, as plain text (not yet escaped)."""
+    code, args = error.get("code"), error.get("args") or {}
+    if language() != "zh" or not code:
+        return error["message"]
+    if code in _FIELD_ZH:
+        rule, fix = _FIELD_ZH[code](args)
+        return f"{args['family']}.{args['name']} = {_value(args['value'])}：{rule}；{fix}"
+    if code in _INPUT_ZH:
+        return _INPUT_ZH[code](args)
+    return error["message"]
+
+
+def show(container, error: dict) -> None:
+    """core's error in an error box, in the reader's language, every value shown as text."""
+    container.error(escape(localized(error)), icon="⚠️")
+
+
+def show_text(container, text: str) -> None:
+    """A message that is not core's (built by the page from user values): escaped as well."""
+    container.error(escape(text), icon="⚠️")
