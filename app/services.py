@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -134,11 +135,35 @@ def svg_available() -> bool:
     return shutil.which("dot") is not None
 
 
+# Graphviz's layout time grows steeply with edges: densenet201's 48-layer block took 21 s, densenet264's
+# 64-layer block over 400 s, and six such links kept both cores busy. A layout gets a deadline (the
+# process is killed at it), and only a few run at once; the others are told to try again.
+DOT_TIMEOUT_S = 10
+MAX_CONCURRENT_LAYOUTS = 2
+BROWSER_LAYOUT_EDGES = 150  # a busy server lets the reader's browser lay out graphs up to this size
+_layouts = threading.BoundedSemaphore(MAX_CONCURRENT_LAYOUTS)
+
+
+class LayoutRefused(RuntimeError):
+    """Graphviz did not lay the graph out: past its deadline, or too many layouts already running."""
+
+
 @st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
 def dot_to_svg(dot: str) -> str:
-    """The SVG document `dot` lays out (from its <svg> element on: it is shown inline and downloaded)."""
-    import graphviz  # the Python package only shells out to `dot`; imported where it is used
-    svg = graphviz.Source(dot).pipe(format="svg", encoding="utf-8")
+    """The SVG document `dot` lays out (from its <svg> element on: it is shown inline and downloaded).
+    Raises LayoutRefused (not cached) past DOT_TIMEOUT_S or while MAX_CONCURRENT_LAYOUTS run."""
+    if not _layouts.acquire(timeout=1.0):
+        raise LayoutRefused("busy")
+    try:
+        done = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT_S, check=True)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed dot by now
+        raise LayoutRefused("timeout") from None
+    except (subprocess.CalledProcessError, OSError) as exc:
+        raise LayoutRefused("failed") from exc
+    finally:
+        _layouts.release()
+    svg = done.stdout.decode("utf-8")
     return svg[svg.index("<svg"):]
 
 

@@ -49,7 +49,7 @@ def figure(at: AppTest, index: int = 0) -> dict:
 
 def shown_text(markdown: str) -> str:
     """What a reader sees of the app's escaped markdown (every user value is backslash-escaped)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")  # and the word joiners in URLs
 
 
 def errors(at: AppTest) -> list[str]:

@@ -24,8 +24,8 @@ def test_default_page_shows_densenet121_figures_from_core():
 
 def graph_svg(at) -> str | None:
     """The SVG document the page hands to its SVG view, if it shows one."""
-    return next((json.loads(c.proto.json) for c in at.get("bidi_component") if c.key == graph_view.SVG_KEY),
-                None)
+    return next((json.loads(c.proto.json)["svg"] for c in at.get("bidi_component")
+                 if c.key == graph_view.SVG_KEY), None)
 
 
 @pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")
@@ -319,6 +319,7 @@ def test_a_link_value_is_never_live_markdown():
     shown = " ".join(w.value for w in [*at.warning, *at.error])
     assert "![x](http" not in shown and "[Click](" not in shown
     assert r"\!\[x\]\(http\:" in shown and r"\[Click\]\(https\:" in shown
+    assert "://" not in shown  # a bare URL would be linked
 
 
 def test_core_errors_are_shown_in_chinese():
@@ -326,3 +327,41 @@ def test_core_errors_are_shown_in_chinese():
     widget(at, "cfg.vgg.input_size").set_value(8).run()
     redraw(at)
     assert errors(at) == ["vgg.input_size = 8：被减半 5 次后什么也不剩；请用 input_size ≥ 32，或更少的块"]
+
+
+def test_a_large_dense_block_opens_as_its_connection_matrix_with_the_drawing_one_click_away():
+    """densenet121's block 3: 24 layers, 300 dense connections; drawn in full it was 8266×4210 px."""
+    at = start({"model": "densenet121", "expand": "features.denseblock3"})
+    matrix = figure(at, 0)
+    cells = matrix["data"][0]["z"]
+    ir = build_graph(analyze("densenet121").trace, expand="features.denseblock3")
+    inside = [e for e in ir["edges"] if e["target"].startswith("features.denseblock3.")]
+    assert sum(map(sum, cells)) == len(inside)
+    layer_columns = [c for c, tick in enumerate(matrix["layout"]["xaxis"]["ticktext"]) if tick.isdigit()]
+    assert sum(row[c] for row in cells for c in layer_columns) == 24 * 25 // 2  # L(L+1)/2
+    assert "300" in next(c.value for c in at.caption if "L(L+1)/2" in c.value)
+    assert matrix["layout"]["xaxis"]["title"]["text"] and matrix["layout"]["yaxis"]["title"]["text"]
+    assert graph_svg(at) is None
+    next(b for b in at.button if b.key == graph_view.FULL_KEY + ".button").click().run()
+    if shutil.which("dot"):
+        assert graph_svg(at).count('class="edge"') == len(ir["edges"])
+
+
+def test_a_small_dense_block_is_drawn_and_fits_the_width():
+    at = start({"model": "d2l_densenet", "expand": "features.denseblock1"})
+    component = next(c for c in at.get("bidi_component") if c.key == graph_view.SVG_KEY) \
+        if shutil.which("dot") else None
+    if component is not None:
+        assert json.loads(component.proto.json)["fit"] is True
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")
+def test_a_layout_past_its_deadline_is_killed(monkeypatch):
+    import psutil
+
+    from app import services
+    monkeypatch.setattr(services, "DOT_TIMEOUT_S", 0.05)
+    dense = "digraph G {" + "".join(f"a{i} -> b{j};" for i in range(60) for j in range(60)) + "}"
+    with pytest.raises(services.LayoutRefused, match="timeout"):
+        services.dot_to_svg(dense)
+    assert not [p for p in psutil.Process().children(recursive=True) if p.name() == "dot"]

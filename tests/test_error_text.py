@@ -72,5 +72,6 @@ def test_escaped_values_are_literal_text(value):
     escaped = error_text.escape(value)
     # No markdown construct survives: every special character is backslash-escaped, and removing the
     # escapes gives the value back.
-    assert re.sub(r"\\(.)", r"\1", escaped) == value
+    assert re.sub(r"\\(.)", r"\1", escaped).replace(error_text.WORD_JOINER, "") == value
     assert not re.search(r"(?<!\\)[\[\]()<>!*_`$#]", escaped)
+    assert "://" not in escaped and "www." not in escaped  # no bare URL left to be linked

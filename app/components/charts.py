@@ -32,9 +32,39 @@ def channels_figure(main_path: list[dict]) -> go.Figure:
                              name=t("chan.side"), hovertext=hover, hoverinfo="text"), row=2, col=1)
     fig.update_yaxes(title_text=t("chan.channels"), rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text=t("chan.side"), rangemode="tozero", row=2, col=1)
+    # Each step is named by its layer or block (a name per tick), as the graph and the table name it.
+    fig.update_xaxes(tickvals=x, ticktext=[row["name"] for row in main_path], tickangle=-45, row=2, col=1)
     fig.update_xaxes(title_text=t("chan.x"), row=2, col=1)
     fig.update_layout(showlegend=False)
-    return _style(fig, t("chan.title"), 620)
+    return _style(fig, t("chan.title"), 720, bottom=190)
+
+
+def connection_matrix_figure(ir: dict, block: str) -> go.Figure:
+    """Which layer of an expanded block reads which source, from the graph's edges: rows are sources
+    (the block input, then each layer), columns the layers and the block's output concatenation."""
+    inside = [n["id"] for n in ir["nodes"] if n["id"].startswith(block + ".")]
+    targets = inside
+    edges = {(e["source"], e["target"]) for e in ir["edges"]}
+    outside = list(dict.fromkeys(e["source"] for e in ir["edges"]
+                                 if e["target"] in inside and e["source"] not in inside))
+    sources = outside + [n for n in inside if any(s == n and tgt in inside for s, tgt in edges)]
+    short = {n: n.removeprefix(block + ".") for n in inside}
+    z = [[1 if (s, tgt) in edges else 0 for tgt in targets] for s in sources]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(len(targets))), y=list(range(len(sources))), xgap=1, ygap=1, zmin=0, zmax=1,
+        colorscale=[[0, "#f4f4f4"], [1, COLORS[0]]], showscale=False,
+        customdata=[[[short.get(s, s), short.get(tgt, tgt)] for tgt in targets] for s in sources],
+        hovertemplate=f"{t('graph.matrix_source')}: %{{customdata[0]}}<br>"
+                      f"{t('graph.matrix_target')}: %{{customdata[1]}}<extra></extra>"))
+    fig.update_xaxes(title_text=t("graph.matrix_target"), tickvals=list(range(len(targets))),
+                     ticktext=[short[n].replace("denselayer", "") for n in targets], tickangle=0)
+    fig.update_yaxes(title_text=t("graph.matrix_source"), tickvals=list(range(len(sources))),
+                     ticktext=[short[s].replace("denselayer", "") if s in inside else t("graph.matrix_input")
+                               for s in sources], autorange="reversed")
+    into_output = sum(row[-1] for row in z) if targets and targets[-1].endswith(".cat") else 0
+    return _style(fig, t("graph.matrix_title", block=block, dense=sum(map(sum, z)) - into_output,
+                         output=into_output),
+                  max(420, 26 * len(sources) + 160))
 
 
 def staircase_figure(dense_blocks: list[dict]) -> go.Figure:

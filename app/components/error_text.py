@@ -12,11 +12,16 @@ import re
 from .i18n import language
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# Streamlit links bare URLs and e-mail addresses in the parsed text, after escapes are resolved: an
+# invisible word joiner inside "://", "www." and "@" keeps them text.
+_AUTOLINK = re.compile(r"(:(?=//)|(?<=www)(?=\.)|@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def escape(value) -> str:
-    """`value` as literal text inside Streamlit markdown (links, images, HTML, LaTeX, emphasis)."""
-    return _MARKDOWN.sub(r"\\\1", str(value))
+    """`value` as literal text inside Streamlit markdown (links, images, HTML, LaTeX, emphasis, bare
+    URLs)."""
+    return _MARKDOWN.sub(r"\\\1", _AUTOLINK.sub(lambda m: m.group(0) + WORD_JOINER, str(value)))
 
 
 def _value(v) -> str:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import services
 
-from . import url_state
+from . import charts, url_state
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -17,20 +17,39 @@ SVG_KEY = "explore.graph_svg"
 # Draws the server's SVG into the page as it is. st.markdown (its one other route; st.html's sanitizer
 # drops SVG) turned every node, edge and label into a React element, which cost ~50 ms of the browser's
 # time on every slider step and ~110 ms on a first render (densenet121's block graph).
+# `data` is {"svg", "fit"}: fit = scaled to the page's width (the default: no graph is wider than the
+# page); otherwise drawn at its own size in a box that scrolls both ways (pan by scrolling).
 _SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False, js=f"""
 export default function ({{ data, parentElement }}) {{
   let box = parentElement.querySelector(".{SVG_CLASS}");
   if (!box) {{
     box = document.createElement("div");
     box.className = "{SVG_CLASS}";
-    box.style.overflowX = "auto";
+    box.style.overflow = "auto";
+    box.style.maxHeight = "85vh";
     parentElement.appendChild(box);
   }}
-  if (box.svg !== data) {{  // a rerun that sends the same graph leaves it alone
-    box.svg = data;
-    box.innerHTML = data;
+  if (box.svg !== data.svg) {{  // a rerun that sends the same graph leaves it alone
+    box.svg = data.svg;
+    box.innerHTML = data.svg;
+  }}
+  const svg = box.querySelector("svg");
+  if (svg && box.fit !== data.fit) {{
+    box.fit = data.fit;
+    if (!svg.dataset.width) {{
+      svg.dataset.width = svg.getAttribute("width");
+      svg.dataset.height = svg.getAttribute("height");
+    }}
+    svg.setAttribute("width", data.fit ? "100%" : svg.dataset.width);
+    svg.setAttribute("height", data.fit ? "auto" : svg.dataset.height);
+    svg.style.maxHeight = data.fit ? "80vh" : "none";
   }}
 }}""")
+# A dense block with more layers than this is shown as its connection matrix first: 9 layers already
+# draw 45 dense connections, which a projector turns into a grey mesh.
+MATRIX_ABOVE_LAYERS = 8
+FULL_KEY = "explore.graph_full"
+FIT_KEY = "explore.graph_fit"
 
 
 def dense_layers(growth: dict, block: str | None) -> int | None:
@@ -52,7 +71,7 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     none = t("graph.none")
     if st.session_state.get(EXPAND_KEY) not in blocks:
         st.session_state[EXPAND_KEY] = none  # nothing, or no such block in this model: the block view
-    st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, on_change=url_state.acted,
+    st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, on_change=_on_expand_change,
                  persist_state="session")
     expand = expanded_block()
     words = tuple((word, t(f"graph.word_{word}")) for word in services.GRAPH_WORDS)
@@ -62,13 +81,12 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     if layers:
         st.info(t("graph.dense_edges", layers=layers, pairs=layers * (layers + 1) // 2))
     st.caption(t("graph.caption", nodes=graph["nodes"], edges=graph["edges"]))
-    svg = services.dot_to_svg(graph["dot"]) if services.svg_available() else None
-    if svg:
-        # Laid out on the server: the browser only draws the SVG. Graphviz compiled to WebAssembly in
-        # the browser (st.graphviz_chart) takes 0.5–0.8 s per update on a classroom laptop.
-        _SVG_VIEW(data=svg, key=SVG_KEY)
+    svg = None
+    if layers and layers > MATRIX_ABOVE_LAYERS and not st.session_state.get(FULL_KEY):
+        _matrix(graph, expand, layers)
+        st.button(t("graph.full_drawing"), key=FULL_KEY + ".button", on_click=_show_full)
     else:
-        st.graphviz_chart(graph["dot"], width="content")
+        svg = _drawing(graph, expand, layers)
     left, right = st.columns(2)
     stem = model["file_stem"] + (f"-{expand}" if expand else "")
     # The files are made when a button is pressed (a callable), and pressing one reruns nothing: a
@@ -78,3 +96,42 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     if svg:
         right.download_button(t("graph.download_svg"), lambda: svg, file_name=f"{stem}.svg",
                               mime="image/svg+xml", key="explore.download_svg", on_click="ignore")
+
+
+def _on_expand_change() -> None:
+    url_state.acted()
+    st.session_state[FULL_KEY] = False  # another block opens as its matrix again, when large
+
+
+def _show_full() -> None:
+    st.session_state[FULL_KEY] = True
+
+
+def _matrix(graph: dict, expand: str, layers: int) -> None:
+    st.caption(t("graph.matrix_note", layers=layers, edges=graph["edges"],
+                 pairs=layers * (layers + 1) // 2))
+    st.plotly_chart(charts.connection_matrix_figure(graph["ir"], expand), key="explore.graph_matrix")
+
+
+def _drawing(graph: dict, expand: str | None, layers: int | None) -> str | None:
+    """The graph laid out on the server (fit to the width unless the reader turns that off), else in
+    the browser; past the layout deadline, the connection matrix. Returns the SVG where there is one."""
+    fit = st.toggle(t("graph.fit_width"), value=True, key=FIT_KEY)
+    if not services.svg_available():
+        st.graphviz_chart(graph["dot"], width="stretch" if fit else "content")
+        return None
+    try:
+        svg = services.dot_to_svg(graph["dot"])
+    except services.LayoutRefused as refused:
+        if str(refused) == "busy" and graph["edges"] <= services.BROWSER_LAYOUT_EDGES:
+            st.info(t("graph.layout_busy"))
+            st.graphviz_chart(graph["dot"], width="stretch" if fit else "content")
+        else:
+            st.warning(t("graph.layout_timeout", seconds=services.DOT_TIMEOUT_S))
+            if layers:
+                _matrix(graph, expand, layers)
+        return None
+    # Laid out on the server: the browser only draws the SVG. Graphviz compiled to WebAssembly in the
+    # browser (st.graphviz_chart) takes 0.5–0.8 s per update on a classroom laptop.
+    _SVG_VIEW(data={"svg": svg, "fit": fit}, key=SVG_KEY)
+    return svg

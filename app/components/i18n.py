@@ -79,6 +79,28 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "(each layer reads the block input and every earlier layer).",
                           "这个稠密块有 L = {layers} 层，所以有 L(L+1)/2 = {pairs} 条稠密连接"
                           "（每一层都读取块的输入和之前所有层的输出）。"),
+    "graph.matrix_title": ("{block}: who reads whom ({dense} dense connections, {output} into the output)",
+                           "{block}：谁读取谁（{dense} 条稠密连接，{output} 条进入输出）"),
+    "graph.matrix_source": ("source (what is read)", "来源（被读取的）"),
+    "graph.matrix_target": ("reading layer ℓ (cat = the block's output)", "读取层 ℓ（cat = 块的输出）"),
+    "graph.matrix_input": ("block input", "块输入"),
+    "graph.matrix_note": ("This block has {layers} layers: its full drawing ({edges} edges) is too dense to "
+                          "read, so each filled cell below is one connection. A dense block's layer ℓ reads "
+                          "the block input and all ℓ−1 earlier layers: L(L+1)/2 = {pairs} connections, plus "
+                          "the L+1 inputs of the final concatenation.",
+                          "这个块有 {layers} 层：完整的图（{edges} 条边）太密，难以看清，"
+                          "所以下面每个填色的格子代表一条连接。"
+                          "稠密块的第 ℓ 层读取块的输入和前面全部 ℓ−1 层：共 L(L+1)/2 = {pairs} "
+                          "条连接，另加最后拼接的 L+1 个输入。"),
+    "graph.full_drawing": ("Draw the full graph", "绘制完整的图"),
+    "graph.fit_width": ("Fit the width (off: actual size, scroll to pan)",
+                        "适应宽度（关闭：原始大小，可滚动查看）"),
+    "graph.layout_timeout": ("Graphviz could not lay out this graph within {seconds} s; the connection "
+                             "matrix shows the same connections. Download the DOT file to draw it yourself.",
+                             "Graphviz 没能在 {seconds} 秒内完成这个图的布局；连接矩阵显示的是同样的连接。"
+                             "可下载 DOT 文件自行绘制。"),
+    "graph.layout_busy": ("The server is laying out other graphs right now; the browser draws this one "
+                          "instead.", "服务器正在为其他图布局；这个图改由浏览器绘制。"),
     "graph.download_dot": ("Download DOT", "下载 DOT"),
     "graph.word_input": ("input", "输入"),  # the words inside the graph's node labels
     "graph.word_params": ("params", "参数"),
@@ -86,7 +108,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "graph.download_svg": ("Download SVG", "下载 SVG"),
     # ---- channels
     "chan.title": ("Channels and feature-map size along the network", "沿网络的通道数和特征图大小"),
-    "chan.x": ("Step along the main path (block level)", "主路径上的步骤（模块级）"),
+    "chan.x": ("Layer or block along the main path", "主路径上的层或模块"),
     "chan.channels": ("Channels", "通道数"),
     "chan.side": ("Feature-map side H (pixels)", "特征图边长 H（像素）"),
     "chan.stairs_title": ("Dense blocks: input channels of layer l = k0 + k·(l−1)",

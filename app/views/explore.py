@@ -131,7 +131,7 @@ def show_link_notices(notices: list[dict]) -> None:
         lines.append("- " + t("explore.link_notice_item", param=error_text.escape(notice["param"]),
                                value=error_text.escape(notice["value"]), reason=error_text.escape(reason),
                                used=error_text.escape(notice["used"])))
-    st.warning("\n".join(lines), icon="🔗")
+    st.warning("\n".join(lines), icon=":material/link_off:")
 
 
 def url_changes(spec_values: dict, fields: list[dict], preset_config: dict) -> dict:

@@ -1,0 +1,66 @@
+"""What a class sees on a 1920×1080 projector: the figures issue's screenshots, each with the claim it
+must show checked in the real page (test-artifacts/projector-*.png)."""
+import pytest
+from browser_support import TIMEOUT, params, settle, shoot
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def projector(browser):
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
+    ctx.set_default_timeout(TIMEOUT)
+    yield ctx
+    ctx.close()
+
+
+def test_densenet121_block3_opens_as_a_readable_connection_matrix(server, projector):
+    page = projector.new_page()
+    page.goto(f"{server}/?model=densenet121&expand=features.denseblock3")
+    settle(page, params("densenet121"))
+    playwright.expect(page.get_by_text("300 = L(L+1)/2")).to_be_visible()
+    playwright.expect(page.locator("[data-testid='stPlotlyChart']")).to_be_visible()
+    playwright.expect(page.get_by_role("button", name="Draw the full graph")).to_be_visible()
+    box = page.locator("[data-testid='stPlotlyChart']").first.bounding_box()
+    assert box["width"] <= 1920  # nothing wider than the page
+    shoot(page, "projector-densenet121-block3")
+
+
+def test_connections_page_on_a_projector(server, projector):
+    page = projector.new_page()
+    page.goto(f"{server}/connections?norm=target")
+    page.wait_for_selector("[data-testid='stPlotlyChart']")
+    settle(page)
+    playwright.expect(page.get_by_text("The paper's four observations")).to_be_visible()
+    shoot(page, "projector-connections")
+
+
+def test_memory_in_bf16_with_adamw(server, projector):
+    page = projector.new_page()
+    page.goto(f"{server}/memory?model=d2l_densenet&batch=32&dtype=bf16&opt=adamw")
+    playwright.expect(page.locator("[data-testid='stMetricLabel']").first).to_contain_text("bf16")
+    page.wait_for_selector("[data-testid='stPlotlyChart']")
+    settle(page)
+    shoot(page, "projector-memory-bf16")
+
+
+def test_a_bad_shared_link_shows_the_preset_and_says_why(server, projector):
+    page = projector.new_page()
+    page.goto(f"{server}/?model=densenet121&growth_rate=10000&block_config=![x](http://127.0.0.9/t.png)")
+    settle(page, params("densenet121"))
+    notice = page.locator("[data-testid='stAlert']", has_text="This link asked for")
+    playwright.expect(notice).to_contain_text("growth_rate = 10000")
+    shown = notice.inner_text().replace("\u2060", "")  # word joiners keep URLs from being linked
+    assert "![x](http://127.0.0.9/t.png)" in shown  # shown as text
+    assert notice.locator("a").count() == 0 and page.locator("img[src*='127.0.0.9']").count() == 0
+    shoot(page, "projector-bad-link")
+
+
+def test_a_chinese_error(server, projector):
+    page = projector.new_page()
+    page.goto(f"{server}/?model=d2l_vgg11&lang=zh&input_size=8")
+    settle(page, "参数量", "[data-testid='stMetricLabel']")
+    notice = page.locator("[data-testid='stAlert']").first
+    playwright.expect(notice).to_contain_text("被减半 5 次后什么也不剩")
+    shoot(page, "projector-zh-error")
