@@ -25,7 +25,8 @@ MAX_CHECKPOINT_BYTES = 200 * 2**20
 SUFFIXES = (".safetensors", ".pt", ".pth")
 # torchvision's legacy DenseNet keys: denselayer1.norm.1.weight -> denselayer1.norm1.weight
 _LEGACY_DENSENET = re.compile(
-    r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+    r"^(.*denselayer\d+\.(?:norm|relu|conv))\."
+    r"((?:[12])\.(?:weight|bias|running_mean|running_var|num_batches_tracked))$")
 
 
 class CheckpointError(ConfigError):

@@ -31,10 +31,11 @@ def test_url_changes_lists_only_fields_that_differ_from_the_preset():
         "growth_rate": 12, "block_config": "6,12", "memory_efficient": "true"}
 
 
+# Values core has accepted (a refused one, such as growth_rate=100000, is left as the preset has it
+# and named in a notice: test_app_explore.test_a_bad_link_value_shows_the_preset_with_a_notice_naming_it).
 @pytest.mark.parametrize("name, text, value", [
-    ("growth_rate", "12", 12), ("growth_rate", "100000", 256), ("growth_rate", "-3", 1),
-    ("compression", "0.25", 0.25), ("memory_efficient", "true", True), ("conv_bias", "false", False),
-    ("block_config", "6,0", "6,0"), ("stem", "cifar", "cifar"), ("growth_rate", "twelve", None)])
+    ("growth_rate", "12", 12), ("compression", "0.25", 0.25), ("memory_efficient", "true", True),
+    ("conv_bias", "false", False), ("block_config", "6,12", "6,12"), ("stem", "cifar", "cifar")])
 def test_url_values_become_widget_values(name, text, value):
     assert _url_value(SPEC[name], text) == value
 

@@ -39,7 +39,8 @@ def test_connections_page_on_a_projector(server, projector):
 def test_memory_in_bf16_with_adamw(server, projector):
     page = projector.new_page()
     page.goto(f"{server}/memory?model=d2l_densenet&batch=32&dtype=bf16&opt=adamw")
-    playwright.expect(page.locator("[data-testid='stMetricLabel']").first).to_contain_text("bf16")
+    playwright.expect(page.locator("[data-testid='stMetricLabel']").first).to_contain_text(
+        "bf16", timeout=TIMEOUT)
     page.wait_for_selector("[data-testid='stPlotlyChart']")
     settle(page)
     shoot(page, "projector-memory-bf16")

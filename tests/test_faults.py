@@ -69,21 +69,22 @@ def enter(page, key: str, text: str) -> None:
     settle(page)
 
 
-@pytest.mark.parametrize("model, query, message, fixes", [
+@pytest.mark.parametrize("model, query, message, action, changed", [
     # raised by the analysis: the feature map collapses
-    ("densenet121", "h=16&w=16", "too small for densenet121",
-     {"explore.height": "224", "explore.width": "224"}),
+    ("densenet121", "h=16&w=16", "too small for densenet121", {"explore.height": "200"}, {}),
     # raised by the config: a dense block with no layers
     ("densenet121", "block_config=6,0,24,16", "densenet.block_config = 6,0,24,16",
-     {"cfg.densenet.block_config": "6,12,24,16"}),
+     {"cfg.densenet.block_config": "6,12,24"}, {"block_config": "6,12,24"}),
 ])
-def test_core_rejection_shows_its_message_and_the_next_action_works(server, page, model, query, message,
-                                                                    fixes):
+def test_core_rejection_in_a_link_shows_the_preset_with_its_message_and_the_next_action_works(
+        server, page, model, query, message, action, changed):
     page.goto(f"{server}/?model={model}&{query}")
-    playwright.expect(page.locator(ALERT).first).to_contain_text(message, timeout=TIMEOUT)
-    settle(page)
+    notice = page.locator("[data-testid='stAlertContentWarning']", has_text="This link asked for")
+    playwright.expect(notice).to_contain_text(message, timeout=TIMEOUT)
+    settle(page, params(model))  # the preset is shown, not a blank page
     assert page.locator(TRACEBACK).count() == 0
-    for key, text in fixes.items():
+    for key, text in action.items():
         enter(page, key, text)
-    settle(page, params(model))
+    settle(page, params(model, **changed))
     playwright.expect(page.locator(ALERT)).to_have_count(0)
+    playwright.expect(notice).to_have_count(0)  # the notice was the link's, shown once

@@ -35,6 +35,7 @@ LAST_VALID = "explore.last_valid"
 LAST_STATE = "explore.last_state"  # what the page last wrote into its link
 RESULTS = "explore_results"  # the results fragment's key
 SIDEBAR_SHOWS = "explore.sidebar_shows"  # (core's error or None, whether Reset shows) as last drawn
+LINK_NOTICES = "explore.link_notices"  # what the link being loaded asked for and core refused
 CHOSEN = "explore.chosen"  # the preset last loaded by a pick, a link or the default (not a widget key)
 _INPUT_KEYS = {"h": K_H, "w": K_W, "batch": K_BATCH}
 _PERSIST = dict(persist_state="session")
@@ -327,7 +328,7 @@ def render() -> None:
     elif not widgets_hold_a_model(cat):
         load_preset(cat, DEFAULT_MODEL)
     if link:
-        show_link_notices(load_url(cat, link))
+        st.session_state[LINK_NOTICES] = load_url(cat, link)
     active_tab(link or {})
     inputs = held_inputs(cat)
     sidebar(cat, inputs, evaluate(inputs)[2])
@@ -351,6 +352,9 @@ def results(cat: dict) -> None:
     if model:
         st.session_state[LAST_VALID] = model
     shown = model or st.session_state.get(LAST_VALID)
+    # Shown once, by the run that loaded the link: the next action's run (often this fragment's
+    # alone) draws the results without it.
+    show_link_notices(st.session_state.pop(LINK_NOTICES, []))
     st.title(shown["name"] if shown else inputs["preset"])
     if inputs["changes"]:
         st.caption(t("explore.modified", preset=inputs["preset"]))

@@ -1,0 +1,41 @@
+"""The byte budget that every real allocation a user can ask for is checked against first.
+
+A link or a checkpoint's metadata can ask for densenet121 at 2048² or LeNet at 1024² with 64
+channels: allocated, either takes gigabytes of a shared server. The bytes are known beforehand from
+the meta-device estimate (core.memory.estimate), so a job that would exceed the budget is refused
+with a message before anything is allocated. The budget is per job, set by the deployer
+(CNN_EXPLORER_JOB_BUDGET_MIB; docs/deploy.md).
+"""
+from __future__ import annotations
+
+import os
+
+from .errors import ConfigError
+
+MIB = 2**20
+DEFAULT_BUDGET_MIB = 768  # two jobs and the server fit the Kubernetes example's 2 GiB pod
+
+
+def budget_bytes() -> int:
+    return int(os.environ.get("CNN_EXPLORER_JOB_BUDGET_MIB", DEFAULT_BUDGET_MIB)) * MIB
+
+
+def check(what: str, needed: int, fix: str) -> None:
+    """Raise a ConfigError (code "budget") when `needed` bytes exceed the job budget."""
+    budget = budget_bytes()
+    if needed > budget:
+        raise ConfigError("budget", f"{what} would need {needed / MIB:,.0f} MiB, more than the "
+                                    f"{budget / MIB:,.0f} MiB a job may use on this server; {fix}",
+                          code="budget", args={"what": what, "needed_mib": round(needed / MIB),
+                                               "budget_mib": round(budget / MIB), "fix": fix})
+
+
+def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd") -> int:
+    """Bytes of one forward and backward pass at this batch (with the optimizer's state when one
+    steps), from the meta-device estimate: nothing is allocated."""
+    from .memory import estimate
+    report = estimate(config, batch=batch, input_shape=tuple(input_shape),
+                      optimizer=optimizer or "sgd")
+    state = report.optimizer_state if optimizer else 0
+    inputs = batch * 4 * int(input_shape[0]) * int(input_shape[1]) * int(input_shape[2])
+    return report.parameters + report.gradients + state + report.activations + inputs
