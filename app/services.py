@@ -25,16 +25,18 @@ import streamlit as st
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 import core
+from core import budget as core_budget
 from core import memory
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
 from core.attribution import attribute, attribution_strength, predict
+from core.attribution import check_budget as check_attribution_budget
 from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
 from core.checkpoints import Checkpoint, load_checkpoint
 from core.connectivity import STRONG, connection_strength
 from core.connectivity import paper_observations as _paper_observations
-from core.data import CIFAR_CLASSES, FASHION_CLASSES, load_digits
+from core.data import CIFAR_CLASSES, FASHION_CLASSES, fit_images, load_digits
 from core.export import export
 from core.registry import config_from_dict, default_input, preset_of
 from core.render import WORDS, to_dot
@@ -266,15 +268,22 @@ def _digits():
     return load_digits()
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL_S)
 def gallery(side: int, channels: int, per_class: int = 1) -> dict:
-    """The first `per_class` test images of each digit, at a checkpoint's input size (numpy)."""
-    data = _digits().resized(side, channels)
+    """The first `per_class` test images of each digit, at a checkpoint's input size (numpy): only
+    the images shown are resized, after their bytes are checked against the job budget."""
+    data = _digits()
     labels = data.test_y.tolist()
     picks = [i for c in range(len(data.classes))
              for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
-    return {"images": data.test_x[picks].numpy(), "labels": [labels[i] for i in picks],
-            "classes": list(data.classes)}
+    try:
+        core_budget.check(f"{len(picks)} test images at {channels}×{side}×{side}",
+                          len(picks) * channels * side * side * 4, "use a checkpoint trained at a smaller "
+                                                                  "input size")
+    except core.ConfigError as exc:
+        return _error(exc)
+    return {"images": fit_images(data.test_x[picks], side, channels).numpy(),
+            "labels": [labels[i] for i in picks], "classes": list(data.classes)}
 
 
 def _tensor(images: np.ndarray):
@@ -286,7 +295,9 @@ def _tensor(images: np.ndarray):
 def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
     """Attribution-based connection strength over these images (columns are shares summing to 1)."""
     try:
-        model = _checkpoint(path, file_stamp).model()  # a fresh model: captum hooks it
+        checkpoint = _checkpoint(path, file_stamp)
+        check_attribution_budget(checkpoint.config, len(images), images.shape[1:], None)
+        model = checkpoint.model()  # a fresh model: captum hooks it
         return attribution_strength(model, _tensor(images))
     except core.ConfigError as exc:
         return _error(exc)
@@ -296,7 +307,9 @@ def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
 def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) -> dict:
     """Per image: an (H, W) attribution map for the predicted class, the class and its probability."""
     try:
-        model = _checkpoint(path, file_stamp).model()
+        checkpoint = _checkpoint(path, file_stamp)
+        check_attribution_budget(checkpoint.config, len(images), images.shape[1:], method)
+        model = checkpoint.model()
         x = _tensor(images)
         labels, confidences = predict(model, x)
         maps = attribute(model, x, method)

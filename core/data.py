@@ -42,15 +42,21 @@ class Dataset:
         return self.train_x.shape[2]
 
     def resized(self, side: int, channels: int | None = None) -> Dataset:
-        """The dataset at a model's input size (bilinear), channels repeated/averaged to match."""
-        def fit(x):
-            if x.shape[2] != side or x.shape[3] != side:
-                x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
-            if channels and channels != x.shape[1]:
-                x = x.mean(1, keepdim=True).repeat(1, channels, 1, 1)
-            return x.contiguous()
-        return Dataset(self.name, fit(self.train_x), self.train_y, fit(self.test_x), self.test_y,
-                       self.classes)
+        """The whole dataset at a model's input size (for small sets held on a GPU, as the GPU
+        benchmark does; the trainer and the app resize per batch with fit_images)."""
+        return Dataset(self.name, fit_images(self.train_x, side, channels), self.train_y,
+                       fit_images(self.test_x, side, channels), self.test_y, self.classes)
+
+
+
+def fit_images(x: torch.Tensor, side: int, channels: int | None = None) -> torch.Tensor:
+    """Images (N, C, H, W) at a model's input size (bilinear), channels repeated/averaged to match.
+    Applied per batch, and only to the images used: the whole set at 1024² would take ~22 GB."""
+    if x.shape[2] != side or x.shape[3] != side:
+        x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+    if channels and channels != x.shape[1]:
+        x = x.mean(1, keepdim=True).repeat(1, channels, 1, 1)
+    return x.contiguous()
 
 
 def load_dataset(spec: str) -> Dataset:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from . import budget
 from .errors import ConfigError
 from .registry import build_model, default_input, resolve
 
@@ -212,6 +213,9 @@ def measure_cpu(name_or_config, batch: int = 8, input_shape=None, dtype: str = "
     config = resolve(name_or_config, **overrides)
     _check(batch, dtype, optimizer)
     input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
+    budget.check(f"a CPU training step of {config.family} at batch {batch}, input "
+                 f"{'×'.join(map(str, input_shape))}",
+                 budget.step_bytes(config, batch, input_shape, optimizer), "use a smaller input or batch")
     model = build_model(config).train()
     opt = _optimizer(model, optimizer)
     x = torch.randn(batch, *input_shape)

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from . import budget
 from .checkpoints import save_checkpoint
-from .data import Dataset, load_dataset
+from .data import Dataset, fit_images, load_dataset
 from .errors import ConfigError
 from .registry import build_model, resolve
 from .schema import ArchConfig
@@ -73,8 +74,8 @@ class TrainResult:
         return self.history[-1]["test_accuracy"] if self.history else 0.0
 
 
-def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[ArchConfig, Dataset]:
-    """Fit the classifier to the dataset's classes and the data to the model's input."""
+def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[ArchConfig, int]:
+    """Fit the classifier to the dataset's classes; the side the data is resized to (per batch)."""
     if config.num_classes != len(data.classes):
         config = config.replace(num_classes=len(data.classes))
     sized = "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0
@@ -83,15 +84,18 @@ def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[
         config = config.replace(input_size=side)
     from .analysis import analyze  # a clear error if the model cannot take this input
     analyze(config, (config.in_channels, side, side))
-    return config, data.resized(side, config.in_channels)
+    return config, side
 
 
-def evaluate(model, x, y, device, batch_size=512) -> float:
+def evaluate(model, x, y, device, batch_size=512, side: int | None = None,
+             channels: int | None = None) -> float:
+    """Test accuracy; images resized to `side` and `channels` (when given) batch by batch."""
     model.eval()
     correct = 0
     with torch.no_grad(), _autocast(device):
         for i in range(0, len(x), batch_size):
-            xb = _to(x[i:i + batch_size], device)
+            xb = _to(fit_images(x[i:i + batch_size], side, channels) if side else x[i:i + batch_size],
+                     device)
             correct += (model(xb).argmax(1).cpu() == y[i:i + batch_size]).sum().item()
     return correct / len(x)
 
@@ -112,8 +116,14 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     settings.check()
     config = resolve(name_or_config, **overrides)
     data = load_dataset(settings.dataset)
-    config, data = prepare(config, data, settings.input_size)
+    config, side = prepare(config, data, settings.input_size)
     device = torch.device("cuda" if settings.on_cuda else "cpu")
+    shape = (config.in_channels, side, side)
+    if device.type == "cpu":  # the server's own memory: refused before the model is allocated
+        budget.check(f"training {config.family} at batch {settings.batch_size}, input "
+                     f"{'×'.join(map(str, shape))}",
+                     budget.step_bytes(config, settings.batch_size, shape, settings.optimizer),
+                     "use a smaller input_size or batch_size")
     rank, world = _init_distributed(device)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -166,7 +176,8 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
             idx = order[first:first + settings.batch_size]
             if len(idx) == 0:  # the last global batch did not reach this process
                 idx = order[-1:]
-            xb, yb = _to(data.train_x[idx], device), data.train_y[idx].to(device)
+            xb = _to(fit_images(data.train_x[idx], side, config.in_channels), device)
+            yb = data.train_y[idx].to(device)
             if compiled:
                 torch.compiler.cudagraph_mark_step_begin()  # a new iteration for CUDA graphs
             with _autocast(device):
@@ -191,12 +202,13 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         record = dict(epoch=epoch, train_loss=loss_total / seen, train_accuracy=correct_total / seen)
         record["train_seconds"] = time.perf_counter() - start
         record["examples_per_second"] = seen / record["train_seconds"]
-        record["test_accuracy"] = evaluate(model, data.test_x, data.test_y, device)
+        record["test_accuracy"] = evaluate(model, data.test_x, data.test_y, device, side=side,
+                                           channels=config.in_channels)
         record["seconds"] = time.perf_counter() - start
         result.history.append(record)
         if out:
             save_checkpoint(out, model, config, settings.dataset, epoch, record["test_accuracy"],
-                            input_shape=tuple(data.test_x.shape[1:]))
+                            input_shape=shape)
         if on_progress:
             on_progress(dict(kind="epoch", **record))
     if world > 1:

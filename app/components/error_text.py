@@ -99,6 +99,8 @@ _INPUT_ZH = {
     "input.too_large": lambda a: f"输入 {a['height']}×{a['width']} 太大：H、W 请 ≤ {a['max']}",
     "input.invalid": lambda a: "输入形状无效：请给出 C,H,W 三个正整数，例如 3,224,224",
     "input.collapse": lambda a: f"特征图在 {a['where']} 处塌缩为空，该层的输入是 {a['shape']}",
+    "budget": lambda a: (f"这项任务（{a['what']}）需要 {a['needed_mib']:,} MiB，超过本服务器每项任务允许的 "
+                         f"{a['budget_mib']:,} MiB；请减小输入或批量"),
     "batch.range": lambda a: f"batch = {a['value']}：必须是 [{a['low']}, {a['high']}] 内的整数",
 }
 

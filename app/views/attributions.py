@@ -77,8 +77,11 @@ def render() -> None:
         gallery = services.gallery(side, channels)
         classes = info["classes"]
         st.subheader(t("attr.gallery"))
-        with st.spinner():
-            panels(checkpoint, method, gallery["images"], gallery["labels"], classes, opacity)
+        if "error" in gallery:
+            error_text.show(st, gallery["error"])
+        else:
+            with st.spinner():
+                panels(checkpoint, method, gallery["images"], gallery["labels"], classes, opacity)
         upload(checkpoint, method, classes, opacity)
     url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "method": method})
 

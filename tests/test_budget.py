@@ -1,0 +1,54 @@
+"""Every real allocation a user can ask for is checked against the job budget first, from the
+meta-device estimate: refused before anything is allocated, with a message saying what and why."""
+import time
+
+import pytest
+
+import core
+from core import budget
+from core.attribution import check_budget as check_attribution_budget
+from core.memory import measure_cpu, process_rss
+from core.train import TrainSettings, train
+
+
+def refused(call) -> core.ConfigError:
+    before, start = process_rss(), time.perf_counter()
+    with pytest.raises(core.ConfigError) as caught:
+        call()
+    assert caught.value.code == "budget" and "MiB" in caught.value.message
+    # Nothing was allocated: the process grew by less than the smallest of these jobs would take.
+    assert process_rss() - before < 200 * 2**20
+    return caught.value
+
+
+def test_a_cpu_memory_pass_at_2048_squared_is_refused_before_allocating():
+    """/memory?model=densenet121&h=2048&w=2048 took the server from 0.76 to 7.1 GB."""
+    error = refused(lambda: measure_cpu("densenet121", batch=2, input_shape=(3, 2048, 2048)))
+    assert error.args_["needed_mib"] > error.args_["budget_mib"]
+    measure_cpu("d2l_lenet_bn", batch=2)  # a small pass still runs
+
+
+def test_training_at_1024_squared_is_refused_and_data_is_resized_per_batch():
+    """LeNet-BN at input_size=1024, in_channels=3: the whole set resized took ~22 GB."""
+    refused(lambda: train("d2l_lenet_bn", TrainSettings(epochs=1), input_size=1024, in_channels=3))
+
+
+def test_training_within_the_budget_resizes_per_batch(tmp_path):
+    result = train("d2l_lenet_bn", TrainSettings(epochs=1, batch_size=128, input_size=28),
+                   out=str(tmp_path / "lenet.safetensors"))
+    assert result.history and 0 <= result.test_accuracy <= 1
+    from core.checkpoints import load_checkpoint
+    assert load_checkpoint(tmp_path / "lenet.safetensors").metadata["input_shape"] == "[1, 28, 28]"
+
+
+def test_attributions_of_a_checkpoint_asking_for_1024_squared_and_64_channels_are_refused():
+    config = core.get_config("d2l_lenet_bn", input_size=1024, in_channels=64)
+    refused(lambda: check_attribution_budget(config, 10, (64, 1024, 1024), "integrated_gradients"))
+    check_attribution_budget(core.get_config("d2l_lenet_bn"), 10, (1, 28, 28), "integrated_gradients")
+
+
+def test_the_budget_is_the_deployers_setting(monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", "1")
+    assert budget.budget_bytes() == 2**20
+    with pytest.raises(core.ConfigError, match="more than the 1 MiB a job may use"):
+        budget.check("a test", 2 * 2**20, "use less")
