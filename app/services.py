@@ -11,6 +11,7 @@ import gc
 import io
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -329,10 +330,12 @@ def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dic
     """
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.load()
+            # The size is in the header: checked before decoding (a 0.5 MB PNG of 13000×13000 decodes
+            # to 595 MB).
             if image.width * image.height > MAX_IMAGE_PIXELS:
                 raise ImageError(f"{image.width}×{image.height} pixels is too large; the limit is "
                                  f"{MAX_IMAGE_PIXELS:,} pixels")
+            image.load()
             original = {"size": f"{image.width}×{image.height}", "mode": image.mode}
             image = ImageOps.exif_transpose(image).convert("L" if channels == 1 else "RGB")
             image = image.resize((side, side), Image.Resampling.LANCZOS)
@@ -344,11 +347,39 @@ def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dic
     return (1.0 - pixels if inverted else pixels), {**original, "inverted": inverted}
 
 
+# Sessions' folders live under one folder per server process, so that a server killed before its
+# sessions ended (their folders never removed) is cleaned up by the next one: at start-up, the folders
+# of processes that no longer run go, and so does one under this process's own id (an earlier
+# process's, in a container whose servers all start with the same id).
+UPLOADS_ROOT = Path(tempfile.gettempdir()) / f"cnn-explorer-{os.getpid()}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_folders_of_stopped_servers() -> None:
+    for folder in Path(tempfile.gettempdir()).glob("cnn-explorer-*"):
+        pid = folder.name.removeprefix("cnn-explorer-")
+        if pid.isdecimal() and (int(pid) == os.getpid() or not _running(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+remove_folders_of_stopped_servers()
+
+
 class SessionFolder:
     """A temporary folder owned by one browser session, removed when the session's state is freed."""
 
     def __init__(self):
-        self.path = Path(tempfile.mkdtemp(prefix="cnn-explorer-"))
+        UPLOADS_ROOT.mkdir(exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix="session-", dir=UPLOADS_ROOT))
         weakref.finalize(self, shutil.rmtree, self.path, True)
 
 
@@ -468,7 +499,28 @@ class TrainingRun:
         return self.out if Path(self.out).exists() else None
 
 
+# The datasets a user may train on, by the name the page shows; the server reads only these (a free
+# path answered with what it found under /etc). The deployer names them in CNN_EXPLORER_DATASETS as
+# "name=spec,..." (spec as core takes it: digits, fashion-mnist:DIR, cifar10:DIR).
+PACKAGED_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+def allowed_datasets() -> dict[str, str]:
+    """{name: core's dataset spec}, the first the default: the deployer's list, else Fashion-MNIST
+    where its Debian package is installed, and the embedded digits."""
+    configured = os.environ.get("CNN_EXPLORER_DATASETS", "").strip()
+    if configured:
+        pairs = [item.partition("=") for item in configured.split(",") if item.strip()]
+        return {name.strip(): spec.strip() or name.strip() for name, _, spec in pairs}
+    found = {"fashion-mnist": f"fashion-mnist:{PACKAGED_FASHION_MNIST}"} \
+        if PACKAGED_FASHION_MNIST.is_dir() else {}
+    return {**found, "digits": "digits"}
+
+
 def start_training(model: str, changes: dict, settings: dict) -> TrainingRun:
+    """A run on the dataset the page named (`settings["dataset"]` is a name of allowed_datasets())."""
+    datasets = allowed_datasets()
+    settings = {**settings, "dataset": datasets.get(settings["dataset"], next(iter(datasets.values())))}
     out = session_folder() / f"trained-{int(time.time())}.safetensors"
     return TrainingRun(model, changes, settings, str(out))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from app_support import errors, figure, start, uploader, widget
 from conftest import ROOT
-from PIL import Image
+from PIL import Image, ImageFile
 
 from app import services
 from core.attribution import predict
@@ -73,3 +73,13 @@ def test_decode_rejects_corrupt_and_huge_images():
         services.decode_image(png(Image.new("L", (8, 8)))[:40], 1, 8)
     with pytest.raises(services.ImageError, match="too large"):
         services.decode_image(png(Image.new("1", (5000, 4000))), 1, 8)
+
+
+def test_a_huge_image_is_refused_from_its_header_before_it_is_decoded(monkeypatch):
+    """A 0.5 MB PNG of 13000×13000 decoded to 595 MB before the pixel check."""
+    data = png(Image.new("1", (5000, 4000)))
+    decoded = []
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: decoded.append(self) or None)
+    with pytest.raises(services.ImageError, match="too large"):
+        services.decode_image(data, 1, 8)
+    assert not decoded

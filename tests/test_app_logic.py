@@ -44,3 +44,36 @@ def test_compare_input_follows_channels_and_sized_classifiers():
     preset = {"input_shape": [1, 96, 96]}
     assert input_for(preset, {"in_channels": 3}) == (3, 96, 96)
     assert input_for(preset, {"in_channels": 1, "input_size": 64}) == (1, 64, 64)
+
+
+def test_layer_counts_past_int64_reach_the_browser_and_stay_exact_in_the_csv():
+    """The largest configs' MACs pass 2**63: as Arrow integers they blanked the Layers tab."""
+    import pyarrow as pa
+
+    from app.components.layer_table import layer_frame, shown_frame
+    huge = 2**70 + 1
+    summary = {"layers": [{"name": "conv", "type": "Conv2d", "input_shapes": [[1, 3, 8, 8]],
+                           "output_shape": [1, 8, 8, 8], "params": 10, "macs": huge}],
+               "output_shape": [1, 8, 8, 8], "total_params": 10, "macs": huge}
+    frame = layer_frame(summary)
+    with pytest.raises((pa.ArrowInvalid, OverflowError, pa.ArrowTypeError)):
+        pa.Table.from_pandas(frame)
+    pa.Table.from_pandas(shown_frame(frame))  # what st.dataframe sends
+    assert str(huge) in frame.to_csv(index=False)
+
+
+def test_folders_of_a_killed_server_are_removed_at_start_up(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from app import services
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"cnn-explorer-{gone.pid}" / "session-x"
+    stale.mkdir(parents=True)
+    (stale / "upload.pt").write_bytes(b"x" * 1000)
+    alive = tmp_path / "cnn-explorer-1" / "session-y"  # pid 1 runs: another server's, kept
+    alive.mkdir(parents=True)
+    services.remove_folders_of_stopped_servers()
+    assert not stale.parent.exists() and alive.exists()

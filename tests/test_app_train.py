@@ -75,7 +75,6 @@ def test_stop_ends_the_run():
 @pytest.mark.parametrize("field, value, message", [
     ("train.changes", "block_config", "'block_config' is not KEY=VALUE"),
     ("train.changes", "growth_rate=0", "densenet.growth_rate = 0: must be ≥ 1"),
-    ("train.dataset", "cifar10:/no/such/folder", "dataset folder /no/such/folder does not exist"),
 ])
 def test_bad_settings_show_cores_message(field, value, message):
     at = start(page=TRAIN)
@@ -103,3 +102,21 @@ def test_a_run_waits_for_a_free_slot_and_can_be_stopped_while_waiting(tmp_path):
     finally:
         for _ in range(services.MAX_CONCURRENT_TRAINING):
             services._training_slots.release()
+
+
+@pytest.mark.parametrize("asked", ["fashion-mnist:/etc", "cifar10:/no/such/folder", "~nosuchuser"])
+def test_datasets_come_from_the_deployers_list_and_no_path_is_read_or_shown(asked):
+    """`fashion-mnist:/etc` answered "missing /etc/train-images-idx3-ubyte"."""
+    at = start({"model": "d2l_lenet_bn", "dataset": asked, "epochs": "²"}, page=TRAIN)
+    assert not at.exception
+    box = widget(at, "train.dataset")
+    assert box.value == next(iter(services.allowed_datasets())) and list(box.options) == \
+        list(services.allowed_datasets())
+    shown = " ".join(e.value for e in [*at.markdown, *at.caption, *at.error, *at.warning, *at.info])
+    assert "/etc" not in shown and "/no/such" not in shown
+    assert widget(at, "train.epochs").value == 3  # "²" is no number
+
+
+def test_the_deployer_names_the_datasets(monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_DATASETS", "digits, small=digits")
+    assert services.allowed_datasets() == {"digits": "digits", "small": "digits"}

@@ -1,7 +1,5 @@
 """Every real allocation a user can ask for is checked against the job budget first, from the
 meta-device estimate: refused before anything is allocated, with a message saying what and why."""
-import time
-
 import pytest
 
 import core
@@ -12,7 +10,7 @@ from core.train import TrainSettings, train
 
 
 def refused(call) -> core.ConfigError:
-    before, start = process_rss(), time.perf_counter()
+    before = process_rss()
     with pytest.raises(core.ConfigError) as caught:
         call()
     assert caught.value.code == "budget" and "MiB" in caught.value.message

@@ -142,11 +142,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.title": ("Train a network", "训练一个网络"),
     "train.model": ("Model", "模型"),
     "train.dataset": ("Dataset", "数据集"),
-    "train.dataset_help": ("digits (built in, 8×8), or fashion-mnist:FOLDER / cifar10:FOLDER with the "
-                           "files already on this server; nothing is downloaded.",
-                           "digits（内置，8×8），或 fashion-mnis"
-                           "t:文件夹 / cifar10:文件夹（文件需已在服务器上；"
-                           "不会下载任何东西）。"),
+    "train.dataset_help": ("The datasets this server offers (its deployer chooses them); nothing is "
+                           "downloaded.", "本服务器提供的数据集（由部署者选定）；不会下载任何东西。"),
     "train.epochs": ("Epochs", "训练轮数"),
     "train.batch": ("Batch size", "批量大小"),
     "train.optimizer": ("Optimizer", "优化器"),

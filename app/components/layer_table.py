@@ -20,11 +20,25 @@ def layer_frame(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+INT64_MAX = 2**63 - 1
+
+
+def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as the browser gets it: counts past int64 (the largest configs' MACs pass 9.2·10¹⁸)
+    cannot travel as Arrow integers and blanked the page; they are sent as floats, still sortable,
+    while the CSV keeps them exact."""
+    shown = frame.copy()
+    for column in (t("col.params"), t("col.macs")):
+        if shown[column].map(abs).max() > INT64_MAX:
+            shown[column] = shown[column].astype(float)
+    return shown
+
+
 def render(summary: dict) -> None:
     frame = layer_frame(summary)
     st.caption(t("layers.summary", rows=len(summary["layers"]), params=f"{summary['total_params']:,}",
                  macs=f"{summary['macs']:,}"))
-    st.dataframe(frame, hide_index=True, width="stretch", height=560,
+    st.dataframe(shown_frame(frame), hide_index=True, width="stretch", height=560,
                  column_config={t("col.params"): st.column_config.NumberColumn(format="localized"),
                                 t("col.macs"): st.column_config.NumberColumn(format="localized")})
     st.download_button(t("layers.download"), frame.to_csv(index=False).encode(),

@@ -5,6 +5,7 @@ The run object lives in this session's state only; its model never leaves the tr
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -21,7 +22,7 @@ K_EPOCHS, K_BATCH, K_OPTIMIZER = "train.epochs", "train.batch", "train.optimizer
 RUN, LIVE = "train.run", "train.live"
 _URL = {"model": K_MODEL, "set": K_CHANGES, "dataset": K_DATASET, "epochs": K_EPOCHS, "batch": K_BATCH,
         "opt": K_OPTIMIZER}
-_DEFAULTS = {K_MODEL: DEFAULT_MODEL, K_CHANGES: DEFAULT_CHANGES, K_DATASET: "digits", K_EPOCHS: 3,
+_DEFAULTS = {K_MODEL: DEFAULT_MODEL, K_CHANGES: DEFAULT_CHANGES, K_DATASET: "", K_EPOCHS: 3,
              K_BATCH: 64, K_OPTIMIZER: "sgd"}
 
 
@@ -35,8 +36,11 @@ def load_state(params: dict, from_url: bool, presets: dict) -> None:
         if value is None:
             continue
         if isinstance(_DEFAULTS[key], int):
-            if value.isdigit():
+            if re.fullmatch(r"[0-9]{1,4}", value):  # ASCII digits: str.isdigit also takes "²"
                 st.session_state[key] = min(max(int(value), 1), 1000)
+        elif key == K_DATASET:
+            if value in services.allowed_datasets():
+                st.session_state[key] = value
         elif key != K_MODEL or value in presets:
             st.session_state[key] = value
 
@@ -50,11 +54,14 @@ def settings_form(presets: dict, running: bool) -> dict:
                                 **common)
     optimizer = right.selectbox(t("train.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, **common)
     left, middle, right = st.columns([2, 1, 1])
-    dataset = left.text_input(t("train.dataset"), key=K_DATASET, help=t("train.dataset_help"),
-                              **common)
+    datasets = list(services.allowed_datasets())
+    if st.session_state.get(K_DATASET) not in datasets:
+        st.session_state[K_DATASET] = datasets[0]
+    dataset = left.selectbox(t("train.dataset"), datasets, key=K_DATASET, help=t("train.dataset_help"),
+                             **common)
     epochs = middle.number_input(t("train.epochs"), 1, 1000, key=K_EPOCHS, **common)
     batch = right.number_input(t("train.batch"), 1, 4096, key=K_BATCH, **common)
-    return dict(model=model, changes=changes, dataset=dataset.strip(), epochs=int(epochs), batch=int(batch),
+    return dict(model=model, changes=changes, dataset=dataset, epochs=int(epochs), batch=int(batch),
                 optimizer=optimizer)
 
 
