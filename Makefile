@@ -30,7 +30,7 @@ graphviz:
 		echo "graphviz not installed: the app lays out graphs in the browser instead (slower)"
 
 run: $(STAMP) graphviz
-	$(PY) -m streamlit run app/streamlit_app.py $(STREAMLIT_FLAGS)
+	$(PY) -m streamlit run app/server.py $(STREAMLIT_FLAGS)
 
 test: $(STAMP) debian-packages
 	$(PY) -m ruff check .

@@ -200,7 +200,7 @@ def server_process(base: str) -> psutil.Process:
 async def run_load(sessions: int, seconds: float) -> Results:
     """One fresh server, one warm-up page load, then `sessions` sessions for `seconds` seconds."""
     results = Results()
-    with streamlit_server(ROOT / "app" / "streamlit_app.py") as base:
+    with streamlit_server(ROOT / "app" / "server.py") as base:
         stop = asyncio.Event()
         sampler = asyncio.create_task(sample_rss(server_process(base), results, stop))
         async with async_playwright() as p:

@@ -155,7 +155,7 @@ def main() -> None:
             bare = measure(browser, url, BARE, args.loads, args.samples)
         with streamlit_server(Path(tmp) / "bare_graph_app.py") as url:
             rows = [measure(browser, url, BARE_GRAPH, args.loads, args.samples)]
-        with streamlit_server(ROOT / "app" / "streamlit_app.py") as url:
+        with streamlit_server(ROOT / "app" / "server.py") as url:
             rows += [measure(browser, url, target, args.loads, args.samples) for target in TARGETS]
         browser.close()
     result = table(rows, bare)

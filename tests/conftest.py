@@ -47,7 +47,7 @@ def hostile_pickle(folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
 # ---- browser tests: one server and one chromium per test module, a fresh context per test ----------
 @pytest.fixture(scope="module")
 def server():
-    with streamlit_server(ROOT / "app" / "streamlit_app.py") as url:
+    with streamlit_server(ROOT / "app" / "server.py") as url:
         yield url
 
 

@@ -158,3 +158,11 @@ def test_training_runs_share_the_gpu_and_a_memory_job_has_it_alone():
     for thread in threads:
         thread.join(10)
     assert not inside
+
+
+def test_a_cpu_pass_past_the_job_budget_says_so_beside_the_estimate():
+    """/memory?model=densenet121&h=2048&w=2048 ran a real CPU pass: 0.76 -> 7.1 GB."""
+    at = start({"model": "densenet121", "h": "2048", "w": "2048"}, page=MEMORY)
+    assert not at.exception
+    assert any("MiB a job may use" in e for e in errors(at))
+    assert "Peak (estimate, any device, fp32, batch 64)" in metric_values(at)

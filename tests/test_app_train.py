@@ -120,3 +120,17 @@ def test_datasets_come_from_the_deployers_list_and_no_path_is_read_or_shown(aske
 def test_the_deployer_names_the_datasets(monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_DATASETS", "digits, small=digits")
     assert services.allowed_datasets() == {"digits": "digits", "small": "digits"}
+
+
+def test_a_finished_run_is_in_every_checkpoint_list_and_the_choice_is_shared():
+    at = start(page=TRAIN)
+    widget(at, "train.epochs").set_value(1).run()
+    click(at, "train.start")
+    at = wait(at)
+    at.switch_page("views/attributions.py").run()
+    assert "Trained on the Train page" in widget(at, "ckpt.choice").options  # without pressing "open"
+    widget(at, "ckpt.choice").set_value("densenet_bc_digits").run()
+    at.switch_page("views/train.py").run()
+    at.switch_page("views/connections.py").run()
+    assert widget(at, "ckpt.choice").value == "densenet_bc_digits"
+    assert not at.exception

@@ -30,7 +30,8 @@ def test_densenet121_block3_opens_as_a_readable_connection_matrix(server, projec
 def test_connections_page_on_a_projector(server, projector):
     page = projector.new_page()
     page.goto(f"{server}/connections?norm=target")
-    page.wait_for_selector("[data-testid='stPlotlyChart']")
+    # A first visit computes attributions over ten images: slow on two busy cores.
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=3 * TIMEOUT)
     settle(page)
     playwright.expect(page.get_by_text("The paper's four observations")).to_be_visible()
     shoot(page, "projector-connections")

@@ -10,7 +10,7 @@ from browser_support import GROWTH, ROOT, TIMEOUT, params, settle, streamlit_ser
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
-APP = ROOT / "app" / "streamlit_app.py"
+APP = ROOT / "app" / "server.py"
 ALERT = "[data-testid='stAlertContentError']"
 TRACEBACK = "[data-testid='stException']"
 

@@ -15,6 +15,7 @@ from .i18n import STRINGS, t
 from .numbers import shape
 
 K_CHOICE, K_UPLOAD = "ckpt.choice", "ckpt.upload"
+TRAINING_RUN = "train.run"  # the session's training run (the Train page keeps it under this key)
 UPLOADED, TRAINED = "uploaded", "trained"  # ids beside the shipped stems
 SESSION_PATHS = {UPLOADED: "ckpt.uploaded_path", TRAINED: "ckpt.trained_path"}
 DEFAULT = "densenet_fig5_digits"
@@ -37,6 +38,9 @@ def _on_upload() -> None:
 def _paths() -> dict[str, str]:
     """{choice id: path} of everything this session may pick."""
     paths = dict(services.shipped_checkpoints())
+    run = st.session_state.get(TRAINING_RUN)
+    if run is not None and run.checkpoint:  # listed once its first epoch is written, on every page
+        st.session_state[SESSION_PATHS[TRAINED]] = run.checkpoint
     for choice, key in SESSION_PATHS.items():
         if st.session_state.get(key):
             paths[choice] = st.session_state[key]
@@ -63,8 +67,9 @@ def choose(params: dict, from_url: bool) -> dict:
     if st.session_state.get(K_CHOICE) not in paths:
         st.session_state[K_CHOICE] = DEFAULT if DEFAULT in paths else next(iter(paths))
     bar = st.sidebar
+    # The choice outlives a visit to a page without this widget: Connections and Attributions share it.
     choice = bar.selectbox(t("ckpt.choice"), list(paths), key=K_CHOICE, format_func=_label,
-                           help=t("ckpt.choice_help"))
+                           help=t("ckpt.choice_help"), persist_state="session")
     bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=K_UPLOAD,
                       on_change=_on_upload, help=t("ckpt.upload_help"))
     if note:

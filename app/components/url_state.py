@@ -12,6 +12,8 @@ started keeps the widgets' state whatever URL came with it.
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 _WRITTEN = "_url.written"
@@ -42,3 +44,11 @@ def publish(state: dict) -> dict:
 def from_session(keys: dict[str, str]) -> dict:
     """{query parameter: the session value under its widget key}, empty values dropped."""
     return {param: st.session_state.get(key) or None for param, key in keys.items()}
+
+
+def whole_number(text: str | None, low: int, high: int) -> int | None:
+    """A link's whole number, brought into [low, high]; None unless it is ASCII digits (`str.isdigit`
+    also takes "²", which int() then refuses with a traceback)."""
+    if text is None or not re.fullmatch(r"[0-9]{1,9}", text):
+        return None
+    return min(max(int(text), low), high)

@@ -47,8 +47,8 @@ def parse_changes(text: str) -> dict:
 
 
 def load_url(params: dict, presets: dict) -> None:
-    if params.get("n", "").isdigit():
-        st.session_state[K_COUNT] = min(max(int(params["n"]), 2), 4)
+    if (count := url_state.whole_number(params.get("n"), 2, 4)) is not None:
+        st.session_state[K_COUNT] = count
     for i in range(1, 5):
         if params.get(f"m{i}") in presets:
             st.session_state[model_key(i)] = params[f"m{i}"]

@@ -32,8 +32,8 @@ def load_state(params: dict, from_url: bool, presets: dict) -> None:
             if value is None:
                 continue
             if key in (K_H, K_W, K_BATCH):
-                if value.isdigit():
-                    st.session_state[key] = min(max(int(value), 1), 4096)
+                if (number := url_state.whole_number(value, 1, 4096)) is not None:
+                    st.session_state[key] = number
             elif key not in _CHOICES or value in _CHOICES[key]:
                 st.session_state[key] = value
     st.session_state.setdefault(K_MODEL, DEFAULT_MODEL)
@@ -103,6 +103,8 @@ def breakdown(inputs: dict, model: dict, gpu: dict) -> None:
                                                     inputs["optimizer"]))
         reports.append(services.memory_cpu(*args, small, model["input_shape"], inputs["dtype"],
                                            inputs["optimizer"]))
+    for refused in [r for r in reports if "error" in r]:  # the CPU pass past the job budget, say
+        error_text.show(st, refused["error"])
     reports = [r for r in reports if "error" not in r]
     for column, report in zip(st.columns(len(reports)), reports, strict=True):
         column.metric(t("mem.peak", **memory_charts.labels(report)), f"{report['peak_mib']:,.0f} MiB")

@@ -5,7 +5,6 @@ The run object lives in this session's state only; its model never leaves the tr
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -19,7 +18,7 @@ DEFAULT_MODEL, DEFAULT_CHANGES = "densenet40_k12", "block_config=4,4,4"  # ~99 %
 OPTIMIZERS = ("sgd", "adamw")
 K_MODEL, K_CHANGES, K_DATASET = "train.model", "train.changes", "train.dataset"
 K_EPOCHS, K_BATCH, K_OPTIMIZER = "train.epochs", "train.batch", "train.optimizer"
-RUN, LIVE = "train.run", "train.live"
+RUN, LIVE = checkpoint_picker.TRAINING_RUN, "train.live"
 _URL = {"model": K_MODEL, "set": K_CHANGES, "dataset": K_DATASET, "epochs": K_EPOCHS, "batch": K_BATCH,
         "opt": K_OPTIMIZER}
 _DEFAULTS = {K_MODEL: DEFAULT_MODEL, K_CHANGES: DEFAULT_CHANGES, K_DATASET: "", K_EPOCHS: 3,
@@ -36,8 +35,8 @@ def load_state(params: dict, from_url: bool, presets: dict) -> None:
         if value is None:
             continue
         if isinstance(_DEFAULTS[key], int):
-            if re.fullmatch(r"[0-9]{1,4}", value):  # ASCII digits: str.isdigit also takes "²"
-                st.session_state[key] = min(max(int(value), 1), 1000)
+            if (number := url_state.whole_number(value, 1, 1000)) is not None:
+                st.session_state[key] = number
         elif key == K_DATASET:
             if value in services.allowed_datasets():
                 st.session_state[key] = value

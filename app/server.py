@@ -1,0 +1,51 @@
+"""What `streamlit run` serves: the app (streamlit_app.py) behind what a shared server needs and
+Streamlit has no setting for (its ASGI App takes middleware):
+
+- X-Frame-Options and CSP frame-ancestors: no other site may frame the app (a framing page could make
+  a visitor's browser open hostile links in it unseen);
+- /_stcore/metrics answers 404 unless the deployer turns it on (CNN_EXPLORER_METRICS=1): it tells
+  anyone the server's sessions and memory.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+from starlette.middleware import Middleware
+
+SECURITY_HEADERS = {
+    b"x-frame-options": b"DENY",
+    b"content-security-policy": b"frame-ancestors 'none'",
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",
+}
+METRICS_PATH = "/_stcore/metrics"
+
+
+class SharedServerGuard:
+    """ASGI middleware: SECURITY_HEADERS on every HTTP response, the metrics endpoint off."""
+
+    def __init__(self, app):
+        self.app = app
+        self.metrics = os.environ.get("CNN_EXPLORER_METRICS") == "1"
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if scope["path"].rstrip("/").endswith(METRICS_PATH) and not self.metrics:
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"text/plain"), *SECURITY_HEADERS.items()]})
+            return await send({"type": "http.response.body", "body": b"not found"})
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *((k, v) for k, v in SECURITY_HEADERS.items() if k not in present)]
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+app = st.App(Path(__file__).with_name("streamlit_app.py"), middleware=[Middleware(SharedServerGuard)])

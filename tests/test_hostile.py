@@ -1,0 +1,112 @@
+"""A hostile student against one real server (`streamlit run app/server.py` on 127.0.0.1): each
+vector of the hardening issue ends in a message for that user, the server's memory stays within the
+job budget, and a second session's action completes normally meanwhile. Files are made here."""
+import urllib.error
+import urllib.request
+import zipfile
+
+import psutil
+import pytest
+import torch
+from browser_support import TIMEOUT, params, settle
+
+import core
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+ALERTS = "[data-testid='stAlert']"
+MIB = 2**20
+
+
+def server_process(url: str) -> psutil.Process:
+    port = url.rsplit(":", 1)[1]
+    return next(c for c in psutil.Process().children(recursive=True) if port in " ".join(c.cmdline()))
+
+
+@pytest.fixture
+def two_sessions(browser):
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
+                for _ in range(2)]
+    for ctx in contexts:
+        ctx.set_default_timeout(TIMEOUT)
+    yield [ctx.new_page() for ctx in contexts]
+    for ctx in contexts:
+        ctx.close()
+
+
+def attack_and_check(server, pages, attack, message):
+    """Run `attack` in the first session while the second opens Explore; then check the attacker got
+    `message`, the other session its figures, and the server grew by less than a job's budget."""
+    attacker, other = pages
+    process = server_process(server)
+    before = process.memory_info().rss
+    attack(attacker)
+    other.goto(f"{server}/?model=resnet18")
+    settle(other, params("resnet18"))
+    playwright.expect(attacker.locator(ALERTS, has_text=message).first).to_be_visible(timeout=TIMEOUT)
+    assert attacker.locator("[data-testid='stException']").count() == 0
+    assert process.memory_info().rss - before < 768 * MIB
+
+
+def test_a_memory_link_at_2048_squared_is_refused_by_the_budget(server, two_sessions):
+    """/memory?model=densenet121&h=2048&w=2048: RSS 0.76 -> 7.1 GB in 10.5 s before."""
+    attack_and_check(server, two_sessions,
+                     lambda page: page.goto(f"{server}/memory?model=densenet121&h=2048&w=2048"),
+                     "MiB a job may use")
+
+
+def test_a_deflated_pt_upload_is_refused_unexpanded(server, two_sessions, tmp_path):
+    """3 MB on disk, 3 GB of RSS while torch.load expanded it."""
+    plain, bomb = tmp_path / "plain.pt", tmp_path / "bomb.pt"
+    torch.save({"w": torch.zeros(64 * MIB // 4)}, plain)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for entry in src.infolist():
+            dst.writestr(entry.filename, src.read(entry.filename))
+
+    def upload(page):
+        page.goto(f"{server}/connections")
+        page.wait_for_selector("[data-testid='stFileUploaderDropzone']")
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(bomb))
+    attack_and_check(server, two_sessions, upload, "compressed entries")
+
+
+@pytest.mark.parametrize("link, shown", [
+    ("/?model=densenet121&block_config=![x](http://127.0.0.9/t.png)", "block_config"),
+    ("/compare?n=2&m1=densenet121&m2=resnet50&set1=width=[Click](https://example.com)", "width"),
+    ("/?model=densenet121&h=²&growth_rate=inf", "growth_rate"),
+    ("/train?model=d2l_lenet_bn&dataset=fashion-mnist:/etc&epochs=²", None),
+    ("/compare?n=²&m1=densenet121", None),
+])
+def test_hostile_links_end_in_a_message_and_never_in_live_markdown(server, two_sessions, link, shown):
+    attacker, other = two_sessions
+    attacker.goto(f"{server}{link}")
+    settle(attacker)
+    other.goto(f"{server}/?model=resnet18")
+    settle(other, params("resnet18"))
+    assert attacker.locator("[data-testid='stException']").count() == 0
+    main = attacker.locator("[data-testid='stMain']")
+    assert main.locator("a[href*='example.com'], a[href*='127.0.0.9'], img[src*='127.0.0.9']").count() == 0
+    assert "/etc" not in main.inner_text()
+    if shown:
+        playwright.expect(attacker.locator(ALERTS, has_text=shown).first).to_be_visible()
+
+
+def test_no_other_site_may_frame_the_app_and_metrics_are_off(server):
+    with urllib.request.urlopen(f"{server}/") as reply:
+        assert reply.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{server}/_stcore/metrics")
+    assert refused.value.code == 404
+
+
+def test_a_64_layer_block_opens_as_its_matrix_without_a_layout(server, two_sessions):
+    """densenet264 block 3: `dot` still ran after 400 s, pinning both cores."""
+    attacker, other = two_sessions
+    attacker.goto(f"{server}/?model=densenet264&expand=features.denseblock3")
+    settle(attacker, params("densenet264"))
+    playwright.expect(attacker.get_by_text("2080 = L(L+1)/2")).to_be_visible()
+    assert not [p for p in server_process(server).children(recursive=True) if p.name() == "dot"]
+    other.goto(f"{server}/?model=resnet18")
+    settle(other, params("resnet18"))
+    assert core.get_config("densenet264").block_config[2] == 64
