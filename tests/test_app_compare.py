@@ -103,3 +103,16 @@ def test_chinese_page_renders_and_keeps_the_metric_choice():
     assert not at.exception
     assert at.query_params["metric"] == "depth"
     assert figure(at, 0)["layout"]["yaxis"]["title"]["text"] == "Depth (conv + linear layers)"
+
+
+def test_compare_says_why_densenet_needs_fewer_parameters_with_the_compared_models_numbers():
+    at = start({"n": "2", "m1": "resnet50", "m2": "densenet121"}, page=COMPARE)
+    text = "\n".join(m.value for m in at.markdown)
+    dense, res = analyze("densenet121").to_dict(), analyze("resnet50").to_dict()
+    widths = [r["output_shape"][1] for r in res["layers"] if r["type"] == "Conv2d"]
+    assert f"**resnet50**: {res['depth']} layers" in text
+    assert f"write {min(widths)}–{max(widths)} channels" in text
+    assert "k = 32 new channels" in text and f"**densenet121**: {dense['depth']} layers" in text
+    assert "feature reuse" in text
+    at = start({"n": "2", "m1": "vgg16", "m2": "alexnet"}, page=COMPARE)
+    assert not any("feature reuse" in m.value for m in at.markdown)

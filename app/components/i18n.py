@@ -167,6 +167,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "compare.bad_changes": ("'{part}' is not KEY=VALUE; separate changes with ';'",
                             "“{part}” 不是 KEY=VALUE 形式；多个修改之间用 ';' 分隔"),
     "compare.table": ("Side by side", "并列比较"),
+    "compare.why_title": ("Why DenseNet needs fewer parameters", "为什么 DenseNet 的参数更少"),
+    "compare.why_densenet": ("**{name}**: {depth} layers, {params} parameters. Each dense layer writes only "
+                             "k = {k} new channels and reads every earlier layer's; its convolutions "
+                             "write {low}–{high} channels (median {median}), and those writing ≥ 512 "
+                             "hold {share:.0%} of its parameters.",
+                             "**{name}**：{depth} 层，{params} 个参数。每个稠密层只写出 k = {k} 个新通道，"
+                             "并读取前面所有层的通道；它的卷积输出 {low}–{high} 个通道（中位数 {median}），"
+                             "输出 ≥ 512 通道的卷积占其参数的 {share:.0%}。"),
+    "compare.why_resnet": ("**{name}**: {depth} layers, {params} parameters. Its convolutions write "
+                           "{low}–{high} channels (median {median}), and those writing ≥ 512 hold "
+                           "{share:.0%} of its parameters.",
+                           "**{name}**：{depth} 层，{params} 个参数。它的卷积输出 {low}–{high} 个通道"
+                           "（中位数 {median}），输出 ≥ 512 通道的卷积占其参数的 {share:.0%}。"),
+    "compare.why": ("A convolution has input × output × kernel² weights. A ResNet carries every feature "
+                    "forward in wide tensors, so its deep convolutions are wide in both; a DenseNet keeps "
+                    "each layer's output narrow (k) and reuses earlier features by concatenation instead "
+                    "of computing them again (feature reuse, Huang et al. 2017, §3–4).",
+                    "卷积的权重数是 输入通道 × 输出通道 × 卷积核²。ResNet 用宽张量把所有特征一路传下去，"
+                    "所以深处的卷积输入输出都很宽；"
+                    "DenseNet 让每层的输出保持很窄（k），通过拼接复用前面的特征，"
+                    "而不是重新计算它们（特征复用，Huang 等 2017，第 3–4 节）。"),
     "compare.col_memory": ("Training memory (MiB)", "训练内存（MiB）"),
     "compare.memory_note": ("Training memory: core's {kind} of the peak of one training step at batch "
                             "{batch}, {dtype}, SGD with momentum, on any device (parameters + gradients + "

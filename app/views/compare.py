@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services
-from app.components import charts, error_text, url_state
+from app.components import charts, compare_explain, error_text, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import exact, shape, spelled
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
@@ -158,6 +158,10 @@ def render() -> None:
         value_of = METRIC_VALUES[chosen_id(label, METRIC_LABELS)]
         st.plotly_chart(charts.bars_figure([m["name"] for m in models], [value_of(m) for m in models], label),
                         key="compare.bars_chart")
+        reasons = compare_explain.lines(models)
+        if reasons:
+            st.subheader(t("compare.why_title"))
+            st.markdown("\n\n".join(reasons))
     family_charts()
     count = st.session_state[K_COUNT]
     state = {"n": count, "metric": chosen_id(st.session_state[K_METRIC], METRIC_LABELS) if models else None}
