@@ -4,15 +4,20 @@ Streamlit has no setting for (its ASGI App takes middleware):
 - X-Frame-Options and CSP frame-ancestors: no other site may frame the app (a framing page could make
   a visitor's browser open hostile links in it unseen);
 - /_stcore/metrics answers 404 unless the deployer turns it on (CNN_EXPLORER_METRICS=1): it tells
-  anyone the server's sessions and memory.
+  anyone the server's sessions and memory;
+- a warm-up before the health check answers ok (app/warmup.py).
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import streamlit as st
 from starlette.middleware import Middleware
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `app.*` and `core`, as streamlit_app.py
+from app import warmup  # noqa: E402
 
 SECURITY_HEADERS = {
     b"x-frame-options": b"DENY",
@@ -21,6 +26,13 @@ SECURITY_HEADERS = {
     b"referrer-policy": b"no-referrer",
 }
 METRICS_PATH = "/_stcore/metrics"
+HEALTH_PATH = "/_stcore/health"
+
+
+async def _plain(send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain"), *SECURITY_HEADERS.items()]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class SharedServerGuard:
@@ -33,10 +45,11 @@ class SharedServerGuard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if scope["path"].rstrip("/").endswith(METRICS_PATH) and not self.metrics:
-            await send({"type": "http.response.start", "status": 404,
-                        "headers": [(b"content-type", b"text/plain"), *SECURITY_HEADERS.items()]})
-            return await send({"type": "http.response.body", "body": b"not found"})
+        path = scope["path"].rstrip("/")
+        if path.endswith(METRICS_PATH) and not self.metrics:
+            return await _plain(send, 404, b"not found")
+        if path.endswith(HEALTH_PATH) and not warmup.DONE.is_set():
+            return await _plain(send, 503, b"warming up")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -48,4 +61,7 @@ class SharedServerGuard:
         return await self.app(scope, receive, send_with_headers)
 
 
+# The health check answers 503 until the warm-up is done, so a load balancer (and the tests) send no
+# one before first visits are cheap; the server already serves meanwhile.
+warmup.start_in_background()
 app = st.App(Path(__file__).with_name("streamlit_app.py"), middleware=[Middleware(SharedServerGuard)])

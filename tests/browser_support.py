@@ -30,8 +30,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: Path, timeout: float = 60):
-    """Yield the base URL of `streamlit run script` once /_stcore/health answers; stop it after."""
+def streamlit_server(script: Path, timeout: float = 180):
+    """Yield the base URL of `streamlit run script` once /_stcore/health answers (app/server.py warms
+    up first: about 20 s here); stop it after."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",

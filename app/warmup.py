@@ -1,0 +1,93 @@
+"""What the first visit to each page would otherwise compute, computed once before the server
+answers its health check: importing torch and captum, the default model's analysis, Compare's
+depth curves, the Memory page's default estimate and CPU pass, the shipped checkpoints' heatmaps
+and attributions. The results land in the same process-wide caches the pages read, under the same
+keys (bench/first_visit.py measures the first visits with and without it)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+
+logger = logging.getLogger(__name__)
+
+
+def _explore(services) -> None:
+    from app.views import explore
+    resolved = services.resolve(explore.DEFAULT_MODEL, "{}")
+    services.summary(resolved["family"], resolved["config_json"], tuple(resolved["input_shape"]), 1)
+    services.channels(resolved["family"], resolved["config_json"], tuple(resolved["input_shape"]))
+
+
+def _compare(services) -> None:
+    from app.views import compare
+    compare.depth_points()
+    presets = services.catalog()["presets"]
+    for name in compare.DEFAULT_MODELS[:2]:  # the page opens with two
+        resolved = services.resolve(name, "{}")
+        shape = compare.input_for(presets[name], resolved["config"])
+        services.summary(resolved["family"], resolved["config_json"], shape)
+        services.memory_estimate(name, "{}", compare.MEMORY_BATCH, shape, "fp32", "sgd")
+
+
+def _memory(services) -> None:
+    from app.views import memory
+    shape = tuple(services.catalog()["presets"][memory.DEFAULT_MODEL]["input_shape"])
+    services.memory_estimate(memory.DEFAULT_MODEL, "{}", 64, shape, "fp32", "sgd")
+    services.memory_estimate(memory.DEFAULT_MODEL, "{}", memory.CPU_BATCH, shape, "fp32", "sgd")
+    if not services.device_info()["cuda"]:
+        services.memory_cpu(memory.DEFAULT_MODEL, "{}", memory.CPU_BATCH, shape, "fp32", "sgd")
+
+
+def _checkpoints(services) -> None:
+    from app.components import checkpoint_picker
+    from app.views import connections
+    path = services.shipped_checkpoints()[checkpoint_picker.DEFAULT]
+    stamp = services.stamp(path)
+    info = services.checkpoint_info(path, stamp)
+    channels, side, _ = info["input_shape"]
+    for normalize in ("none", "target"):
+        services.heatmap(path, stamp, normalize)
+    services.paper_observations(path, stamp)
+    images = services.gallery(side, channels, connections.IMAGES_PER_CLASS)["images"]
+    services.attribution_heatmap(path, stamp, images)
+    services.attributions(path, stamp, "integrated_gradients", services.gallery(side, channels)["images"])
+
+
+STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints}
+
+
+def warm() -> dict[str, float]:
+    """Seconds per step; a failing step is logged and skipped (the page then computes it itself)."""
+    started = time.perf_counter()
+    from app import services  # torch, captum and core
+    seconds = {"imports": time.perf_counter() - started}
+    for name, step in STEPS.items():
+        start = time.perf_counter()
+        try:
+            step(services)
+        except Exception:  # a warm-up must never keep the server from starting
+            logger.exception("warm-up step %s failed", name)
+        seconds[name] = time.perf_counter() - start
+    logger.info("warm-up: %s", json.dumps({k: round(v, 2) for k, v in seconds.items()}))
+    return seconds
+
+
+DONE = threading.Event()  # the warm-up has run (or was skipped)
+_started = threading.Lock()
+
+
+def start_in_background() -> None:
+    """Warm up once per process in a thread (CNN_EXPLORER_WARMUP=0 skips it); DONE is set after."""
+    if not _started.acquire(blocking=False):
+        return  # already started: the server module may be loaded more than once
+
+    def run():
+        try:
+            if os.environ.get("CNN_EXPLORER_WARMUP") != "0":
+                warm()
+        finally:
+            DONE.set()
+    threading.Thread(target=run, name="warm-up", daemon=True).start()
