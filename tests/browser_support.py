@@ -31,8 +31,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(script: Path, timeout: float = 180):
-    """Yield the base URL of `streamlit run script` once /_stcore/health answers (app/server.py warms
-    up first: about 20 s here); stop it after."""
+    """Yield the base URL of `streamlit run script` once /_stcore/health answers; stop it after.
+    app/server.py's warm-up (about 20 s here) is off unless CNN_EXPLORER_WARMUP says otherwise: each
+    test module starts its own server and visits only some pages."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
@@ -41,7 +42,7 @@ def streamlit_server(script: Path, timeout: float = 180):
     # SERVER_LOG=path keeps it for reading after the run.
     log = open(os.environ["SERVER_LOG"], "w+b") if os.environ.get("SERVER_LOG") else tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={"CNN_EXPLORER_WARMUP": "0", **os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -64,6 +65,17 @@ def streamlit_server(script: Path, timeout: float = 180):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def browser_context(browser, width: int = 1600, height: int = 1000):
+    """A fresh browser session (its own cookies and storage) at this window size, English."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+    ctx.set_default_timeout(TIMEOUT)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 def launch_chromium(playwright):

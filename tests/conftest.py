@@ -62,8 +62,6 @@ def browser():
 
 @pytest.fixture
 def context(browser):
-    from browser_support import TIMEOUT
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-US")
-    ctx.set_default_timeout(TIMEOUT)
-    yield ctx
-    ctx.close()
+    from browser_support import browser_context
+    with browser_context(browser) as ctx:
+        yield ctx

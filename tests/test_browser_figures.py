@@ -1,7 +1,7 @@
 """What a class sees on a 1920×1080 projector: the figures issue's screenshots, each with the claim it
 must show checked in the real page (test-artifacts/projector-*.png)."""
 import pytest
-from browser_support import TIMEOUT, params, settle, shoot
+from browser_support import TIMEOUT, browser_context, params, settle, shoot
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -9,10 +9,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def projector(browser):
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
-    ctx.set_default_timeout(TIMEOUT)
-    yield ctx
-    ctx.close()
+    with browser_context(browser, 1920, 1080) as ctx:
+        yield ctx
 
 
 def test_densenet121_block3_opens_as_a_readable_connection_matrix(server, projector):

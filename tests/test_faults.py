@@ -17,10 +17,8 @@ TRACEBACK = "[data-testid='stException']"
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-    context.set_default_timeout(TIMEOUT)
-    yield context.new_page()
-    context.close()
+    with browser_support.browser_context(browser, 1400, 900) as context:
+        yield context.new_page()
 
 
 def kill_server(url: str) -> None:

@@ -1,6 +1,10 @@
 """A hostile student against one real server (`streamlit run app/server.py` on 127.0.0.1): each
 vector of the hardening issue ends in a message for that user, the server's memory stays within the
 job budget, and a second session's action completes normally meanwhile. Files are made here."""
+import os
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -8,7 +12,7 @@ import zipfile
 import psutil
 import pytest
 import torch
-from browser_support import TIMEOUT, params, settle
+from browser_support import ROOT, TIMEOUT, browser_context, free_port, params, settle
 
 import core
 
@@ -25,13 +29,8 @@ def server_process(url: str) -> psutil.Process:
 
 @pytest.fixture
 def two_sessions(browser):
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 900}, locale="en-US")
-                for _ in range(2)]
-    for ctx in contexts:
-        ctx.set_default_timeout(TIMEOUT)
-    yield [ctx.new_page() for ctx in contexts]
-    for ctx in contexts:
-        ctx.close()
+    with browser_context(browser) as first, browser_context(browser) as second:
+        yield [first.new_page(), second.new_page()]
 
 
 def attack_and_check(server, pages, attack, message):
@@ -110,3 +109,29 @@ def test_a_64_layer_block_opens_as_its_matrix_without_a_layout(server, two_sessi
     other.goto(f"{server}/?model=resnet18")
     settle(other, params("resnet18"))
     assert core.get_config("densenet264").block_config[2] == 64
+
+
+def test_health_answers_only_once_the_warm_up_is_done():
+    """A load balancer sends no student to a server whose first visits would still be slow."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "server.py"),
+                             "--server.headless", "true", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "CNN_EXPLORER_WARMUP": "1"})
+    codes = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and 200 not in codes:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                    codes.append(reply.status)
+            except urllib.error.HTTPError as refused:
+                codes.append(refused.code)
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert 503 in codes and codes[-1] == 200 and codes.index(200) > codes.index(503)

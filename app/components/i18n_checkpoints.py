@@ -180,12 +180,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     # ---- memory
     "mem.title": ("Training memory", "训练显存"),
     "mem.no_gpu": ("This server has no CUDA GPU, so nothing here is measured on a GPU. Shown: the "
-                   "estimate (counted on the meta device, nothing allocated) and a real forward pass on "
+                   "estimate (counted on the meta device, nothing allocated) and a real training step on "
                    "this CPU at a small batch. GPU measurements made on an H100 are at the bottom.",
                    "这台服务器没有 CUDA GPU，所以这里没有任何数值"
                    "是在 GPU 上测得的。显示的是：估算值（在 meta "
                    "设备上统计，不分配内存）和在本机 CPU 上以小批量真"
-                   "实运行一次前向传播的测量值。在 H100 上的 GPU "
+                   "实运行一次训练步的测量值。在 H100 上的 GPU "
                    "测量结果列在页面底部。"),
     "mem.gpu": ("GPU: {name}, {total} MiB", "GPU：{name}，{total} MiB"),
     "mem.dtype": ("Precision", "精度"),
@@ -225,11 +225,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mem.any_device": ("any device", "任意设备"),
     "mem.peak": ("Peak ({kind}, {device}, {dtype}, batch {batch})",
                  "峰值（{kind}，{device}，{dtype}，批量 {batch}）"),
-    "mem.cpu_caption": ("The CPU row runs a real forward pass at batch {batch} and counts the tensors "
-                        "autograd keeps; the estimate beside it is for the same batch, so the two should "
-                        "agree.",
-                        "CPU 一行以批量 {batch} 真实运行一次前向传播，统计 autograd 保留的张量；旁边的估算值"
-                        "使用相同批量，两者应当一致。"),
+    "mem.cpu_caption": ("The CPU row runs one real training step at batch {batch} (forward, backward and "
+                        "the optimizer's step) and counts the tensors autograd keeps, the gradients and the "
+                        "optimizer's state; the estimate beside it is for the same batch, so the two agree "
+                        "within 10 %.",
+                        "CPU 一行以批量 {batch} 真实运行一次训练步（前向、反向和优化器更新），统计 autograd "
+                        "保留的张量、梯度和优化器状态；旁边的估算值使用相同批量，两者相差不超过 10%。"),
     "mem.efficient_title": ("DenseNet: plain vs memory-efficient (estimate)",
                             "DenseNet：普通实现与省内存实现（估算）"),
     "mem.efficient_caption": ("memory_efficient recomputes the concatenation, BN and ReLU of each dense "
