@@ -31,9 +31,9 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(script: Path, timeout: float = 180):
-    """Yield the base URL of `streamlit run script` once /_stcore/health answers; stop it after.
-    app/server.py's warm-up (about 20 s here) is off unless CNN_EXPLORER_WARMUP says otherwise: each
-    test module starts its own server and visits only some pages."""
+    """Yield the base URL of `streamlit run script` once /_stcore/health answers (app/server.py warms
+    up first, about 20 s here, as a deployed server does: a cold first visit on two busy cores can take
+    longer than a test waits); stop it after."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
@@ -42,7 +42,7 @@ def streamlit_server(script: Path, timeout: float = 180):
     # SERVER_LOG=path keeps it for reading after the run.
     log = open(os.environ["SERVER_LOG"], "w+b") if os.environ.get("SERVER_LOG") else tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={"CNN_EXPLORER_WARMUP": "0", **os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
