@@ -36,6 +36,6 @@ def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd") -
     from .memory import estimate
     report = estimate(config, batch=batch, input_shape=tuple(input_shape),
                       optimizer=optimizer or "sgd")
-    state = report.optimizer_state if optimizer else 0
+    state = 0 if optimizer else report.optimizer_state  # no step: no optimizer state to allocate
     inputs = batch * 4 * int(input_shape[0]) * int(input_shape[1]) * int(input_shape[2])
-    return report.parameters + report.gradients + state + report.activations + inputs
+    return report.peak - state + inputs

@@ -42,8 +42,7 @@ def channels_figure(main_path: list[dict]) -> go.Figure:
 def connection_matrix_figure(ir: dict, block: str) -> go.Figure:
     """Which layer of an expanded block reads which source, from the graph's edges: rows are sources
     (the block input, then each layer), columns the layers and the block's output concatenation."""
-    inside = [n["id"] for n in ir["nodes"] if n["id"].startswith(block + ".")]
-    targets = inside
+    inside = targets = [n["id"] for n in ir["nodes"] if n["id"].startswith(block + ".")]
     edges = {(e["source"], e["target"]) for e in ir["edges"]}
     outside = list(dict.fromkeys(e["source"] for e in ir["edges"]
                                  if e["target"] in inside and e["source"] not in inside))

@@ -6,7 +6,6 @@ are, and core's verdict (a config or a ConfigError naming a field) decides what 
 from __future__ import annotations
 
 import json
-import re
 
 import streamlit as st
 
@@ -105,11 +104,12 @@ def load_url(cat: dict, params: dict) -> list[dict]:
 
 
 def _link_input(cat: dict, params: dict, notices: list) -> None:
-    """Height, width and batch from the link where the model accepts them (ASCII digits only:
-    `str.isdigit` also takes "²"), else the preset's, with a notice."""
+    """Height, width and batch from the link where the model accepts them (core judges the range),
+    else the preset's, with a notice."""
     held = {param: st.session_state[key] for param, key in _INPUT_KEYS.items()}
     asked = {param: params[param] for param in _INPUT_KEYS if param in params}
-    numbers = {param: int(text) for param, text in asked.items() if re.fullmatch(r"[0-9]{1,5}", text)}
+    numbers = {param: number for param, text in asked.items()
+               if (number := url_state.whole_number(text, 0, 10**6)) is not None}
     inputs = {**held_inputs(cat), **{dict(h="height", w="width", batch="batch")[p]: v
                                      for p, v in numbers.items()}}
     error = evaluate(inputs)[2] if numbers else None
