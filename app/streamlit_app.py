@@ -8,12 +8,14 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.components import url_state  # noqa: E402
+from app.components.history import one_entry_per_page_switch  # noqa: E402
 from app.components.i18n import language_switch, t  # noqa: E402
 
 st.set_page_config(page_title="CNN Architecture Explorer", page_icon=":material/hub:", layout="wide")
 
 params, from_url = url_state.incoming()
 language_switch(params.get("lang"), from_url)
+one_entry_per_page_switch()
 st.sidebar.markdown(f"### {t('app.title')}\n{t('app.tagline')}")
 page = st.navigation([
     st.Page("views/explore.py", title=t("page.explore"), icon=":material/explore:", url_path="explore",

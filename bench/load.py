@@ -28,7 +28,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser_support import CHROMIUM, CHROMIUM_FLAGS, IDLE, METRIC, streamlit_server  # noqa: E402
+from browser_support import CHROMIUM, CHROMIUM_FLAGS, IDLE, METRIC, step_key, streamlit_server  # noqa: E402
 from playwright.async_api import async_playwright  # noqa: E402
 
 import core  # noqa: E402
@@ -65,12 +65,11 @@ class Walk:
 
     @property
     def slider(self) -> str:
-        return f".st-key-cfg-{core.get_config(self.preset).family}-{self.field} input[type='range']"
+        return f".st-key-cfg-{core.get_config(self.preset).family}-{self.field} input"
 
-    def key_from(self, value: int) -> str:
+    def key_from(self, value: int, input_type: str | None) -> str:
         """The arrow key for one step from `value` (read off the page), turning back at the ends."""
-        up = value < self.high and (value == self.low or random.random() < 0.5)
-        return "ArrowRight" if up else "ArrowLeft"
+        return step_key(input_type, value < self.high and (value == self.low or random.random() < 0.5))
 
 
 @dataclass
@@ -101,7 +100,7 @@ async def move_slider(page, walk: Walk) -> None:
     before = await metric_text(page)
     slider = page.locator(walk.slider)
     value = int(await slider.input_value())
-    key = walk.key_from(value)
+    key = walk.key_from(value, await slider.get_attribute("type"))
     await slider.focus()
     await slider.press(key)
     pressed = await slider.input_value()

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser_support import IDLE, launch_chromium, streamlit_server  # noqa: E402
+from browser_support import IDLE, launch_chromium, step_key, streamlit_server  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench.report import write_section  # noqa: E402
@@ -99,7 +99,8 @@ def slider_updates(browser, url, target, samples) -> list[float]:
     page = context.new_page()
     page.goto(url)
     page.wait_for_function(SHOWN, arg=list(target.expected(target.start)), timeout=120_000)
-    slider = page.locator(f"{target.slider} input[type='range']")
+    slider = page.locator(f"{target.slider} input")  # a slider or a number box
+    key = step_key(slider.get_attribute("type"), target.step > 0)
     slider.focus()
     times, value = [], target.start
     for _ in range(samples):
@@ -107,7 +108,7 @@ def slider_updates(browser, url, target, samples) -> list[float]:
         expected = list(target.expected(value))
         page.wait_for_selector(IDLE)
         start = time.perf_counter()
-        slider.press("ArrowLeft" if target.step < 0 else "ArrowRight")
+        slider.press(key)
         page.wait_for_function(SHOWN, arg=expected, timeout=30_000, polling="raf")
         times.append(time.perf_counter() - start)
     context.close()

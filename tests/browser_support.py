@@ -17,10 +17,18 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 METRIC = "[data-testid='stMetricValue']"
-GROWTH = ".st-key-cfg-densenet-growth_rate input[type='range']"
+GROWTH = ".st-key-cfg-densenet-growth_rate input"  # a number box: type, or arrow keys
 TIMEOUT = 30_000  # ms for one wait in a browser test
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots (git-ignored)
+
+
+def step_key(input_type: str | None, up: bool) -> str:
+    """The arrow key that moves a widget's <input> one step: a slider (type range) takes Left/Right,
+    a number box Up/Down."""
+    if input_type == "range":
+        return "ArrowRight" if up else "ArrowLeft"
+    return "ArrowUp" if up else "ArrowDown"
 
 
 def free_port() -> int:

@@ -1,5 +1,6 @@
 """AppTest of the Attributions page (predictions equal core's, method picker, image upload) and the
 image decoding behind the upload."""
+import base64
 import io
 
 import numpy as np
@@ -83,3 +84,30 @@ def test_a_huge_image_is_refused_from_its_header_before_it_is_decoded(monkeypatc
     with pytest.raises(services.ImageError, match="too large"):
         services.decode_image(data, 1, 8)
     assert not decoded
+
+
+def plotted(z) -> np.ndarray:
+    """A figure's array as plotly sends it: a list, or a typed array (dtype, base64 bytes, shape)."""
+    if isinstance(z, dict):
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])  # flat: the max is all we read
+    return np.asarray(z, dtype=float)
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "saliency", "grad_cam"])
+def test_maps_show_their_colour_bar_colours_and_keep_the_images_aspect(method):
+    """A map blended over its image would not have its colour bar's colours; the outline is a line."""
+    at = start({"method": method}, page=ATTRIBUTIONS)
+    fig = figure(at)
+    maps = [trace for trace in fig["data"] if trace["type"] == "heatmap" and trace.get("zmax") == 1
+            and trace["colorscale"] != figure(at)["data"][0]["colorscale"]]
+    assert len(maps) == 10 and sum(bool(m.get("showscale")) for m in maps) == 1
+    assert all(m.get("opacity", 1) == 1 and m["zmin"] == 0 for m in maps)
+    peaks = [plotted(m["z"]).max() for m in maps]  # 1 = the image's strongest pixel; 0: nothing found
+    assert all(peak == pytest.approx(1) or peak == 0 for peak in peaks)
+    empty = sum(peak == 0 for peak in peaks)
+    assert any(f"in {empty} of these images" in c.value for c in at.caption) == (empty > 0)
+    outlines = [trace for trace in fig["data"] if trace["type"] == "contour"]
+    assert len(outlines) == 10 and all(o["contours"]["coloring"] == "none" for o in outlines)
+    axes = {name: axis for name, axis in fig["layout"].items() if name.startswith("yaxis")}
+    assert len(axes) == 20
+    assert all(axis["scaleanchor"] == name.replace("yaxis", "x") for name, axis in axes.items())

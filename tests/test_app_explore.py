@@ -100,6 +100,12 @@ def below(at, key: str):
     return elements[next(i for i, e in enumerate(elements) if getattr(e, "key", None) == key) + 1]
 
 
+def below_size_boxes(at):
+    """The sidebar element right below the height and width boxes (then come a caption and batch)."""
+    elements = list(at.sidebar.children.values())
+    return elements[next(i for i, e in enumerate(elements) if getattr(e, "key", None) == "explore.batch") - 2]
+
+
 def test_too_small_input_names_the_layer_beside_the_input():
     at = start()
     widget(at, "explore.height").set_value(16).run()
@@ -108,7 +114,33 @@ def test_too_small_input_names_the_layer_beside_the_input():
         analyze("densenet121", input_shape=(3, 16, 224))
     assert errors(at) == [rejected.value.message]
     assert "use ≥" in errors(at)[0]
-    assert shown_text(below(at, "explore.batch").value) == errors(at)[0]
+    assert shown_text(below_size_boxes(at).value) == errors(at)[0]
+
+
+@pytest.mark.parametrize("key, typed, field", [("explore.height", 0, "input_shape"),
+                                                ("explore.width", 5000, "input_shape"),
+                                                ("explore.batch", 0, "batch")])
+def test_typed_out_of_range_input_gets_cores_message_beside_the_box(key, typed, field):
+    """The boxes have no bounds of their own (a bounded box refuses a typed 0 silently in a browser):
+    core judges, its message goes below the box, and the last valid model stays."""
+    at = start()
+    shown = metric_values(at)[PARAMS]
+    widget(at, key).set_value(typed).run()
+    assert not at.exception
+    shape = dict(height=(3, typed, 224), width=(3, 224, typed)).get(key.split(".")[1], (3, 224, 224))
+    with pytest.raises(core.ConfigError) as rejected:
+        analyze("densenet121", input_shape=shape, batch=typed if field == "batch" else 1)
+    assert rejected.value.field == field and errors(at) == [rejected.value.message]
+    beside = below(at, "explore.batch") if field == "batch" else below_size_boxes(at)
+    assert shown_text(beside.value) == errors(at)[0]
+    assert metric_values(at)[PARAMS] == shown and at.warning
+
+
+def test_wide_integer_ranges_are_typed_in_a_number_box():
+    at = start()
+    assert widget(at, "cfg.densenet.growth_rate") in at.sidebar.number_input
+    widget(at, "cfg.densenet.growth_rate").set_value(12).run()
+    assert at.query_params["growth_rate"] == "12"
 
 
 def test_cross_field_rule_error_goes_beside_that_field():

@@ -31,9 +31,9 @@ def test_explore_end_to_end(server, context):
     choose(page, "explore.preset", "densenet121")
     settle(page, params("densenet121"))
 
-    slider = page.locator(GROWTH)
-    slider.focus()
-    slider.press("ArrowLeft")
+    growth = page.locator(GROWTH)
+    growth.focus()
+    growth.press("ArrowDown")
     settle(page, params("densenet121", growth_rate=31))
     assert "growth_rate=31" in page.url
 
@@ -105,6 +105,23 @@ def test_back_button_restores_the_previous_model(server, context):
     page.go_back()
     settle(page, params("resnet18"))
     playwright.expect(page.locator(".st-key-explore-preset input")).to_have_value("resnet18")
+
+
+def test_back_after_a_page_switch_returns_in_one_press(server, context):
+    """A page switch makes one history entry, as a hyperparameter change does: Back undoes it."""
+    page = context.new_page()
+    page.goto(f"{server}/?model=resnet18")
+    settle(page, params("resnet18"))
+    explore = page.url
+    page.get_by_role("link", name="Compare").click()
+    page.wait_for_url("**/compare?**m1=**")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=TIMEOUT)
+    settle(page)
+    page.go_back()
+    page.wait_for_url(explore, timeout=TIMEOUT)
+    settle(page, params("resnet18"))
+    page.go_forward()
+    page.wait_for_url("**/compare?**m1=**", timeout=TIMEOUT)
 
 
 def test_compare_page(server, context):

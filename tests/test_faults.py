@@ -33,9 +33,9 @@ def test_killed_and_restarted_server_restores_the_state_in_the_url(page, monkeyp
     with streamlit_server(APP) as url:
         page.goto(f"{url}/?model=densenet121")
         settle(page, params("densenet121"))
-        slider = page.locator(GROWTH)
-        slider.focus()
-        slider.press("ArrowLeft")
+        growth = page.locator(GROWTH)
+        growth.focus()
+        growth.press("ArrowDown")
         settle(page, params("densenet121", growth_rate=31))
         page.get_by_role("tab", name="Channels").click()
         page.wait_for_url("**tab=channels**")

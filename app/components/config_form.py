@@ -12,7 +12,9 @@ from . import error_text
 from .field_help import help_text
 from .i18n import t
 
-_SLIDER_SPAN = 256  # wider int ranges get a number box: a slider step would skip values
+# Wider int ranges get a number box to type in: on a slider 250 px wide, one pixel is more than one
+# value, and reaching k = 12 from 32 took 20 key presses.
+_SLIDER_SPAN = 64
 
 
 def field_key(family: str, name: str) -> str:
@@ -49,7 +51,8 @@ def _widget(family: str, spec: dict, container, on_change):
     low, high = int(spec["low"]), int(spec["high"])
     if high - low <= _SLIDER_SPAN:
         return container.slider(name, low, high, step=1, **common)
-    return container.number_input(name, low, high, step=1, **common)
+    # Unbounded: a typed value out of range reaches core, whose message goes below the box.
+    return container.number_input(name, step=1, **common)
 
 
 def held(family: str, fields: list[dict]) -> dict:

@@ -120,7 +120,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                                   "类别得分对每个像素的梯度的绝对值。"),
     "attr.method_help.grad_cam": ("Gradient-weighted activations of the last block, enlarged to the image.",
                                   "最后一个块的梯度加权激活，放大到图像大小。"),
-    "attr.opacity": ("Overlay opacity", "叠加不透明度"),
+    "attr.outline": ("image outline", "图像轮廓"),
+    "attr.empty_maps": ("{method} found nothing that raises the predicted class's score in {count} of "
+                        "these images: their maps are black (all 0), not missing.",
+                        "{method} 在其中 {count} 张图像中没有找到提高预测类别得分的区域："
+                        "它们的图全黑（全为 0），并非缺失。"),
     "attr.gallery": ("Test images of the digits set (one per class)", "digits 数据集的测试图像（每类一张）"),
     "attr.upload": ("Or upload your own image (PNG, JPEG, …)", "或上传你自己的图像（PNG、JPEG 等）"),
     "attr.upload_help": ("Converted to the checkpoint's channels and resized to its input; a dark digit "

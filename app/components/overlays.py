@@ -15,10 +15,15 @@ from .i18n import t
 WRONG = "#d62728"
 
 
+OUTLINE = "#00b4ff"  # the image's outline on a map: a colour the Hot scale never takes
+
+
 def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wrong: list[bool],
-                   opacity: float, title: str, columns: int = 5) -> go.Figure:
-    """Per image, the image in grey above the same image with its map laid over it in a hot colour
-    scale (images (N, C, H, W) in [0, 1], maps (N, H, W)); `opacity` is the map's."""
+                   title: str, columns: int = 5) -> go.Figure:
+    """Per image, the image in grey above its map (images (N, C, H, W) in [0, 1], maps (N, H, W)).
+    The map is drawn opaque, so each cell has exactly its colour-bar colour (a map blended over the
+    image would not: 0 over a white pixel reads as 0.4), with the image's outline drawn over it as a
+    line for orientation. Every panel keeps the image's aspect ratio."""
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
     spaced = [title for i in range(rows) for title in titles[i * columns:(i + 1) * columns]
@@ -27,18 +32,21 @@ def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wron
                         vertical_spacing=0.1 / rows)
     for i, (image, amap) in enumerate(zip(images, maps, strict=True)):
         row, col = 2 * (i // columns) + 1, i % columns + 1
-        grey = go.Heatmap(z=image.mean(0), colorscale="gray", zmin=0, zmax=1, showscale=False,
-                          hoverinfo="skip")
-        fig.add_trace(grey, row=row, col=col)
-        fig.add_trace(grey, row=row + 1, col=col)
+        grey = image.mean(0)
+        fig.add_trace(go.Heatmap(z=grey, colorscale="gray", zmin=0, zmax=1, showscale=False,
+                                 hoverinfo="skip"), row=row, col=col)
         fig.add_trace(go.Heatmap(z=amap / (float(amap.max()) or 1.0), colorscale="Hot", zmin=0, zmax=1,
-                                 opacity=opacity, showscale=i == 0,
-                                 hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
+                                 showscale=i == 0, hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
                                  colorbar=dict(title=dict(text=t("attr.colorbar"), side="right"),
                                                thickness=16)), row=row + 1, col=col)
-    fig.update_xaxes(showticklabels=False, showgrid=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed", scaleanchor="x",
+        fig.add_trace(go.Contour(z=grey, contours=dict(coloring="none", start=0.5, end=0.5, size=1),
+                                 line=dict(color=OUTLINE, width=2), showscale=False, hoverinfo="skip",
+                                 name=t("attr.outline")), row=row + 1, col=col)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                      constrain="domain")
+    for y_axis in [name for name in fig.layout if name.startswith("yaxis")]:  # each panel square
+        fig.layout[y_axis].scaleanchor = y_axis.replace("yaxis", "x")
     for row in range(1, 2 * rows + 1, 2):  # say which row is which, once per pair, at the left
         fig.update_yaxes(title_text=t("attr.row_image"), row=row, col=1)
         fig.update_yaxes(title_text=t("attr.row_map"), row=row + 1, col=1)

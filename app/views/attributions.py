@@ -9,7 +9,7 @@ from app.components import checkpoint_picker, error_text, overlays, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import shape
 
-K_METHOD, K_OPACITY, K_IMAGE = "attr.method", "attr.opacity", "attr.image"
+K_METHOD, K_IMAGE = "attr.method", "attr.image"
 METHOD_LABELS = {m: f"attr.{m}" for m in ("integrated_gradients", "saliency", "grad_cam")}
 
 
@@ -24,7 +24,7 @@ def method_choice(params: dict, from_url: bool) -> str:
 
 
 def panels(checkpoint: dict, method: str, images, labels: list[int] | None, classes: list[str],
-           opacity: float, columns: int = 5) -> None:
+           columns: int = 5) -> None:
     """Predictions and attribution overlays of these images, or core's error."""
     result = services.attributions(checkpoint["path"], checkpoint["stamp"], method, images)
     if "error" in result:
@@ -38,14 +38,17 @@ def panels(checkpoint: dict, method: str, images, labels: list[int] | None, clas
         wrong = [p != label for p, label in zip(result["labels"], labels, strict=True)]
         titles = [f"{title}<br>{t('attr.panel_true', label=label)}"
                   for title, label in zip(titles, labels, strict=True)]
-    figure = overlays.overlay_figure(images, result["maps"], titles, wrong, opacity,
+    figure = overlays.overlay_figure(images, result["maps"], titles, wrong,
                                      t("attr.figure_title", method=t(METHOD_LABELS[method])), columns)
     st.plotly_chart(figure, key=f"attr.figure{columns}")
+    empty = sum(1 for amap in result["maps"] if not amap.max() > 0)
+    if empty:  # a black panel would otherwise read as a bug, or as "every pixel equally unimportant"
+        st.caption(t("attr.empty_maps", count=empty, method=t(METHOD_LABELS[method])))
     if any(wrong):
         st.caption(t("attr.wrong"))
 
 
-def upload(checkpoint: dict, method: str, classes: list[str], opacity: float) -> None:
+def upload(checkpoint: dict, method: str, classes: list[str]) -> None:
     channels, side, _ = checkpoint["info"]["input_shape"]
     data = st.file_uploader(t("attr.upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                             key=K_IMAGE, help=t("attr.upload_help"))
@@ -58,7 +61,7 @@ def upload(checkpoint: dict, method: str, classes: list[str], opacity: float) ->
         return
     st.caption(t("attr.uploaded_note", size=note["size"], mode=note["mode"], shape=shape(pixels.shape),
                  inverted=t("attr.inverted") if note["inverted"] else ""))
-    panels(checkpoint, method, pixels[None], None, classes, opacity, columns=1)
+    panels(checkpoint, method, pixels[None], None, classes, columns=1)
 
 
 def render() -> None:
@@ -72,7 +75,6 @@ def render() -> None:
     else:
         st.caption(checkpoint_picker.describe(checkpoint))
         method = method_choice(params, from_url)
-        opacity = st.sidebar.slider(t("attr.opacity"), 0.0, 1.0, 0.6, 0.05, key=K_OPACITY)
         channels, side, _ = info["input_shape"]
         gallery = services.gallery(side, channels)
         classes = info["classes"]
@@ -81,8 +83,8 @@ def render() -> None:
             error_text.show(st, gallery["error"])
         else:
             with st.spinner():
-                panels(checkpoint, method, gallery["images"], gallery["labels"], classes, opacity)
-        upload(checkpoint, method, classes, opacity)
+                panels(checkpoint, method, gallery["images"], gallery["labels"], classes)
+        upload(checkpoint, method, classes)
     url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "method": method})
 
 

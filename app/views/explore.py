@@ -173,8 +173,7 @@ def on_input_change() -> None:
     if not widgets_hold_a_model(cat):
         return  # the pickers lost their state in the same interaction: the full run restores the page
     inputs = held_inputs(cat)
-    config_error = services.resolve(inputs["preset"], json.dumps(inputs["values"])).get("error")
-    if sidebar_shows(inputs, config_error) == st.session_state.get(SIDEBAR_SHOWS):
+    if sidebar_shows(inputs, evaluate(inputs)[2]) == st.session_state.get(SIDEBAR_SHOWS):
         st.rerun(RESULTS)
 
 
@@ -195,14 +194,26 @@ def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
         bar.button(t("explore.reset"), key="explore.reset", on_click=on_preset_change)
     bar.subheader(t("explore.input"))
     left, right = bar.columns(2)
+    # No bounds in the boxes: a typed 0 or 5000 reaches core, whose message goes below the box (a
+    # bounded box would refuse it silently in the browser).
     number = dict(step=1, on_change=on_input_change, **_PERSIST)
-    left.number_input(t("explore.height"), 1, 4096, key=K_H, **number)
-    right.number_input(t("explore.width"), 1, 4096, key=K_W, **number)
+    left.number_input(t("explore.height"), key=K_H, **number)
+    right.number_input(t("explore.width"), key=K_W, **number)
+    placed = placed or _show_if(bar, error, "input_shape")
     bar.caption(t("explore.channels_note"))
-    bar.number_input(t("explore.batch"), 1, 4096, key=K_BATCH, **number)
+    bar.number_input(t("explore.batch"), key=K_BATCH, **number)
+    placed = placed or _show_if(bar, error, "batch")
     if error and not placed:
         error_text.show(bar, error)
     st.session_state[SIDEBAR_SHOWS] = sidebar_shows(inputs, error)
+
+
+def _show_if(container, error: dict | None, field: str) -> bool:
+    """Show core's error here when it names `field`; whether it did."""
+    if error and error["field"] == field:
+        error_text.show(container, error)
+        return True
+    return False
 
 
 def sidebar_shows(inputs: dict, error: dict | None) -> tuple:
