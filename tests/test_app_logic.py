@@ -77,3 +77,17 @@ def test_folders_of_a_killed_server_are_removed_at_start_up(tmp_path, monkeypatc
     alive.mkdir(parents=True)
     services.remove_folders_of_stopped_servers()
     assert not stale.parent.exists() and alive.exists()
+
+
+def test_accuracy_labels_fit_the_chart_and_never_overlap():
+    """Labels of points near 100 % were cut off at the top; two labels of one epoch overlapped."""
+    from app.components import training_charts
+    epochs = [dict(epoch=1, train_accuracy=0.772, test_accuracy=0.872),
+              dict(epoch=2, train_accuracy=0.989, test_accuracy=0.97),
+              dict(epoch=3, train_accuracy=1.0, test_accuracy=1.0)]
+    fig = training_charts.accuracy_figure(epochs)
+    train, test = fig.data
+    assert list(test.text) == ["87.2", "97.0", "100.0"] and list(train.text) == ["77.2", "98.9", "100.0"]
+    assert list(train.textposition) == ["bottom center", "top center", "bottom center"]
+    assert list(test.textposition) == ["top center", "bottom center", "top center"]
+    assert fig.layout.yaxis.range[1] >= 110 and max(fig.layout.yaxis.tickvals) == 100

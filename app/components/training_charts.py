@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 from .charts import COLORS, _style
 from .i18n import t
 
+ACCURACY_TOP = 112  # % at the top of the accuracy axis: a label above a point at 100 % stays inside
+
 
 def loss_figure(batches: list[dict], epochs: list[dict]) -> go.Figure:
     """Batch losses at fractional epochs (epoch 1, batch 5 of 10 -> 0.5) and the epoch means."""
@@ -23,15 +25,21 @@ def loss_figure(batches: list[dict], epochs: list[dict]) -> go.Figure:
 
 
 def accuracy_figure(epochs: list[dict]) -> go.Figure:
+    """Training and test accuracy per epoch, each point labelled: the higher of an epoch's two labels
+    above its point, the lower below, so that they never overlap; the axis leaves room above 100 %."""
     fig = go.Figure()
     x = [e["epoch"] for e in epochs]
-    series = (("train_accuracy", "train.train_acc"), ("test_accuracy", "train.test_acc"))
-    for i, (key, label) in enumerate(series):
-        values = [100 * e[key] for e in epochs]
-        fig.add_trace(go.Scatter(x=x, y=values, mode="markers+lines+text", name=t(label),
-                                 text=[f"{v:.1f}" for v in values], textposition="top center",
+    series = {key: [100 * e[key] for e in epochs] for key in ("train_accuracy", "test_accuracy")}
+    for i, (key, label) in enumerate((("train_accuracy", "train.train_acc"),
+                                      ("test_accuracy", "train.test_acc"))):
+        other = series["test_accuracy" if key == "train_accuracy" else "train_accuracy"]
+        above = [v > o or (v == o and key == "test_accuracy")  # a tie: test above
+                 for v, o in zip(series[key], other, strict=True)]
+        fig.add_trace(go.Scatter(x=x, y=series[key], mode="markers+lines+text", name=t(label),
+                                 text=[f"{v:.1f}" for v in series[key]], cliponaxis=False,
+                                 textposition=["top center" if a else "bottom center" for a in above],
                                  line=dict(width=3, color=COLORS[2 + i]), marker=dict(size=11)))
     fig.update_xaxes(title_text=t("train.epoch_x"), dtick=1, range=[0.5, max(x, default=1) + 0.5])
-    fig.update_yaxes(title_text=t("train.acc_y"), range=[0, 105])
+    fig.update_yaxes(title_text=t("train.acc_y"), range=[0, ACCURACY_TOP], tickvals=list(range(0, 101, 20)))
     fig.update_layout(legend=dict(orientation="h", y=-0.25))
     return _style(fig, t("train.acc_title"), 420, bottom=110)
