@@ -121,7 +121,7 @@ async def switch_tab(page, _walk: Walk) -> None:
 async def visit_compare(page, _walk: Walk) -> None:
     """To the Compare page and back to Explore (two page loads inside one session)."""
     await page.locator("[data-testid='stSidebarNavLink']", has_text="Compare").click()
-    await page.wait_for_selector("[data-testid='stDataFrame']", timeout=ACTION_TIMEOUT_MS)
+    await page.wait_for_selector("[data-testid='stTable']", timeout=ACTION_TIMEOUT_MS)
     await idle(page)
     await page.locator("[data-testid='stSidebarNavLink']", has_text="Explore").click()
     await page.wait_for_selector(METRIC, timeout=ACTION_TIMEOUT_MS)

@@ -16,7 +16,7 @@ def page():
 
 
 def test_default_table_equals_core(page):
-    table = page.dataframe[0].value
+    table = page.table[0].value
     memory = "Training memory (MiB)"
     for row, name in zip(table.to_dict("records"), ("resnet50", "densenet121"), strict=True):
         a = analyze(name)
@@ -57,14 +57,14 @@ def test_three_or_four_models(count):
     at = start(page=COMPARE)
     widget(at, "compare.count").set_value(count).run()
     assert not at.exception
-    assert len(at.dataframe[0].value) == count
+    assert len(at.table[0].value) == count
     assert at.query_params["n"] == str(count)
 
 
 def test_custom_config_equals_core():
     at = start(page=COMPARE)
     widget(at, "compare.set2").set_value("growth_rate=12; block_config=6,12,24").run()
-    row = at.dataframe[0].value.to_dict("records")[1]
+    row = at.table[0].value.to_dict("records")[1]
     expected = analyze("densenet121", growth_rate=12, block_config=(6, 12, 24))
     assert row["Parameters"] == f"{expected.trace.total_params:,}"
 
@@ -75,7 +75,7 @@ def test_bad_changes_show_an_error_without_exception(text):
     widget(at, "compare.set2").set_value(text).run()
     assert not at.exception
     assert len(errors(at)) == 1
-    assert len(at.dataframe[0].value) == 1  # the valid model is still compared
+    assert len(at.table[0].value) == 1  # the valid model is still compared
     if "=" in text:
         with pytest.raises(core.ConfigError) as rejected:
             core.get_config("densenet121", **dict([text.split("=")]))
@@ -91,7 +91,7 @@ def test_url_round_trip_restores_the_same_state():
     link = dict(at.query_params)
     again = start(link, page=COMPARE)
     assert dict(again.query_params) == link
-    assert again.dataframe[0].value.equals(at.dataframe[0].value)
+    assert again.table[0].value.equals(at.table[0].value)
     assert figure(again, 0) == figure(at, 0)
 
 

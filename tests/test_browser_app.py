@@ -115,7 +115,7 @@ def test_back_after_a_page_switch_returns_in_one_press(server, context):
     explore = page.url
     page.get_by_role("link", name="Compare").click()
     page.wait_for_url("**/compare?**m1=**")
-    page.wait_for_selector("[data-testid='stDataFrame']", timeout=TIMEOUT)
+    page.wait_for_selector("[data-testid='stTable']", timeout=TIMEOUT)
     settle(page)
     page.go_back()
     page.wait_for_url(explore, timeout=TIMEOUT)
@@ -130,6 +130,24 @@ def test_compare_page(server, context):
     page.wait_for_selector("[data-testid='stPlotlyChart']")
     settle(page)
     for name in ("resnet50", "densenet121", "densenet_bc100_k12"):
-        playwright.expect(page.locator("[data-testid='stDataFrame']")).to_be_visible()
+        playwright.expect(page.locator("[data-testid='stTable']")).to_be_visible()
         assert name in page.url
     shoot(page, "compare")
+
+
+def test_compare_table_shows_its_last_column_at_1400_with_long_model_names(server, browser):
+    """Four models with long changes: the table wraps its cells instead of scrolling sideways."""
+    from urllib.parse import quote
+
+    from browser_support import browser_context
+    changes = quote("growth_rate=12; block_config=6,12,24,16; num_init_features=64; bn_size=2")
+    with browser_context(browser, 1400, 1000) as context:
+        page = context.new_page()
+        page.goto(f"{server}/compare?n=4&m1=densenet121&set1={changes}&m2=densenet169&set2={changes}"
+                  f"&m3=densenet201&set3={changes}&m4=resnet50&lang=zh")
+        page.wait_for_selector("[data-testid='stTable']", timeout=TIMEOUT)
+        settle(page)
+        table, last = page.locator("[data-testid='stTable']"), page.locator("[data-testid='stTable'] th").last
+        playwright.expect(last).to_have_text("训练内存（MiB）")
+        assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
+        assert last.bounding_box()["x"] + last.bounding_box()["width"] <= 1400

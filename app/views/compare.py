@@ -113,7 +113,9 @@ def table(models: list[dict]) -> None:
              t("metric.flops"): spelled(m["summary"]["flops"]),
              t("metric.depth"): m["summary"]["depth"],
              memory: f"{m['memory']['peak_mib']:,.0f}" if m["memory"] else "–"} for m in models]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    # A static table wraps its cells to the page width: a data grid scrolls sideways instead, which
+    # cut off the last column on a projector once a model's changes made its name long.
+    st.table(pd.DataFrame(rows).style.hide(axis="index"))
     st.caption(t("compare.memory_note", kind=t("mem.estimate"), batch=MEMORY_BATCH, dtype="fp32"))
 
 
