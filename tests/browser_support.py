@@ -103,6 +103,8 @@ def shoot(page, name: str):
     ARTIFACTS.mkdir(exist_ok=True)
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": 2400})
+    # An element whose code is still loading shows a skeleton, and is not yet the chart it will be.
+    page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")")
     for chart in page.locator("[data-testid='stPlotlyChart']").all():
         chart.locator(".main-svg").first.wait_for()  # plotly and the code highlighter load lazily
     for code in page.locator("[data-testid='stCode']").all():
