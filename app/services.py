@@ -11,6 +11,7 @@ import gc
 import io
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -383,9 +384,13 @@ class SessionFolder:
         weakref.finalize(self, shutil.rmtree, self.path, True)
 
 
+def _session() -> SessionFolder:
+    """This session's folder object: it lives exactly as long as the session's state."""
+    return st.session_state.setdefault("_services.folder", SessionFolder())
+
+
 def session_folder() -> Path:
-    folder = st.session_state.setdefault("_services.folder", SessionFolder())
-    return folder.path
+    return _session().path
 
 
 def save_upload(name: str, data: bytes) -> str:
@@ -448,37 +453,75 @@ MAX_CONCURRENT_TRAINING = 2
 _training_slots = threading.BoundedSemaphore(MAX_CONCURRENT_TRAINING)
 
 
-class TrainingRun:
-    """One session's training run: the trainer's thread appends progress, the page polls it."""
+def _setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdecimal() else default
 
-    def __init__(self, model: str, changes: dict, settings: dict, out: str):
+
+# What one run may take, and how many may queue: a run nobody watches (its session ended) stops, and
+# so does one past its time budget, keeping its last completed epoch's checkpoint.
+TRAIN_SECONDS = _setting("CNN_EXPLORER_TRAIN_SECONDS", 900)
+MAX_QUEUED_TRAINING = _setting("CNN_EXPLORER_TRAIN_QUEUE", 8)         # running and waiting, all users
+MAX_TRAINING_PER_USER = _setting("CNN_EXPLORER_TRAIN_PER_USER", 2)    # running and waiting, one user
+
+
+class TrainingRefused(Exception):
+    """A run the limits do not allow now: `reason` is "queue" or "user", `limit` the number."""
+
+    def __init__(self, reason: str, limit: int):
+        super().__init__(reason, limit)
+        self.reason, self.limit = reason, limit
+
+
+class TrainingRun:
+    """One session's training run: the trainer's thread appends progress, the page polls it. It holds
+    its session only weakly (`owner`, an object of the session's state): once the session's state is
+    freed, the run stops after its current batch."""
+
+    def __init__(self, model: str, changes: dict, settings: dict, out: str, owner=None,
+                 user: str = "", seconds: float | None = None):
         self.model, self.changes, self.settings, self.out = model, changes, settings, out
+        self.user = user
         self.batches: list[dict] = []   # {"epoch", "step", "steps", "loss"} every few batches
         self.epochs: list[dict] = []    # core's per-epoch records
         self.error: str | None = None
         self.stopped = False
+        self.ended_by: str | None = None  # "stop", "session" or "time" when the run stopped early
         self.done = False
         self.waiting = True  # for a training slot
+        self.seconds = TRAIN_SECONDS if seconds is None else seconds
         self.memory = memory.MemorySampler()  # samples while the run trains (the live memory view)
+        self._owner = weakref.ref(owner) if owner is not None else (lambda: True)
         self._stop = threading.Event()
+        self._deadline = math.inf
         self._thread = threading.Thread(target=self._run, name="train", daemon=True)
         self._thread.start()
 
     def _progress(self, event: dict) -> None:
         (self.epochs if event["kind"] == "epoch" else self.batches).append(event)
 
+    def _should_stop(self) -> bool:
+        if self._stop.is_set():
+            self.ended_by = "stop"
+        elif self._owner() is None:
+            self.ended_by = "session"
+        elif time.monotonic() > self._deadline:
+            self.ended_by = "time"
+        return self.ended_by is not None
+
     def _run(self) -> None:
         while not _training_slots.acquire(timeout=0.5):
-            if self._stop.is_set():  # stopped while still waiting for a slot
+            if self._should_stop():  # stopped, or its session ended, while still waiting for a slot
                 self.stopped = self.done = True
                 return
         try:
             settings = TrainSettings(**self.settings)
             with GPU.shared() if settings.on_cuda else contextlib.nullcontext():
                 self.waiting = False
+                self._deadline = time.monotonic() + self.seconds
                 with self.memory:
                     result = train(self.model, settings, out=self.out,
-                                   on_progress=self._progress, should_stop=self._stop.is_set,
+                                   on_progress=self._progress, should_stop=self._should_stop,
                                    **self.changes)
             self.stopped = result.stopped
         except core.ConfigError as exc:
@@ -497,6 +540,10 @@ class TrainingRun:
     def checkpoint(self) -> str | None:
         """The last completed epoch's checkpoint, once one exists."""
         return self.out if Path(self.out).exists() else None
+
+
+_runs: list[TrainingRun] = []  # runs not yet done, all sessions
+_runs_lock = threading.Lock()
 
 
 # The datasets a user may train on, by the name the page shows; the server reads only these (a free
@@ -518,12 +565,30 @@ def allowed_datasets() -> dict[str, str]:
     return {"digits": "digits", **found}
 
 
-def start_training(model: str, changes: dict, settings: dict) -> TrainingRun:
-    """A run on the dataset the page named (`settings["dataset"]` is a name of allowed_datasets())."""
+def user_id() -> str:
+    """Who this session's user is, for the per-user training limit: the header the deployer's
+    authenticating proxy sets (CNN_EXPLORER_USER_HEADER, e.g. X-Auth-Request-User; a client could
+    forge any header the proxy does not set), else the client's address."""
+    header = os.environ.get("CNN_EXPLORER_USER_HEADER", "")
+    return (header and st.context.headers.get(header)) or st.context.ip_address or "local"
+
+
+def start_training(model: str, changes: dict, settings: dict, user: str) -> TrainingRun:
+    """A run on the dataset the page named (`settings["dataset"]` is a name of allowed_datasets()),
+    owned by this session; TrainingRefused past the queue's or the user's limit."""
     datasets = allowed_datasets()
     settings = {**settings, "dataset": datasets.get(settings["dataset"], next(iter(datasets.values())))}
-    out = session_folder() / f"trained-{int(time.time())}.safetensors"
-    return TrainingRun(model, changes, settings, str(out))
+    owner = _session()
+    with _runs_lock:
+        _runs[:] = [run for run in _runs if not run.done]
+        if len(_runs) >= MAX_QUEUED_TRAINING:
+            raise TrainingRefused("queue", MAX_QUEUED_TRAINING)
+        if sum(run.user == user for run in _runs) >= MAX_TRAINING_PER_USER:
+            raise TrainingRefused("user", MAX_TRAINING_PER_USER)
+        out = owner.path / f"trained-{time.time_ns()}.safetensors"
+        run = TrainingRun(model, changes, settings, str(out), owner=owner, user=user)
+        _runs.append(run)
+    return run
 
 
 # ---- memory --------------------------------------------------------------------------------------

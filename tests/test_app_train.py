@@ -134,3 +134,51 @@ def test_a_finished_run_is_in_every_checkpoint_list_and_the_choice_is_shared():
     at.switch_page("views/connections.py").run()
     assert widget(at, "ckpt.choice").value == "densenet_bc_digits"
     assert not at.exception
+
+
+def _until(condition, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert condition()
+
+
+def test_a_run_whose_session_ended_stops_and_keeps_its_last_checkpoint(tmp_path):
+    """Runs of up to 1,000 epochs went on after every browser had closed."""
+    import gc
+
+    class Session:  # what the run holds weakly: in the app, the session's folder object
+        pass
+    session = Session()
+    run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1000}, str(tmp_path / "w.safetensors"),
+                               owner=session)
+    _until(lambda: run.epochs)
+    del session
+    gc.collect()
+    _until(lambda: run.done, 30)
+    assert run.stopped and run.ended_by == "session" and len(run.epochs) < 1000
+    assert load_checkpoint(run.checkpoint).metadata["epochs"] == str(len(run.epochs))
+
+
+def test_a_run_stops_at_its_time_budget(tmp_path):
+    run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1000}, str(tmp_path / "w.safetensors"),
+                               seconds=2)
+    _until(lambda: run.done, 60)
+    assert run.stopped and run.ended_by == "time" and len(run.epochs) < 1000
+
+
+@pytest.mark.parametrize("limit, message", [("MAX_TRAINING_PER_USER", "You already have 1 runs"),
+                                            ("MAX_QUEUED_TRAINING", "The server's training queue is full")])
+def test_training_is_refused_past_the_users_share_and_the_queue(monkeypatch, limit, message):
+    monkeypatch.setattr(services, limit, 1)
+    monkeypatch.setattr(services, "user_id", lambda: "student")  # AppTest's client address is a mock
+    first = start({"epochs": "1000"}, page=TRAIN)
+    click(first, "train.start")
+    try:
+        second = start(page=TRAIN)  # another session of the same user
+        click(second, "train.start")
+        assert not second.exception and "train.run" not in second.session_state
+        assert errors(second)[0].startswith(message)
+    finally:
+        first.session_state["train.run"].stop()
+        wait(first)

@@ -165,6 +165,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "已停止。检查点保存的是最后完成的一轮（第 {epochs} 轮）。"),
     "train.stopped_early": ("Stopped before the first epoch ended: no checkpoint was written.",
                             "在第一轮结束前停止：没有写出检查点。"),
+    "train.time_budget": ("The run reached this server's time budget for one run ({minutes:.0f} min) "
+                          "and stopped.",
+                          "本次训练达到了服务器对单次训练的时间上限（{minutes:.0f} 分钟），已停止。"),
+    "train.refused_queue": ("The server's training queue is full ({limit} runs running or waiting): "
+                            "start yours when one has finished.",
+                            "服务器的训练队列已满（{limit} 个正在运行或等待）：请等其中一个结束后再开始。"),
+    "train.refused_user": ("You already have {limit} runs running or waiting on this server: stop one "
+                           "or wait until one has finished.",
+                           "你在此服务器上已有 {limit} 个正在运行或等待的训练：请先停止一个或等它结束。"),
     "train.download": ("Download checkpoint (.safetensors)", "下载检查点（.safetensors）"),
     "train.open": ("Open in Connections", "在“连接强度”中打开"),
     "train.loss_title": ("Training loss", "训练损失"),

@@ -72,7 +72,12 @@ def start(inputs: dict) -> None:
         return
     settings = dict(dataset=inputs["dataset"], epochs=inputs["epochs"], batch_size=inputs["batch"],
                     optimizer=inputs["optimizer"])
-    st.session_state[RUN] = services.start_training(inputs["model"], changes, settings)
+    try:
+        st.session_state[RUN] = services.start_training(inputs["model"], changes, settings,
+                                                         services.user_id())
+    except services.TrainingRefused as refused:
+        st.session_state["train.error"] = t(f"train.refused_{refused.reason}", limit=refused.limit)
+        return
     st.session_state[LIVE] = True
 
 
@@ -105,6 +110,8 @@ def progress(run: services.TrainingRun) -> None:
 def results(run: services.TrainingRun) -> None:
     if run.error:
         return
+    if run.ended_by == "time":
+        st.info(t("train.time_budget", minutes=run.seconds / 60))
     if run.epochs:
         seconds = sum(e["seconds"] for e in run.epochs)
         accuracy = f"{run.epochs[-1]['test_accuracy']:.1%}"
