@@ -62,6 +62,12 @@ CACHE_TTL_S = 3600
 
 
 @st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+def _setting(name: str, default: int) -> int:
+    """A whole-number setting from the environment (the deployer's), else the default."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdecimal() else default
+
+
 def catalog() -> dict:
     """Families (title, field schema) and presets (family, source, description, default input)."""
     families = {name: {"title": fam.title, "fields": [s.to_dict() for s in fam.config_cls.fields()]}
@@ -393,15 +399,38 @@ def session_folder() -> Path:
     return _session().path
 
 
-def save_upload(name: str, data: bytes) -> str:
-    """Write an uploaded checkpoint into this session's folder (core then loads it, never unpickling).
-    The file keeps the user's name, made safe, so core's messages name it; the suffix decides the
-    format."""
+# What all sessions' files (uploads and trained checkpoints) may take in the temporary folder together;
+# the Kubernetes example's /tmp volume is sized from it. Past it an upload is refused, not the disk filled.
+UPLOAD_BUDGET_MIB = _setting("CNN_EXPLORER_UPLOAD_BUDGET_MIB", 1024)
+
+
+class UploadRefused(ValueError):
+    def __init__(self, used_mib: float, budget_mib: int):
+        super().__init__(used_mib, budget_mib)
+        self.used_mib, self.budget_mib = used_mib, budget_mib
+
+
+def _bytes_under(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+
+
+def save_upload(name: str, data: bytes, replaces: str | None = None) -> str:
+    """Write an uploaded checkpoint into this session's folder (core then loads it, never unpickling),
+    in place of the session's previous upload `replaces`. The file keeps the user's name, made safe, so
+    core's messages name it; the suffix decides the format. UploadRefused past UPLOAD_BUDGET_MIB."""
+    folder = session_folder()
+    # A session keeps its latest upload only; a refused one leaves the previous in place.
+    previous = Path(replaces) if replaces and Path(replaces).parent == folder else None
+    used = _bytes_under(UPLOADS_ROOT) - (previous.stat().st_size if previous and previous.exists() else 0)
+    if used + len(data) > UPLOAD_BUDGET_MIB * 2**20:
+        raise UploadRefused(used / 2**20, UPLOAD_BUDGET_MIB)
+    if previous:
+        previous.unlink(missing_ok=True)
     suffix = Path(name).suffix.lower()
     if suffix not in CHECKPOINT_SUFFIXES:
         suffix = ".unsupported"  # core answers with the list of accepted types
     stem = re.sub(r"[^\w.-]", "_", Path(name).stem)[:80] or "upload"
-    path = session_folder() / f"{stem}{suffix}"
+    path = folder / f"{stem}{suffix}"
     path.write_bytes(data)
     return str(path)
 
@@ -451,11 +480,6 @@ GPU = GpuTurns()
 # server's few cores so thinly that every run (and every page) crawls.
 MAX_CONCURRENT_TRAINING = 2
 _training_slots = threading.BoundedSemaphore(MAX_CONCURRENT_TRAINING)
-
-
-def _setting(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
-    return int(value) if value.isdecimal() else default
 
 
 # What one run may take, and how many may queue: a run nobody watches (its session ended) stops, and

@@ -39,3 +39,18 @@ def test_replicas_are_sticky_healthy_and_unprivileged():
     assert security["runAsNonRoot"] and f"USER {security['runAsUser']}:" in DOCKERFILE
     env = {e["name"] for e in container["env"]}
     assert "STREAMLIT_SERVER_COOKIE_SECRET" in env  # one secret across replicas
+
+
+def test_the_tmp_volume_holds_the_upload_budget_and_one_more_upload():
+    """The example's /tmp was 256 Mi while one upload could be 200 MB and nothing capped their sum."""
+    import tomllib
+    pod = BY_KIND["Deployment"]["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    budget_mib = int(env["CNN_EXPLORER_UPLOAD_BUDGET_MIB"])
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")["emptyDir"]
+    assert "medium" not in tmp  # on disk: a memory-backed volume would count against the pod's 2 GiB
+    size = tmp["sizeLimit"]
+    size_mib = int(size[:-2]) * {"Mi": 1, "Gi": 1024}[size[-2:]]
+    settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    max_upload_mb = settings["server"]["maxUploadSize"]
+    assert size_mib * 2**20 >= budget_mib * 2**20 + max_upload_mb * 10**6

@@ -11,12 +11,14 @@ import streamlit as st
 
 from app import services
 
+from . import error_text
 from .i18n import STRINGS, t
 from .numbers import shape
 
 K_CHOICE, K_UPLOAD = "ckpt.choice", "ckpt.upload"
 TRAINING_RUN = "train.run"  # the session's training run (the Train page keeps it under this key)
 UPLOADED, TRAINED = "uploaded", "trained"  # ids beside the shipped stems
+REFUSED = "ckpt.refused"  # why the last upload was not kept, shown once
 SESSION_PATHS = {UPLOADED: "ckpt.uploaded_path", TRAINED: "ckpt.trained_path"}
 DEFAULT = "densenet_fig5_digits"
 
@@ -30,7 +32,13 @@ def open_trained(path: str) -> None:
 def _on_upload() -> None:
     upload = st.session_state.get(K_UPLOAD)
     if upload is not None:
-        st.session_state[SESSION_PATHS[UPLOADED]] = services.save_upload(upload.name, upload.getvalue())
+        try:
+            st.session_state[SESSION_PATHS[UPLOADED]] = services.save_upload(
+                upload.name, upload.getvalue(), st.session_state.get(SESSION_PATHS[UPLOADED]))
+        except services.UploadRefused as refused:  # the previous upload stays chosen
+            st.session_state[REFUSED] = t("ckpt.upload_full", used=refused.used_mib,
+                                          budget=refused.budget_mib)
+            return
         st.session_state["ckpt.uploaded_name"] = upload.name
         st.session_state[K_CHOICE] = UPLOADED
 
@@ -72,6 +80,8 @@ def choose(params: dict, from_url: bool) -> dict:
                            help=t("ckpt.choice_help"), persist_state="session")
     bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=K_UPLOAD,
                       on_change=_on_upload, help=t("ckpt.upload_help"))
+    if st.session_state.get(REFUSED):
+        error_text.show_text(bar, st.session_state.pop(REFUSED))
     if note:
         st.info(note)
     path = paths[choice]

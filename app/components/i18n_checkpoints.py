@@ -165,6 +165,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "已停止。检查点保存的是最后完成的一轮（第 {epochs} 轮）。"),
     "train.stopped_early": ("Stopped before the first epoch ended: no checkpoint was written.",
                             "在第一轮结束前停止：没有写出检查点。"),
+    "ckpt.upload_full": ("Not uploaded: the server's files already take {used:,.0f} MiB of the "
+                         "{budget:,} MiB it keeps for all sessions. Try again later, or a smaller file.",
+                         "未上传：服务器上的文件已占用为所有会话保留的 {budget:,} MiB 中的 {used:,.0f} MiB。"
+                         "请稍后再试，或上传更小的文件。"),
     "train.time_budget": ("The run reached this server's time budget for one run ({minutes:.0f} min) "
                           "and stopped.",
                           "本次训练达到了服务器对单次训练的时间上限（{minutes:.0f} 分钟），已停止。"),
