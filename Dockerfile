@@ -28,7 +28,7 @@ FROM ${PYTHON_IMAGE}
 # Graphviz's `dot` lays out the graph (shown and downloaded as SVG); Debian's package follows the base image's release.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends graphviz \
+ && apt-get install -y --no-install-recommends graphviz dataset-fashion-mnist \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --gid 10001 explorer \
  && useradd --create-home --uid 10001 --gid 10001 explorer

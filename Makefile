@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
                    --browser.gatherUsageStats false --server.port $(PORT)
 
-.PHONY: run test test-slow bench debian-packages graphviz clean assets
+.PHONY: run test test-slow bench debian-packages serving-packages clean assets
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,18 +18,24 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 # Debian packages. chromium drives the browser tests (never `playwright install`: nothing downloads); a
 # CJK font lets the screenshots of the Chinese UI show characters instead of empty boxes; graphviz lays
 # out the graph on the server (without it the browser does, several times slower).
+# dataset-fashion-mnist is the book's dataset (MIT; IDX files under /usr/share/datasets/fashion-mnist),
+# the default where present.
+FASHION_MNIST := /usr/share/datasets/fashion-mnist
 debian-packages:
-	@test -x /usr/bin/chromium -a -x /usr/bin/dot -a -n "$$(fc-list :lang=zh 2>/dev/null)" || { \
+	@test -x /usr/bin/chromium -a -x /usr/bin/dot -a -n "$$(fc-list :lang=zh 2>/dev/null)" \
+		-a -d $(FASHION_MNIST) || { \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei graphviz; }
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei graphviz \
+			dataset-fashion-mnist; }
 
-# Serving needs no Debian package; graphviz is worth having, so `run` tries once and goes on without.
-graphviz:
-	@command -v dot >/dev/null || { $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends graphviz; } || \
-		echo "graphviz not installed: the app lays out graphs in the browser instead (slower)"
+# Serving needs no Debian package; graphviz and the Fashion-MNIST package are worth having, so `run`
+# tries once and goes on without (graphs are then laid out in the browser, and digits is the dataset).
+serving-packages:
+	@{ command -v dot >/dev/null && test -d $(FASHION_MNIST); } || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends graphviz dataset-fashion-mnist; } || \
+		echo "graphviz or dataset-fashion-mnist not installed: the app goes on without (see README)"
 
-run: $(STAMP) graphviz
+run: $(STAMP) serving-packages
 	$(PY) -m streamlit run app/server.py $(STREAMLIT_FLAGS)
 
 test: $(STAMP) debian-packages

@@ -38,7 +38,14 @@ from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
 from core.checkpoints import Checkpoint, load_checkpoint
 from core.connectivity import STRONG, connection_strength
 from core.connectivity import paper_observations as _paper_observations
-from core.data import CIFAR_CLASSES, FASHION_CLASSES, fit_images, load_digits
+from core.data import (
+    CIFAR_CLASSES,
+    FASHION_CLASSES,
+    PACKAGED_FASHION_MNIST,
+    fashion_mnist_test,
+    fit_images,
+    load_digits,
+)
 from core.export import export
 from core.registry import config_from_dict, default_input, preset_of
 from core.render import WORDS, to_dot
@@ -242,10 +249,10 @@ def checkpoint_info(path: str, file_stamp: str) -> dict:
     except core.ConfigError as exc:
         return _error(exc)
     meta = checkpoint.metadata
-    classes = CLASS_NAMES.get(meta.get("dataset", "").partition(":")[0],
-                              [str(i) for i in range(checkpoint.config.num_classes)])
+    dataset = meta.get("dataset", "?").partition(":")[0]  # older files named a folder: never shown
+    classes = CLASS_NAMES.get(dataset, [str(i) for i in range(checkpoint.config.num_classes)])
     return {"name": Path(path).name, "arch": meta.get("arch") or checkpoint.family,
-            "family": checkpoint.family, "dataset": meta.get("dataset", "?"),
+            "family": checkpoint.family, "dataset": dataset,
             "epochs": meta.get("epochs", "?"),
             "test_accuracy": float(meta["test_accuracy"]) if "test_accuracy" in meta else None,
             "input_shape": _input_shape(checkpoint), "classes": classes}
@@ -276,22 +283,35 @@ def _digits():
     return load_digits()
 
 
+@st.cache_resource(show_spinner=False)
+def _fashion_test():
+    """Fashion-MNIST's 10,000 test images and labels, read once per server (not the training set)."""
+    return fashion_mnist_test(PACKAGED_FASHION_MNIST)
+
+
+def gallery_source(dataset: str) -> str:
+    """The test set a gallery for a checkpoint trained on `dataset` shows: its own where the server
+    has it (Fashion-MNIST from the Debian package), else the embedded digits."""
+    return "fashion-mnist" if dataset == "fashion-mnist" and PACKAGED_FASHION_MNIST.is_dir() else "digits"
+
+
 @st.cache_data(show_spinner=False, max_entries=16, ttl=CACHE_TTL_S)
-def gallery(side: int, channels: int, per_class: int = 1) -> dict:
-    """The first `per_class` test images of each digit, at a checkpoint's input size (numpy): only
-    the images shown are resized, after their bytes are checked against the job budget."""
-    data = _digits()
-    labels = data.test_y.tolist()
-    picks = [i for c in range(len(data.classes))
-             for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
+def gallery(dataset: str, side: int, channels: int, per_class: int = 1) -> dict:
+    """The first `per_class` test images of each class of gallery_source(dataset), at a checkpoint's
+    input size (numpy): only the images shown are resized, after their bytes are checked against
+    the job budget."""
+    source = gallery_source(dataset)
+    test_x, test_y = _fashion_test() if source == "fashion-mnist" else (_digits().test_x, _digits().test_y)
+    labels = test_y.tolist()
+    picks = [i for c in range(10) for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
     try:
         core_budget.check(f"{len(picks)} test images at {channels}×{side}×{side}",
                           len(picks) * channels * side * side * 4, "use a checkpoint trained at a smaller "
                                                                   "input size")
     except core.ConfigError as exc:
         return _error(exc)
-    return {"images": fit_images(data.test_x[picks], side, channels).numpy(),
-            "labels": [labels[i] for i in picks], "classes": list(data.classes)}
+    return {"images": fit_images(test_x[picks], side, channels).numpy(),
+            "labels": [labels[i] for i in picks], "dataset": source}
 
 
 def _tensor(images: np.ndarray):
@@ -572,21 +592,19 @@ _runs_lock = threading.Lock()
 
 # The datasets a user may train on, by the name the page shows; the server reads only these (a free
 # path answered with what it found under /etc). The deployer names them in CNN_EXPLORER_DATASETS as
-# "name=spec,..." (spec as core takes it: digits, fashion-mnist:DIR, cifar10:DIR).
-PACKAGED_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+# "name=spec,..." (spec as core takes it: fashion-mnist, digits, fashion-mnist:DIR, cifar10:DIR).
 
 
 def allowed_datasets() -> dict[str, str]:
-    """{name: core's dataset spec}, the first the default: the deployer's list, else the embedded
-    digits and, where its Debian package is installed, Fashion-MNIST (the full 60,000 images: on a
-    CPU a choice for small models or a patient class)."""
+    """{name: core's dataset spec}, the first the default: the deployer's list, else the book's
+    Fashion-MNIST where its Debian package is installed (the full 60,000 images; Train offers smaller
+    training sets) and the embedded digits."""
     configured = os.environ.get("CNN_EXPLORER_DATASETS", "").strip()
     if configured:
         pairs = [item.partition("=") for item in configured.split(",") if item.strip()]
         return {name.strip(): spec.strip() or name.strip() for name, _, spec in pairs}
-    found = {"fashion-mnist": f"fashion-mnist:{PACKAGED_FASHION_MNIST}"} \
-        if PACKAGED_FASHION_MNIST.is_dir() else {}
-    return {"digits": "digits", **found}
+    found = {"fashion-mnist": "fashion-mnist"} if PACKAGED_FASHION_MNIST.is_dir() else {}
+    return {**found, "digits": "digits"}
 
 
 def user_id() -> str:

@@ -51,9 +51,11 @@ def _checkpoints(services) -> None:
     for normalize in ("none", "target"):
         services.heatmap(path, stamp, normalize)
     services.paper_observations(path, stamp)
-    images = services.gallery(side, channels, connections.IMAGES_PER_CLASS)["images"]
+    dataset = info["dataset"]
+    images = services.gallery(dataset, side, channels, connections.IMAGES_PER_CLASS)["images"]
     services.attribution_heatmap(path, stamp, images)
-    services.attributions(path, stamp, "integrated_gradients", services.gallery(side, channels)["images"])
+    services.attributions(path, stamp, "integrated_gradients",
+                          services.gallery(dataset, side, channels)["images"])
 
 
 STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints}

@@ -110,7 +110,8 @@ def cmd_train(args) -> None:
     from tqdm import tqdm
 
     from .train import TrainSettings, train
-    settings = TrainSettings(dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+    settings = TrainSettings(dataset=args.dataset, train_size=args.train_size, epochs=args.epochs,
+                             batch_size=args.batch_size,
                              optimizer=args.optimizer, lr=args.lr, seed=args.seed,
                              input_size=args.input_size, device=args.device)
     out = args.out or f"{args.name}-{args.dataset.split(':')[0]}.safetensors"
@@ -207,7 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser("train", help="train on a dataset and write a .safetensors checkpoint")
     model_args(p)
-    p.add_argument("--dataset", default="digits", help="digits | fashion-mnist:DIR | cifar10:DIR")
+    from .data import default_dataset
+    p.add_argument("--dataset", default=default_dataset(),
+                   help="fashion-mnist (Debian's dataset-fashion-mnist; the default where installed) | "
+                        "digits (the fallback) | fashion-mnist:DIR | cifar10:DIR")
+    p.add_argument("--train-size", type=int, help="train on N images of the training set (default all)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--out", metavar="FILE", help="checkpoint path (default NAME-DATASET.safetensors)")
     p.add_argument("--batch-size", type=int, default=64)

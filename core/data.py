@@ -1,5 +1,6 @@
-"""Datasets: scikit-learn's digits (embedded, the default), Fashion-MNIST (IDX) and CIFAR-10 (binary)
-read from a folder the user names. Nothing is ever downloaded.
+"""Datasets: Fashion-MNIST, the book's (IDX files: Debian's package `dataset-fashion-mnist`, the default
+where installed, or a folder), scikit-learn's embedded digits (the fallback) and CIFAR-10 (binary) from
+a folder. Nothing is ever downloaded.
 
 A dataset is held as uint8-free float tensors in [0, 1], shape (N, C, H, W), at its native size;
 `resized()` gives it at a model's input size.
@@ -21,7 +22,14 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
                    "Sneaker", "Bag", "Ankle boot")
 CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                  "truck")
-DATASETS_HELP = "use digits, fashion-mnist:DIR or cifar10:DIR"
+DATASETS_HELP = "use fashion-mnist, digits, fashion-mnist:DIR or cifar10:DIR"
+# Where Debian's dataset-fashion-mnist puts the four IDX files (gzipped).
+PACKAGED_FASHION_MNIST = pathlib.Path("/usr/share/datasets/fashion-mnist")
+
+
+def default_dataset() -> str:
+    """The book's Fashion-MNIST where its Debian package is installed, else the embedded digits."""
+    return "fashion-mnist" if PACKAGED_FASHION_MNIST.is_dir() else "digits"
 
 
 @dataclass
@@ -40,6 +48,19 @@ class Dataset:
     @property
     def size(self) -> int:
         return self.train_x.shape[2]
+
+    def subset(self, train_size: int | None, seed: int = 0) -> Dataset:
+        """The first `train_size` training images of a fixed shuffle (the same for a seed), each class
+        kept in proportion; the test set whole, so accuracies stay comparable across sizes."""
+        if not train_size or train_size >= len(self.train_y):
+            return self
+        order = torch.randperm(len(self.train_y), generator=torch.Generator().manual_seed(seed))
+        # A stable sort by class of the shuffled order, then every k-th: a stratified pick.
+        by_class = order[torch.sort(self.train_y[order], stable=True).indices]
+        picked = by_class[torch.linspace(0, len(by_class) - 1, train_size).round().long()]
+        picked = picked[torch.randperm(len(picked), generator=torch.Generator().manual_seed(seed))]
+        return Dataset(self.name, self.train_x[picked], self.train_y[picked], self.test_x, self.test_y,
+                       self.classes)
 
     def resized(self, side: int, channels: int | None = None) -> Dataset:
         """The whole dataset at a model's input size (for small sets held on a GPU, as the GPU
@@ -63,6 +84,13 @@ def load_dataset(spec: str) -> Dataset:
     kind, _, folder = spec.partition(":")
     if kind == "digits" and not folder:
         return load_digits()
+    if kind == "fashion-mnist" and not folder:
+        if not PACKAGED_FASHION_MNIST.is_dir():
+            raise ConfigError("dataset", f"Fashion-MNIST is not installed here: install the Debian package "
+                                         f"dataset-fashion-mnist (it puts the files in "
+                                         f"{PACKAGED_FASHION_MNIST}), name its folder as "
+                                         f"fashion-mnist:DIR, or use digits", code="dataset.not_installed")
+        return load_fashion_mnist(PACKAGED_FASHION_MNIST)
     if kind in ("fashion-mnist", "cifar10"):
         if not folder:
             raise ConfigError("dataset", f"dataset '{spec}' needs a folder: write {kind}:DIR")
@@ -117,18 +145,25 @@ def _parse_idx(path: pathlib.Path, data: bytes, images: bool) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def _fashion_split(folder: pathlib.Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split's images (N, 1, 28, 28) in [0, 1] and labels, checked against each other."""
+    images = _parse_idx(*_read_maybe_gz(folder, _IDX_FILES[f"{split}_x"]), images=True)
+    labels = _parse_idx(*_read_maybe_gz(folder, _IDX_FILES[f"{split}_y"]), images=False)
+    if len(images) != len(labels):
+        raise ConfigError("dataset", f"{split} images and labels differ in count in {folder}")
+    return (torch.tensor(images, dtype=torch.float32).unsqueeze(1) / 255.0,
+            torch.tensor(labels, dtype=torch.long))
+
+
 def load_fashion_mnist(folder: pathlib.Path) -> Dataset:
-    arrays = {}
-    for key, stem in _IDX_FILES.items():
-        path, data = _read_maybe_gz(folder, stem)
-        arrays[key] = _parse_idx(path, data, images=key.endswith("_x"))
-    for split in ("train", "test"):
-        if len(arrays[f"{split}_x"]) != len(arrays[f"{split}_y"]):
-            raise ConfigError("dataset", f"{split} images and labels differ in count in {folder}")
-    as_x = lambda a: torch.tensor(a, dtype=torch.float32).unsqueeze(1) / 255.0  # noqa: E731
-    as_y = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    return Dataset("fashion-mnist", as_x(arrays["train_x"]), as_y(arrays["train_y"]),
-                   as_x(arrays["test_x"]), as_y(arrays["test_y"]), FASHION_CLASSES)
+    return Dataset("fashion-mnist", *_fashion_split(folder, "train"), *_fashion_split(folder, "test"),
+                   FASHION_CLASSES)
+
+
+def fashion_mnist_test(folder: pathlib.Path = PACKAGED_FASHION_MNIST) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 10,000 test images and labels alone (31 MB as floats, not the 219 MB of both splits): what
+    a gallery of test images needs."""
+    return _fashion_split(folder, "test")
 
 
 # ---- CIFAR-10 (binary version) -------------------------------------------------------------------

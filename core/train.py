@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from . import budget
 from .checkpoints import save_checkpoint
-from .data import Dataset, fit_images, load_dataset
+from .data import Dataset, default_dataset, fit_images, load_dataset
 from .errors import ConfigError
 from .registry import build_model, resolve
 from .schema import ArchConfig
@@ -27,7 +27,8 @@ from .schema import ArchConfig
 
 @dataclass
 class TrainSettings:
-    dataset: str = "digits"
+    dataset: str = field(default_factory=default_dataset)  # Fashion-MNIST where installed, else digits
+    train_size: int | None = None  # the first N of a stratified shuffle of the training set; None: all
     epochs: int = 10
     batch_size: int = 64
     optimizer: str = "sgd"        # "sgd" or "adamw"
@@ -43,6 +44,8 @@ class TrainSettings:
 
     def check(self) -> None:
         rules = [("epochs", 1 <= self.epochs <= 1000, "an integer in [1, 1000]"),
+                 ("train_size", self.train_size is None or 10 <= self.train_size <= 10**7,
+                  "an integer ≥ 10 (or nothing: the whole training set)"),
                  ("batch_size", 1 <= self.batch_size <= 4096, "an integer in [1, 4096]"),
                  ("optimizer", self.optimizer in ("sgd", "adamw"), "sgd or adamw"),
                  ("momentum", 0 <= self.momentum < 1, "a number in [0, 1)"),
@@ -115,7 +118,7 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     settings = settings or TrainSettings()
     settings.check()
     config = resolve(name_or_config, **overrides)
-    data = load_dataset(settings.dataset)
+    data = load_dataset(settings.dataset).subset(settings.train_size, settings.seed)
     config, side = prepare(config, data, settings.input_size)
     device = torch.device("cuda" if settings.on_cuda else "cpu")
     shape = (config.in_channels, side, side)
@@ -207,7 +210,7 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         record["seconds"] = time.perf_counter() - start
         result.history.append(record)
         if out:
-            save_checkpoint(out, model, config, settings.dataset, epoch, record["test_accuracy"],
+            save_checkpoint(out, model, config, data.name, epoch, record["test_accuracy"],
                             input_shape=shape)
         if on_progress:
             on_progress(dict(kind="epoch", **record))

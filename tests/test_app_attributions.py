@@ -111,3 +111,31 @@ def test_maps_show_their_colour_bar_colours_and_keep_the_images_aspect(method):
     axes = {name: axis for name, axis in fig["layout"].items() if name.startswith("yaxis")}
     assert len(axes) == 20
     assert all(axis["scaleanchor"] == name.replace("yaxis", "x") for name, axis in axes.items())
+
+
+@pytest.mark.skipif(not services.PACKAGED_FASHION_MNIST.is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
+def test_a_fashion_mnist_checkpoint_is_explained_on_fashion_mnist_test_images(tmp_path):
+    import core
+    from core.checkpoints import save_checkpoint
+    from core.data import fashion_mnist_test
+    config = core.get_config("densenet40_k12", block_config=(2, 2, 2), in_channels=1, num_classes=10)
+    path = tmp_path / "fashion.safetensors"
+    save_checkpoint(path, core.build_model(config), config, "fashion-mnist", 1, 0.5, input_shape=(1, 28, 28))
+    at = start(page=ATTRIBUTIONS)
+    uploader(at, "ckpt.upload").set_value(("fashion.safetensors", path.read_bytes(),
+                                            "application/octet-stream")).run()
+    assert not at.exception and not errors(at)
+    images = [trace for trace in figure(at)["data"] if trace["type"] == "heatmap"][0]
+    shown = plotted(images["z"])
+    test_x, test_y = fashion_mnist_test()
+    first = test_x[test_y.tolist().index(0), 0].numpy()
+    assert shown.size == 28 * 28 and np.allclose(shown, first.ravel(), atol=1e-6)  # the image itself
+    assert titles(at)[0].endswith("<br>true T-shirt/top")
+    assert any("fashion-mnist" in s.value for s in at.subheader)
+
+
+def test_every_fashion_mnist_class_has_a_chinese_name():
+    from app.components.i18n import CLASS_NAMES_ZH
+    from core.data import FASHION_CLASSES
+    assert set(CLASS_NAMES_ZH) == set(FASHION_CLASSES) and len(set(CLASS_NAMES_ZH.values())) == 10

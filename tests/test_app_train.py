@@ -13,6 +13,13 @@ TRAIN = "views/train.py"
 SMALL_MODEL = "d2l_lenet_bn"
 
 
+@pytest.fixture(autouse=True)
+def digits_only(monkeypatch):
+    """Runs here train on the embedded digits (seconds an epoch, not Fashion-MNIST's half a minute);
+    the tests of the default dataset remove this."""
+    monkeypatch.setenv("CNN_EXPLORER_DATASETS", "digits=digits")
+
+
 def click(at, key: str):
     next(b for b in at.button if b.key == key).click()
     return at.run()
@@ -91,7 +98,8 @@ def test_a_run_waits_for_a_free_slot_and_can_be_stopped_while_waiting(tmp_path):
     for _ in range(services.MAX_CONCURRENT_TRAINING):  # every slot taken by other sessions
         services._training_slots.acquire()
     try:
-        run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1}, str(tmp_path / "w.safetensors"))
+        run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1, "dataset": "digits"},
+                                   str(tmp_path / "w.safetensors"))
         time.sleep(1)
         assert run.waiting and not run.done and not run.batches
         run.stop()
@@ -150,7 +158,8 @@ def test_a_run_whose_session_ended_stops_and_keeps_its_last_checkpoint(tmp_path)
     class Session:  # what the run holds weakly: in the app, the session's folder object
         pass
     session = Session()
-    run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1000}, str(tmp_path / "w.safetensors"),
+    run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1000, "dataset": "digits"},
+                               str(tmp_path / "w.safetensors"),
                                owner=session)
     _until(lambda: run.epochs)
     del session
@@ -161,7 +170,8 @@ def test_a_run_whose_session_ended_stops_and_keeps_its_last_checkpoint(tmp_path)
 
 
 def test_a_run_stops_at_its_time_budget(tmp_path):
-    run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1000}, str(tmp_path / "w.safetensors"),
+    run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1000, "dataset": "digits"},
+                               str(tmp_path / "w.safetensors"),
                                seconds=2)
     _until(lambda: run.done, 60)
     assert run.stopped and run.ended_by == "time" and len(run.epochs) < 1000
@@ -182,3 +192,25 @@ def test_training_is_refused_past_the_users_share_and_the_queue(monkeypatch, lim
     finally:
         first.session_state["train.run"].stop()
         wait(first)
+
+
+def test_without_fashion_mnist_the_page_says_so_once_and_trains_on_digits(monkeypatch, tmp_path):
+    from core import data
+    for module in (services, data):
+        monkeypatch.setattr(module, "PACKAGED_FASHION_MNIST", tmp_path / "absent")
+    monkeypatch.delenv("CNN_EXPLORER_DATASETS", raising=False)
+    at = start(page=TRAIN)
+    assert list(widget(at, "train.dataset").options) == ["digits"]
+    assert sum("Fashion-MNIST, the book's dataset, is not installed" in c.value for c in at.caption) == 1
+    assert list(widget(at, "train.size").options) == ["all"]
+
+
+@pytest.mark.skipif(not services.PACKAGED_FASHION_MNIST.is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
+def test_fashion_mnist_is_the_default_with_training_set_sizes(monkeypatch):
+    monkeypatch.delenv("CNN_EXPLORER_DATASETS")
+    at = start(page=TRAIN)
+    assert widget(at, "train.dataset").value == "fashion-mnist"
+    assert list(widget(at, "train.size").options) == ["5,000", "20,000", "all"]
+    assert widget(at, "train.size").value == 5000
+    assert not any("not installed" in c.value for c in at.caption)

@@ -70,3 +70,28 @@ def test_digits_is_embedded_and_fixed():
     assert a.train_x.shape == (1437, 1, 8, 8) and a.test_x.shape == (360, 1, 8, 8)
     assert (a.test_y == b.test_y).all() and set(a.test_y.tolist()) == set(range(10))
     assert a.resized(32, 3).train_x.shape == (1437, 3, 32, 32)
+
+
+def test_without_the_debian_package_digits_is_the_default_and_fashion_mnist_says_how_to_get_it(
+        tmp_path, monkeypatch):
+    from core import data
+    from core.train import TrainSettings
+    monkeypatch.setattr(data, "PACKAGED_FASHION_MNIST", tmp_path / "absent")
+    assert data.default_dataset() == "digits" and TrainSettings().dataset == "digits"
+    with pytest.raises(core.ConfigError) as missing:
+        load_dataset("fashion-mnist")
+    assert missing.value.code == "dataset.not_installed" and "dataset-fashion-mnist" in missing.value.message
+
+
+@pytest.mark.skipif(not core.data.PACKAGED_FASHION_MNIST.is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
+def test_the_packaged_fashion_mnist_is_the_default_and_subsets_keep_the_classes_balanced():
+    from core.train import TrainSettings
+    assert core.data.default_dataset() == "fashion-mnist" and TrainSettings().dataset == "fashion-mnist"
+    full = load_dataset("fashion-mnist")
+    assert full.train_x.shape == (60000, 1, 28, 28) and full.test_x.shape == (10000, 1, 28, 28)
+    small = full.subset(5000, seed=0)
+    assert len(small.train_y) == 5000 and np.bincount(small.train_y.numpy()).tolist() == [500] * 10
+    assert small.test_x is full.test_x  # accuracy is always on the whole test set
+    assert small.train_y.tolist() == full.subset(5000, seed=0).train_y.tolist()  # the same sample
+    assert len(set(small.train_y[:20].tolist())) > 1  # shuffled, not sorted by class

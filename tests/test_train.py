@@ -5,13 +5,15 @@ import core
 from core.checkpoints import load_checkpoint
 from core.train import TrainSettings, train
 
+DIGITS = dict(dataset="digits")  # the embedded set: seconds an epoch (the default is Fashion-MNIST)
+
 SMALL = dict(growth_rate=6, block_config=(2, 2), num_init_features=8, in_channels=1)
 
 
 def test_short_run_improves_and_reloads(tmp_path):
     out = tmp_path / "m.safetensors"
     events = []
-    result = train("densenet40_k12", TrainSettings(epochs=3, seed=1), out=str(out),
+    result = train("densenet40_k12", TrainSettings(**DIGITS, epochs=3, seed=1), out=str(out),
                    on_progress=events.append, **SMALL)
     accuracies = [h["test_accuracy"] for h in result.history]
     assert accuracies[-1] > 0.5 and accuracies[-1] > accuracies[0] - 0.05
@@ -26,7 +28,8 @@ def test_short_run_improves_and_reloads(tmp_path):
 
 
 def test_same_seed_same_history():
-    runs = [train("densenet40_k12", TrainSettings(epochs=1, seed=3), **SMALL).history for _ in range(2)]
+    runs = [train("densenet40_k12", TrainSettings(**DIGITS, epochs=1, seed=3), **SMALL).history
+            for _ in range(2)]
     assert [h["train_loss"] for h in runs[0]] == [h["train_loss"] for h in runs[1]]
 
 
@@ -38,12 +41,12 @@ def test_stop_keeps_the_last_completed_epoch(tmp_path):
         if event["kind"] == "epoch":
             epochs_done.append(event["epoch"])
 
-    result = train("densenet40_k12", TrainSettings(epochs=5), out=str(out), on_progress=progress,
+    result = train("densenet40_k12", TrainSettings(**DIGITS, epochs=5), out=str(out), on_progress=progress,
                    should_stop=lambda: len(epochs_done) >= 2, **SMALL)
     assert result.stopped and len(result.history) == 2
     assert load_checkpoint(out).metadata["epochs"] == "2"
 
 
 def test_any_preset_adapts_to_the_dataset():
-    result = train("d2l_lenet_bn", TrainSettings(epochs=1, input_size=28))
+    result = train("d2l_lenet_bn", TrainSettings(**DIGITS, epochs=1, input_size=28))
     assert result.config.num_classes == 10 and result.config.input_size == 28

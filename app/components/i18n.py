@@ -239,6 +239,17 @@ def t(key: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+# Fashion-MNIST's class names (core.data.FASHION_CLASSES) in Chinese; digits and CIFAR-10 names stay.
+CLASS_NAMES_ZH = {"T-shirt/top": "T恤/上衣", "Trouser": "裤子", "Pullover": "套衫", "Dress": "连衣裙",
+                  "Coat": "外套", "Sandal": "凉鞋", "Shirt": "衬衫", "Sneaker": "运动鞋", "Bag": "包",
+                  "Ankle boot": "短靴"}
+
+
+def class_name(name: str) -> str:
+    """A dataset's class name in the user's language (where the catalogue has it)."""
+    return CLASS_NAMES_ZH.get(name, name) if language() == "zh" else name
+
+
 def localize_choice(key: str, options: dict[str, str], default: str) -> list[str]:
     """Labels for a choice widget whose options are catalogue strings ({id: catalogue key}).
 

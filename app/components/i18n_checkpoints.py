@@ -125,7 +125,12 @@ STRINGS: dict[str, tuple[str, str]] = {
                         "these images: their maps are black (all 0), not missing.",
                         "{method} 在其中 {count} 张图像中没有找到提高预测类别得分的区域："
                         "它们的图全黑（全为 0），并非缺失。"),
-    "attr.gallery": ("Test images of the digits set (one per class)", "digits 数据集的测试图像（每类一张）"),
+    "attr.gallery": ("Test images of the {dataset} set (one per class)",
+                     "{dataset} 数据集的测试图像（每类一张）"),
+    "attr.other_gallery": ("This checkpoint was trained on {trained}, whose test images this server does "
+                           "not have: the images shown are {shown}'s.",
+                           "该检查点在 {trained} 上训练，而此服务器没有它的测试图像："
+                           "下面显示的是 {shown} 的图像。"),
     "attr.upload": ("Or upload your own image (PNG, JPEG, …)", "或上传你自己的图像（PNG、JPEG 等）"),
     "attr.upload_help": ("Converted to the checkpoint's channels and resized to its input; a dark digit "
                          "on light paper is inverted to match the training data.",
@@ -150,6 +155,15 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "downloaded.", "本服务器提供的数据集（由部署者选定）；不会下载任何东西。"),
     "train.epochs": ("Epochs", "训练轮数"),
     "train.batch": ("Batch size", "批量大小"),
+    "train.size": ("Training images", "训练图像数"),
+    "train.size_all": ("all", "全部"),
+    "train.size_help": ("How many images of the training set a run learns from (a stratified sample, the "
+                        "same for every run); accuracy is always measured on the whole test set.",
+                        "每次训练使用训练集中的多少张图像（分层抽样，每次相同）；准确率始终在完整测试集上测量。"),
+    "train.no_fashion": ("Fashion-MNIST, the book's dataset, is not installed on this server: the "
+                         "embedded digits are used (install the Debian package dataset-fashion-mnist).",
+                         "此服务器未安装本书的数据集 Fashion-MNIST：改用内置的 digits（安装 Debian 软件包 "
+                         "dataset-fashion-mnist 即可）。"),
     "train.optimizer": ("Optimizer", "优化器"),
     "train.start": ("Start training", "开始训练"),
     "train.stop": ("Stop", "停止"),
@@ -190,10 +204,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.train_acc": ("training set", "训练集"),
     "train.test_acc": ("test set", "测试集"),
     "train.speed": ("{speed:,.0f} examples/s on {device}", "{device} 上每秒 {speed:,.0f} 个样本"),
-    "train.cpu_note": ("Training runs on this server's CPU: keep models small (the default reaches about "
-                       "99 % on digits in a few epochs).",
-                       "训练在服务器的 CPU 上运行：请使用小模型（默认"
-                       "设置在 digits 上几轮即可达到约 99 %）。"),
+    "train.cpu_note": ("Training runs on this server's CPU: keep models small. On two cores the default "
+                       "takes about 25 s an epoch on 5,000 Fashion-MNIST images (79 % test accuracy "
+                       "after 3 epochs) and 1 s on digits (99 %).",
+                       "训练在服务器的 CPU 上运行：请使用小模型。在两个核心上，默认设置在 5,000 张 "
+                       "Fashion-MNIST 图像上每轮约 25 秒（3 轮后测试准确率 79 %），"
+                       "在 digits 上每轮约 1 秒（99 %）。"),
     # ---- memory
     "mem.title": ("Training memory", "训练显存"),
     "mem.no_gpu": ("This server has no CUDA GPU, so nothing here is measured on a GPU. Shown: the "

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import services
 from app.components import checkpoint_picker, error_text, overlays, url_state
-from app.components.i18n import chosen_id, language, localize_choice, t
+from app.components.i18n import chosen_id, class_name, language, localize_choice, t
 from app.components.numbers import shape
 
 K_METHOD, K_IMAGE = "attr.method", "attr.image"
@@ -30,13 +30,15 @@ def panels(checkpoint: dict, method: str, images, labels: list[int] | None, clas
     if "error" in result:
         error_text.show(st, result["error"])
         return
-    predicted = [classes[p] if p < len(classes) else str(p) for p in result["labels"]]
+    def named(label: int) -> str:
+        return classes[label] if label < len(classes) else str(label)
+    predicted = [named(p) for p in result["labels"]]
     titles = [t("attr.panel", pred=p, prob=f"{c:.1%}") for p, c in zip(predicted, result["confidences"],
                                                                     strict=True)]
     wrong = [False] * len(titles)
     if labels is not None:
         wrong = [p != label for p, label in zip(result["labels"], labels, strict=True)]
-        titles = [f"{title}<br>{t('attr.panel_true', label=label)}"
+        titles = [f"{title}<br>{t('attr.panel_true', label=named(label))}"
                   for title, label in zip(titles, labels, strict=True)]
     figure = overlays.overlay_figure(images, result["maps"], titles, wrong,
                                      t("attr.figure_title", method=t(METHOD_LABELS[method])), columns)
@@ -76,9 +78,11 @@ def render() -> None:
         st.caption(checkpoint_picker.describe(checkpoint))
         method = method_choice(params, from_url)
         channels, side, _ = info["input_shape"]
-        gallery = services.gallery(side, channels)
-        classes = info["classes"]
-        st.subheader(t("attr.gallery"))
+        gallery = services.gallery(info["dataset"], side, channels)
+        classes = [class_name(c) for c in info["classes"]]
+        st.subheader(t("attr.gallery", dataset=gallery.get("dataset", info["dataset"])))
+        if gallery.get("dataset") not in (None, info["dataset"]):  # its own test set is not on this server
+            st.info(t("attr.other_gallery", trained=info["dataset"], shown=gallery["dataset"]))
         if "error" in gallery:
             error_text.show(st, gallery["error"])
         else:

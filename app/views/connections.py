@@ -26,7 +26,7 @@ def normalization(params: dict, from_url: bool) -> str:
 def attribution_map(checkpoint: dict) -> dict:
     """The attribution-based heatmap over the gallery images, at the checkpoint's input size."""
     channels, side, _ = checkpoint["info"]["input_shape"]
-    gallery = services.gallery(side, channels, IMAGES_PER_CLASS)
+    gallery = services.gallery(checkpoint["info"]["dataset"], side, channels, IMAGES_PER_CLASS)
     if "error" in gallery:
         return {**gallery, "count": 0}
     images = gallery["images"]
