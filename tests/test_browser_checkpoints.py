@@ -47,8 +47,8 @@ def test_attributions_and_memory_pages(server, context):
 
 def test_train_then_open_in_connections(server, context):
     page = context.new_page()
-    # the smallest 3-block DenseNet: one epoch in seconds even on a busy machine
-    page.goto(f"{server}/train?model=densenet40_k12&set=block_config%3D2%2C2%2C2&epochs=1")
+    # the smallest 3-block DenseNet on digits: one epoch in seconds even on a busy machine
+    page.goto(f"{server}/train?model=densenet40_k12&set=block_config%3D2%2C2%2C2&epochs=1&dataset=digits")
     settle(page)
     page.get_by_role("button", name="Start training").click()
     playwright.expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=TIMEOUT)

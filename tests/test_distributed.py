@@ -9,7 +9,7 @@ from conftest import ROOT
 
 ARGS = ["train", "densenet40_k12", "--set", "block_config=2,2", "--set", "growth_rate=6",
         "--set", "num_init_features=8", "--set", "in_channels=1", "--epochs", "5", "--device", "cpu",
-        "--batch-size", "32"]
+        "--batch-size", "32", "--dataset", "digits"]  # the embedded set: seconds an epoch
 
 
 def free_port() -> int:
