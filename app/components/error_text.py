@@ -102,6 +102,9 @@ _INPUT_ZH = {
     "budget": lambda a: (f"这项任务（{a['what']}）需要 {a['needed_mib']:,} MiB，超过本服务器每项任务允许的 "
                          f"{a['budget_mib']:,} MiB；请减小输入或批量"),
     "batch.range": lambda a: f"batch = {a['value']}：必须是 [{a['low']}, {a['high']}] 内的整数",
+    "dataset.not_installed": lambda a: ("此服务器未安装 Fashion-MNIST：请安装 Debian 软件包 "
+                                        "dataset-fashion-mnist，或用 fashion-mnist:目录 指明其文件夹，"
+                                        "或改用 digits"),
 }
 
 
