@@ -108,6 +108,7 @@ def test_maps_show_their_colour_bar_colours_and_keep_the_images_aspect(method):
     assert any(f"in {empty} of these images" in c.value for c in at.caption) == (empty > 0)
     outlines = [trace for trace in fig["data"] if trace["type"] == "contour"]
     assert len(outlines) == 10 and all(o["contours"]["coloring"] == "none" for o in outlines)
+    assert not any(o.get("showlegend", True) for o in outlines)  # ten legend entries covered the bar
     axes = {name: axis for name, axis in fig["layout"].items() if name.startswith("yaxis")}
     assert len(axes) == 20
     assert all(axis["scaleanchor"] == name.replace("yaxis", "x") for name, axis in axes.items())

@@ -41,7 +41,8 @@ def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wron
                                                thickness=16)), row=row + 1, col=col)
         fig.add_trace(go.Contour(z=grey, contours=dict(coloring="none", start=0.5, end=0.5, size=1),
                                  line=dict(color=OUTLINE, width=2), showscale=False, hoverinfo="skip",
-                                 name=t("attr.outline")), row=row + 1, col=col)
+                                 name=t("attr.outline"), showlegend=False),  # the bar's place
+                      row=row + 1, col=col)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
                      constrain="domain")
