@@ -68,13 +68,13 @@ gc.set_threshold(10_000, 10, 10)
 CACHE_TTL_S = 3600
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
 def _setting(name: str, default: int) -> int:
     """A whole-number setting from the environment (the deployer's), else the default."""
     value = os.environ.get(name, "")
     return int(value) if value.isdecimal() else default
 
 
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
 def catalog() -> dict:
     """Families (title, field schema) and presets (family, source, description, default input)."""
     families = {name: {"title": fam.title, "fields": [s.to_dict() for s in fam.config_cls.fields()]}
@@ -303,7 +303,8 @@ def gallery(dataset: str, side: int, channels: int, per_class: int = 1) -> dict:
     source = gallery_source(dataset)
     test_x, test_y = _fashion_test() if source == "fashion-mnist" else (_digits().test_x, _digits().test_y)
     labels = test_y.tolist()
-    picks = [i for c in range(10) for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
+    picks = [i for c in range(max(labels) + 1)
+             for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
     try:
         core_budget.check(f"{len(picks)} test images at {channels}×{side}×{side}",
                           len(picks) * channels * side * side * 4, "use a checkpoint trained at a smaller "

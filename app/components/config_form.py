@@ -66,7 +66,5 @@ def render(family: str, fields: list[dict], container, on_change, error: dict | 
     placed = False
     for spec in fields:
         _widget(family, spec, container, on_change)
-        if error and error["field"] == f"{family}.{spec['name']}":
-            error_text.show(container, error)
-            placed = True
+        placed = error_text.show_if(container, error, f"{family}.{spec['name']}") or placed
     return placed

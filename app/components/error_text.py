@@ -125,6 +125,15 @@ def localized(error: dict) -> str:
     return error["message"]
 
 
+def show_if(container, error: dict | None, field: str) -> bool:
+    """Show core's error in `container` when it names `field` (beside that field's widget); whether
+    it did."""
+    if error and error["field"] == field:
+        show(container, error)
+        return True
+    return False
+
+
 def show(container, error: dict) -> None:
     """core's error in an error box, in the reader's language, every value shown as text."""
     container.error(escape(localized(error)), icon="⚠️")

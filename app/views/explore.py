@@ -199,21 +199,13 @@ def sidebar(cat: dict, inputs: dict, error: dict | None) -> None:
     number = dict(step=1, on_change=on_input_change, **_PERSIST)
     left.number_input(t("explore.height"), key=K_H, **number)
     right.number_input(t("explore.width"), key=K_W, **number)
-    placed = placed or _show_if(bar, error, "input_shape")
+    placed = placed or error_text.show_if(bar, error, "input_shape")
     bar.caption(t("explore.channels_note"))
     bar.number_input(t("explore.batch"), key=K_BATCH, **number)
-    placed = placed or _show_if(bar, error, "batch")
+    placed = placed or error_text.show_if(bar, error, "batch")
     if error and not placed:
         error_text.show(bar, error)
     st.session_state[SIDEBAR_SHOWS] = sidebar_shows(inputs, error)
-
-
-def _show_if(container, error: dict | None, field: str) -> bool:
-    """Show core's error here when it names `field`; whether it did."""
-    if error and error["field"] == field:
-        error_text.show(container, error)
-        return True
-    return False
 
 
 def sidebar_shows(inputs: dict, error: dict | None) -> tuple:
