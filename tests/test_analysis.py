@@ -201,3 +201,35 @@ def test_an_analysed_model_is_freed_without_the_garbage_collector(monkeypatch):
     finally:
         gc.enable()
     assert built and built[0]() is None
+
+
+class _NoRuleLayers(torch.nn.Module):
+    """Layers and functions with no shape rule (GELU, LeakyReLU, flatten, reshape, a method call):
+    the propagator runs them on meta tensors, which it must make from its Shapes."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3)
+        self.gelu, self.leaky = torch.nn.GELU(), torch.nn.LeakyReLU(0.1)
+        self.fc = torch.nn.Linear(8 * 6 * 6, 10)
+
+    def forward(self, x):
+        x = self.leaky(self.gelu(self.conv(x)))
+        x = torch.flatten(x, 1).reshape(x.shape[0], -1)
+        return self.fc(x.view(x.shape[0], -1))
+
+
+def test_layers_without_a_shape_rule_fall_back_to_meta_tensors_and_count_like_flopcountermode():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
+    model = _NoRuleLayers()
+    x = torch.zeros(2, 3, 8, 8)
+    with FlopCounterMode(display=False) as counter:
+        expected = model(x)
+    meta = _NoRuleLayers().to("meta")
+    propagator = ShapePropagator(meta, _ThreadSafeTracer().trace(meta))
+    assert propagator.run(Shape(x.shape)) == tuple(expected.shape) == (2, 10)
+    assert propagator.flops == counter.get_total_flops() == 2 * (2 * 8 * 6 * 6 * 27 + 2 * 288 * 10)
+    assert {"GELU", "LeakyReLU", "flatten", "reshape", "view"} <= {n.op for n in propagator.nodes}

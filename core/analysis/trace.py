@@ -210,8 +210,16 @@ def _wrong_size_for_classifier(config: ArchConfig, c: int, h: int, w: int):
 
 
 def _to_meta(value):
-    return map_aggregate(value, lambda v: torch.empty(v, device="meta") if isinstance(v, Shape)
-                         else v)
+    """Shapes as meta tensors, inside any args structure. A Shape is a tuple, which fx's map_aggregate
+    would take apart into ints: it is converted before any recursion (GELU, LeakyReLU, flatten and
+    reshape, which have no shape rule, reach here with a Shape)."""
+    if isinstance(value, Shape):
+        return torch.empty(value, device="meta")
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_meta(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_meta(v) for k, v in value.items()}
+    return value
 
 
 def _to_shape(value):
