@@ -1,8 +1,8 @@
 """What the first visit to each page would otherwise compute, computed once before the server
-answers its health check: importing torch and captum, the default model's analysis, Compare's
-depth curves, the Memory page's default estimate and CPU pass, the shipped checkpoints' heatmaps
-and attributions. The results land in the same process-wide caches the pages read, under the same
-keys (bench/first_visit.py measures the first visits with and without it)."""
+answers its health check: the job engine and its workers (each imports torch, captum and core), the
+default model's analysis, Compare's depth curves, the Memory page's default estimate and CPU pass, the
+shipped checkpoints' heatmaps and attributions. The results land in the same process-wide caches the
+pages read, under the same keys (bench/first_visit.py measures the first visits with and without it)."""
 from __future__ import annotations
 
 import json
@@ -64,8 +64,9 @@ STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoin
 def warm() -> dict[str, float]:
     """Seconds per step; a failing step is logged and skipped (the page then computes it itself)."""
     started = time.perf_counter()
-    from app import services  # torch, captum and core
-    seconds = {"imports": time.perf_counter() - started}
+    from app import engine, services
+    engine.warm()  # every local worker imports torch, captum and core at once
+    seconds = {"engine": time.perf_counter() - started}
     for name, step in STEPS.items():
         start = time.perf_counter()
         try:

@@ -12,7 +12,7 @@ from PIL import Image, ImageFile
 from app import services
 from core.attribution import predict
 from core.checkpoints import load_checkpoint
-from core.data import load_digits
+from core.data import PACKAGED_FASHION_MNIST, load_digits
 
 ATTRIBUTIONS = "views/attributions.py"
 
@@ -114,7 +114,7 @@ def test_maps_show_their_colour_bar_colours_and_keep_the_images_aspect(method):
     assert all(axis["scaleanchor"] == name.replace("yaxis", "x") for name, axis in axes.items())
 
 
-@pytest.mark.skipif(not services.PACKAGED_FASHION_MNIST.is_dir(),
+@pytest.mark.skipif(not PACKAGED_FASHION_MNIST.is_dir(),
                     reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
 def test_a_fashion_mnist_checkpoint_is_explained_on_fashion_mnist_test_images(tmp_path):
     import core

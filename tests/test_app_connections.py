@@ -169,7 +169,7 @@ def test_a_session_checkpoint_link_opens_the_default_elsewhere_with_a_note():
 def test_an_upload_past_the_servers_file_budget_is_refused_with_a_message(monkeypatch):
     """A 190 MB upload held 191 MB of /tmp until well after its session ended; nothing capped the sum."""
     from app import services
-    monkeypatch.setattr(services, "UPLOAD_BUDGET_MIB", 0)
+    monkeypatch.setattr(services.checkpoints, "UPLOAD_BUDGET_MIB", 0)
     at = upload(start(page=CONNECTIONS), "big.safetensors", FIG5.read_bytes())
     assert not at.exception
     assert errors(at)[0].startswith("Not uploaded: the server's files already take")
@@ -182,12 +182,12 @@ def test_a_session_keeps_its_latest_upload_and_a_refused_one_leaves_the_previous
     folder = root / "session-1"
     folder.mkdir(parents=True)
     (root / "other-session.safetensors").write_bytes(b"x" * 2**20)  # another session's 1 MiB
-    monkeypatch.setattr(services, "UPLOADS_ROOT", root)
-    monkeypatch.setattr(services, "session_folder", lambda: folder)
+    monkeypatch.setattr(services.checkpoints, "UPLOADS_ROOT", root)
+    monkeypatch.setattr(services.checkpoints, "session_folder", lambda: folder)
     first = services.save_upload("a.safetensors", b"a" * 1000)
     second = services.save_upload("b.safetensors", b"b" * 1000, replaces=first)
     assert pathlib.Path(second).exists() and not pathlib.Path(first).exists()
-    monkeypatch.setattr(services, "UPLOAD_BUDGET_MIB", 2)  # 1 MiB used by the other session
+    monkeypatch.setattr(services.checkpoints, "UPLOAD_BUDGET_MIB", 2)  # 1 MiB used by the other session
     with pytest.raises(services.UploadRefused) as refused:
         services.save_upload("c.safetensors", b"c" * (2**20 + 1), replaces=second)
     assert refused.value.used_mib == pytest.approx(1, abs=0.01) and pathlib.Path(second).exists()

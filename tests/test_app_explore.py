@@ -392,7 +392,7 @@ def test_a_layout_past_its_deadline_is_killed(monkeypatch):
     import psutil
 
     from app import services
-    monkeypatch.setattr(services, "DOT_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(services.analysis, "DOT_TIMEOUT_S", 0.05)
     dense = "digraph G {" + "".join(f"a{i} -> b{j};" for i in range(60) for j in range(60)) + "}"
     with pytest.raises(services.LayoutRefused, match="timeout"):
         services.dot_to_svg(dense)

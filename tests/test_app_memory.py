@@ -1,6 +1,5 @@
 """AppTest of the Memory page on a machine without CUDA: it says so, shows core's estimate and the
 CPU-measured figure (each labelled), the plain vs memory-efficient comparison, and no error."""
-import threading
 import time
 
 import pytest
@@ -9,6 +8,7 @@ from app_support import errors, figure, metric_values, start, widget
 import core
 from app import services
 from app.components import memory_charts
+from app.workers import memory as worker
 from core import memory
 
 MEMORY = "views/memory.py"
@@ -69,19 +69,19 @@ def test_bad_settings_show_cores_message_and_link_round_trip():
 
 def test_gpu_calls_answer_with_a_message_never_a_traceback():
     lenet = ("d2l_lenet_bn", "{}")
-    assert services.memory_cuda(*lenet, 2, (1, 28, 28), "fp32", "sgd")["error"]["message"].startswith(
+    assert worker.measure_cuda(*lenet, 2, (1, 28, 28), "fp32", "sgd")["error"]["message"].startswith(
         "no CUDA GPU is present")
-    assert services.max_batch(*lenet, (1, 28, 28), "fp32", "sgd")["error"]["message"].startswith(
+    assert worker.max_batch(*lenet, (1, 28, 28), "fp32", "sgd")["error"]["message"].startswith(
         "no CUDA GPU is present")
 
     def batch_norm_at_batch_1():  # what torch raises on a GPU for BatchNorm1d in max_batch_size
         raise ValueError("Expected more than 1 value per channel when training. Second. Third.")
-    assert services._guarded(batch_norm_at_batch_1)["error"]["message"] == \
+    assert worker.guarded(batch_norm_at_batch_1)["error"]["message"] == \
         "Expected more than 1 value per channel when training. Second"
 
 
 def test_timeline_chart_and_its_answer_without_cuda():
-    assert services.memory_timeline("d2l_lenet_bn", "{}", 2, (1, 28, 28), "fp32", "sgd")["error"]["message"] \
+    assert worker.timeline("d2l_lenet_bn", "{}", 2, (1, 28, 28), "fp32", "sgd")["error"]["message"] \
         .startswith("no CUDA GPU is present")
     points = [{"event": i, "allocated": a * 2**20} for i, a in enumerate((0, 40, 90, 30))]
     fig = memory_charts.timeline_figure(points, "t").to_dict()
@@ -96,68 +96,16 @@ def wait_for(job, seconds: float = 60):
     assert job.done
 
 
-@pytest.mark.parametrize("action", sorted(services.MEMORY_ACTIONS))
-def test_a_memory_job_runs_its_action_in_the_background_and_samples_memory(action):
+@pytest.mark.parametrize("action", sorted(worker.ACTIONS))
+def test_a_memory_job_runs_its_action_in_a_worker_and_samples_memory(action):
     settings = dict(model="d2l_lenet_bn", changes_json="{}", input_shape=(1, 28, 28), dtype="fp32",
                     optimizer="sgd")
     if action != "max_batch":
         settings["batch"] = 2
     job = services.MemoryJob(action, settings)
     wait_for(job)
-    assert job.result == services.MEMORY_ACTIONS[action](**settings)  # here: "no CUDA GPU is present"
+    assert job.result == worker.ACTIONS[action](**settings)  # here: "no CUDA GPU is present"
     assert job.memory.samples and job.memory.samples[-1]["rss"] > 0
-
-
-def test_memory_jobs_take_turns_on_the_gpu():
-    """Peak statistics are per process: a job waits while another holds the GPU."""
-    settings = dict(model="d2l_lenet_bn", changes_json="{}", input_shape=(1, 28, 28), dtype="fp32",
-                    optimizer="sgd")
-    with services.GPU.alone():  # another session's job is running
-        job = services.MemoryJob("max_batch", settings)
-        time.sleep(0.3)
-        assert job.waiting and not job.done and not job.memory.samples
-    wait_for(job)
-    assert not job.waiting and job.result is not None
-
-
-def test_training_runs_share_the_gpu_and_a_memory_job_has_it_alone():
-    """Runs on the GPU share it; a job waits for them to end, and runs that come meanwhile wait for it."""
-    turns, inside, threads = services.GpuTurns(), [], []
-
-    def hold(turn, name: str, release: threading.Event):
-        with turn():
-            inside.append(name)
-            release.wait(10)
-            inside.remove(name)
-
-    def start(turn, name):
-        release = threading.Event()
-        threads.append(threading.Thread(target=hold, args=(turn, name, release)))
-        threads[-1].start()
-        return release
-
-    def until(condition):
-        deadline = time.monotonic() + 10
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert condition()
-
-    run1, run2 = start(turns.shared, "run1"), start(turns.shared, "run2")
-    until(lambda: sorted(inside) == ["run1", "run2"])  # two runs at once
-    job = start(turns.alone, "job")
-    until(lambda: turns._alone)  # the job has asked for the GPU
-    run3 = start(turns.shared, "run3")
-    time.sleep(0.2)
-    assert sorted(inside) == ["run1", "run2"]  # the job waits for the runs; run3 waits behind the job
-    run1.set()
-    run2.set()
-    until(lambda: inside == ["job"])
-    job.set()
-    until(lambda: inside == ["run3"])
-    run3.set()
-    for thread in threads:
-        thread.join(10)
-    assert not inside
 
 
 def test_a_cpu_pass_past_the_job_budget_says_so_beside_the_estimate():

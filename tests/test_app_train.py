@@ -1,4 +1,4 @@
-"""AppTest of the Train page: a real (short) run in the session's background thread, Stop, the
+"""AppTest of the Train page: a real (short) run as an engine job (its own worker process), Stop, the
 checkpoint to download, opening it in Connections, and bad settings."""
 import time
 
@@ -8,6 +8,7 @@ from app_support import errors, figure, start, widget
 from app import services
 from core.checkpoints import load_checkpoint
 from core.connectivity import connection_strength
+from core.data import PACKAGED_FASHION_MNIST
 
 TRAIN = "views/train.py"
 SMALL_MODEL = "d2l_lenet_bn"
@@ -95,21 +96,26 @@ def test_bad_settings_show_cores_message(field, value, message):
 
 
 def test_a_run_waits_for_a_free_slot_and_can_be_stopped_while_waiting(tmp_path):
-    for _ in range(services.MAX_CONCURRENT_TRAINING):  # every slot taken by other sessions
-        services._training_slots.acquire()
+    import ray
+
+    from app import engine
+    class Holder:  # defined here: Ray sends it to the worker by value
+        def ready(self):
+            return True
+    engine.connect()
+    slots = ray.cluster_resources()["training"]
+    holder = ray.remote(num_cpus=0, resources={"training": slots})(Holder).remote()
+    ray.get(holder.ready.remote())  # every slot taken by other sessions' runs (any replica's)
     try:
         run = services.TrainingRun(SMALL_MODEL, {}, {"epochs": 1, "dataset": "digits"},
                                    str(tmp_path / "w.safetensors"))
         time.sleep(1)
         assert run.waiting and not run.done and not run.batches
         run.stop()
-        deadline = time.monotonic() + 10
-        while not run.done and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert run.done and run.stopped and run.checkpoint is None
+        _until(lambda: run.done, 10)
+        assert run.stopped and run.checkpoint is None
     finally:
-        for _ in range(services.MAX_CONCURRENT_TRAINING):
-            services._training_slots.release()
+        ray.kill(holder)
 
 
 @pytest.mark.parametrize("asked", ["fashion-mnist:/etc", "cifar10:/no/such/folder", "~nosuchuser"])
@@ -180,7 +186,7 @@ def test_a_run_stops_at_its_time_budget(tmp_path):
 @pytest.mark.parametrize("limit, message", [("MAX_TRAINING_PER_USER", "You already have 1 runs"),
                                             ("MAX_QUEUED_TRAINING", "The server's training queue is full")])
 def test_training_is_refused_past_the_users_share_and_the_queue(monkeypatch, limit, message):
-    monkeypatch.setattr(services, limit, 1)
+    monkeypatch.setattr(services.jobs, limit, 1)
     monkeypatch.setattr(services, "user_id", lambda: "student")  # AppTest's client address is a mock
     first = start({"epochs": "1000"}, page=TRAIN)
     click(first, "train.start")
@@ -195,9 +201,7 @@ def test_training_is_refused_past_the_users_share_and_the_queue(monkeypatch, lim
 
 
 def test_without_fashion_mnist_the_page_says_so_once_and_trains_on_digits(monkeypatch, tmp_path):
-    from core import data
-    for module in (services, data):
-        monkeypatch.setattr(module, "PACKAGED_FASHION_MNIST", tmp_path / "absent")
+    monkeypatch.setattr(services.jobs, "_fashion_mnist_installed", lambda: False)  # the workers' answer
     monkeypatch.delenv("CNN_EXPLORER_DATASETS", raising=False)
     at = start(page=TRAIN)
     assert list(widget(at, "train.dataset").options) == ["digits"]
@@ -205,7 +209,7 @@ def test_without_fashion_mnist_the_page_says_so_once_and_trains_on_digits(monkey
     assert list(widget(at, "train.size").options) == ["all"]
 
 
-@pytest.mark.skipif(not services.PACKAGED_FASHION_MNIST.is_dir(),
+@pytest.mark.skipif(not PACKAGED_FASHION_MNIST.is_dir(),
                     reason="Debian's dataset-fashion-mnist is not installed (make test installs it)")
 def test_fashion_mnist_is_the_default_with_training_set_sizes(monkeypatch):
     monkeypatch.delenv("CNN_EXPLORER_DATASETS")

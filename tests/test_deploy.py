@@ -48,7 +48,7 @@ def test_the_tmp_volume_holds_the_upload_budget_and_one_more_upload():
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     budget_mib = int(env["CNN_EXPLORER_UPLOAD_BUDGET_MIB"])
     tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")["emptyDir"]
-    assert "medium" not in tmp  # on disk: a memory-backed volume would count against the pod's 2 GiB
+    assert "medium" not in tmp  # on disk: a memory-backed volume would count against the pod's memory limit
     size = tmp["sizeLimit"]
     size_mib = int(size[:-2]) * {"Mi": 1, "Gi": 1024}[size[-2:]]
     settings = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())

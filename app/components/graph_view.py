@@ -74,7 +74,7 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
     st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, on_change=_on_expand_change,
                  persist_state="session")
     expand = expanded_block()
-    words = tuple((word, t(f"graph.word_{word}")) for word in services.GRAPH_WORDS)
+    words = tuple((word, t(f"graph.word_{word}")) for word in services.catalog()["graph_words"])
     graph = services.graph(model["family"], model["config_json"], tuple(model["input_shape"]), expand,
                            model["name"], words)
     layers = dense_layers(growth, expand)

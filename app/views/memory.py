@@ -139,7 +139,7 @@ def efficient_comparison(inputs: dict, model: dict) -> None:
 
 # ---- GPU actions: each runs as a background job, its memory sampled live -----------------------------
 def job_settings(action: str, inputs: dict, model: dict) -> dict:
-    """What services.MEMORY_ACTIONS[action] is called with for the page's current inputs."""
+    """What the GPU action (app/workers/memory.py ACTIONS[action]) is called with for the page's inputs."""
     settings = dict(model=inputs["model"], changes_json=model["changes_json"],
                     input_shape=tuple(model["input_shape"]), dtype=inputs["dtype"],
                     optimizer=inputs["optimizer"])
@@ -162,7 +162,7 @@ def action_button(action: str, inputs: dict, model: dict, **style) -> None:
     """Start `action` in the background (one job per session at a time)."""
     busy = any(not job.done for job in jobs().values())
     if st.button(t(f"mem.{action}"), key=f"mem.{action}", disabled=busy, **style):
-        jobs()[action] = services.MemoryJob(action, job_settings(action, inputs, model))
+        jobs()[action] = services.MemoryJob(action, job_settings(action, inputs, model), services.user_id())
         st.session_state[K_NEWEST], st.session_state[K_LIVE] = action, True
         st.rerun()  # draw the page with the job running
 

@@ -1,8 +1,8 @@
 """Train: a network on Fashion-MNIST (where its Debian package is installed; else digits, or what the
-deployer lists) in a background thread of this session, with live curves, Stop, the checkpoint to
-download, and a way into Connections.
+deployer lists) as a job of the engine (its own worker process), with live curves, Stop, the checkpoint
+to download, and a way into Connections.
 
-The run object lives in this session's state only; its model never leaves the trainer's thread.
+The run object lives in this session's state only; its model never leaves the worker.
 """
 from __future__ import annotations
 

@@ -1,0 +1,321 @@
+"""The job engine: every torch computation of the app runs in Ray's worker processes, never in the
+web process (which imports no torch). Ray is an existing engine with an embedded default: without
+CNN_EXPLORER_RAY_ADDRESS the first call starts a local Ray on this machine (`make run` needs no other
+service); with it, the same calls go to that cluster (`ray start --head --resources='{"training": 2}'`,
+or the KubeRay operator: docs/deploy.md).
+
+Two kinds of work, both with a deadline and a memory cap:
+- queries (`query`): an analysis, an estimate, a heatmap, attributions: a Ray task on a warm worker
+  (torch and core already imported), its result plain data. Past its deadline it is cancelled with
+  force (its worker process is killed; Ray starts a fresh one).
+- jobs (`Job`): a training run or a GPU memory action, one Ray actor each that the page polls for
+  progress. Training takes a unit of the cluster's `training` resource, so the runs of every replica
+  together never exceed what the cluster defines; GPU work asks for `num_gpus`.
+
+Worker code lives in app/workers/ and is named here by "module.function" (never imported by the web
+process). A job that grows its worker's memory past the cap ends that worker process.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import ray
+from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError, WorkerCrashedError
+
+ROOT = Path(__file__).resolve().parents[1]
+logger = logging.getLogger(__name__)
+
+
+def setting(name: str, default: int) -> int:
+    """A whole-number setting from the environment (the deployer's), else the default."""
+    value = os.environ.get(name, "")
+    return int(value) if value.isdecimal() else default
+
+
+# A query that runs longer than this is stopped (an analysis takes well under a second, attributions
+# and a CPU measurement a few seconds on two cores).
+QUERY_SECONDS = setting("CNN_EXPLORER_QUERY_SECONDS", 120)
+# What one job may add to its worker's memory: above core's per-job budget (768 MiB, checked before
+# anything is allocated) with room for what an estimate cannot see.
+JOB_MEMORY_MIB = setting("CNN_EXPLORER_JOB_MEMORY_MIB", 2048)
+# The local cluster: this many query workers run at once (each a process with torch), and this many
+# training runs (the `training` resource; a cluster's operator sets its own).
+LOCAL_WORKERS = setting("CNN_EXPLORER_WORKERS", max(2, os.cpu_count() or 2))
+LOCAL_TRAINING_SLOTS = setting("CNN_EXPLORER_TRAINING_SLOTS", 2)
+NAMESPACE = "cnn-explorer"
+_MEMORY_EXIT = 75  # the exit status of a worker that went past a job's memory cap
+_connected = threading.Lock()
+
+
+class JobFailed(RuntimeError):
+    """The engine could not give a result: `code` is "deadline", "memory" or "failed"; `to_dict()`
+    is the app's error shape ({"field", "message", "code", "args"}) for error_text to show."""
+
+    def __init__(self, code: str, message: str, **args):
+        super().__init__(message)
+        self.code, self.message, self.args_ = code, message, args
+
+    def to_dict(self) -> dict:
+        return {"field": "job", "message": self.message, "code": f"job.{self.code}", "args": self.args_}
+
+
+def connect() -> None:
+    """Join the cluster CNN_EXPLORER_RAY_ADDRESS names, else start a local one (once per process).
+    Workers find `app` and `core` on PYTHONPATH: set here for the local one, by the image elsewhere."""
+    with _connected:
+        if ray.is_initialized():
+            return
+        address = os.environ.get("CNN_EXPLORER_RAY_ADDRESS") or None
+        if address:
+            _init(address)
+            return
+        paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        # Ray's local processes die with the *thread* that started them (Linux's parent-death signal
+        # follows the thread): a page's script thread ends after every run, so a thread that lives as
+        # long as the process starts them.
+        started, failed = threading.Event(), []
+        threading.Thread(target=_local_head, args=(started, failed), name="ray-head", daemon=True).start()
+        started.wait()
+        if failed:
+            raise failed[0]
+
+
+def _init(address: str | None, **local) -> None:
+    ray.init(address=address, namespace=NAMESPACE, logging_level=logging.WARNING, log_to_driver=False,
+             configure_logging=False, **local)
+
+
+def _local_head(started: threading.Event, failed: list) -> None:
+    try:
+        _init(None, num_cpus=LOCAL_WORKERS, resources={"training": LOCAL_TRAINING_SLOTS},
+              object_store_memory=256 * 2**20, include_dashboard=False)
+    except Exception as exc:  # connect() raises it in the caller's thread
+        failed.append(exc)
+    started.set()
+    threading.Event().wait()  # keep this thread, and with it Ray's local processes, alive
+
+
+def has_gpu() -> bool:
+    connect()
+    return ray.cluster_resources().get("GPU", 0) > 0
+
+
+class _MemoryCap:
+    """In a worker: ends the process when its resident memory grows past `cap_mib` over what it was
+    when the job began (checked 20 times a second). Nothing else ends a worker with this status."""
+
+    def __init__(self, cap_mib: int):
+        self.limit = _rss() + cap_mib * 2**20
+        self._done = threading.Event()
+
+    def __enter__(self):
+        threading.Thread(target=self._watch, name="memory-cap", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            if _rss() > self.limit:
+                logger.error("a job went past its memory cap: ending its worker")
+                os._exit(_MEMORY_EXIT)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _function(name: str):
+    import importlib
+    module, _, function = name.rpartition(".")
+    return getattr(importlib.import_module(f"app.workers.{module}"), function)
+
+
+@ray.remote(num_cpus=1, max_retries=0)
+def _query(name: str, args: tuple, kwargs: dict, cap_mib: int):
+    with _MemoryCap(cap_mib):
+        return _function(name)(*args, **kwargs)
+
+
+def _failure(exc: Exception, cap_mib: int) -> JobFailed:
+    if isinstance(exc, (WorkerCrashedError, RayActorError)):
+        return JobFailed("memory", f"the job was stopped: its worker process ended, past the "
+                                   f"{cap_mib:,} MiB a job may add on this server or killed by the "
+                                   f"system; try a smaller batch or input", cap_mib=cap_mib)
+    cause = exc.cause if isinstance(exc, RayTaskError) else exc
+    logger.error("job failed: %s", exc)
+    return JobFailed("failed", f"{type(cause).__name__}: {cause}")
+
+
+def query(name: str, *args, seconds: float | None = None, **kwargs):
+    """The result of app.workers.`name`(*args, **kwargs), run by a worker; JobFailed past `seconds`
+    (QUERY_SECONDS), past JOB_MEMORY_MIB, or when the worker code raised."""
+    connect()
+    seconds = QUERY_SECONDS if seconds is None else seconds
+    ref = _query.remote(name, args, kwargs, JOB_MEMORY_MIB)
+    try:
+        return ray.get(ref, timeout=seconds)
+    except GetTimeoutError:
+        ray.cancel(ref, force=True)
+        raise JobFailed("deadline", f"the job took longer than the {seconds:g} s a job may take on this "
+                                    f"server and was stopped; try a smaller model, batch or input",
+                        seconds=seconds) from None
+    except RayError as exc:
+        raise _failure(exc, JOB_MEMORY_MIB) from None
+
+
+def warm(count: int | None = None) -> None:
+    """Start `count` query workers (all of the local ones) and import torch and core in each, at once,
+    so that no visitor's first query pays for the imports."""
+    connect()
+    count = count or int(ray.cluster_resources().get("CPU", 1))
+    ray.get([_query.remote("analysis.ready", (), {}, JOB_MEMORY_MIB) for _ in range(count)])
+
+
+class _Progress:
+    """What a job's worker function is given: report(event) appends progress, should_stop() says
+    whether to end early (Stop, the session gone, past the job's time), `live` may hold an object
+    whose `samples` and `cuda` describe memory while it runs (core.memory.MemorySampler)."""
+
+    def __init__(self, seconds: float):
+        self.events: list[dict] = []
+        self.live = None
+        self.ended_by: str | None = None
+        self.deadline = time.monotonic() + seconds
+
+    def report(self, event: dict) -> None:
+        self.events.append(event)
+
+    def should_stop(self) -> bool:
+        if self.ended_by is None and time.monotonic() > self.deadline:
+            self.ended_by = "time"
+        return self.ended_by is not None
+
+
+@ray.remote(num_cpus=0, max_concurrency=2, max_restarts=0)
+class _JobActor:
+    """One job in its own worker process: `run` works in one thread while `poll` and `stop` answer
+    in the other."""
+
+    def __init__(self, seconds: float):
+        self.progress = _Progress(seconds)
+
+    def run(self, name: str, args: tuple, kwargs: dict, cap_mib: int) -> dict:
+        with _MemoryCap(cap_mib):
+            try:
+                result = _function(name)(self.progress, *args, **kwargs)
+            except Exception as exc:  # the page says what happened; the traceback goes to the worker log
+                logger.exception("job %s failed", name)
+                result = {"error": {"field": "job", "message": f"{type(exc).__name__}: {exc}"}}
+        return {"result": result, "ended_by": self.progress.ended_by}
+
+    def poll(self, events_seen: int, samples_after: float) -> dict:
+        live = self.progress.live
+        samples = [s for s in live.samples if s["t"] > samples_after] if live else []
+        return {"events": self.progress.events[events_seen:], "samples": samples,
+                "cuda": bool(live and live.cuda)}
+
+    def stop(self, why: str) -> None:
+        self.progress.ended_by = self.progress.ended_by or why
+
+
+class Job:
+    """A long job (app.workers.`name`(progress, *args)) in its own actor, polled by the page: `events`
+    (what it reported), `samples` (its memory), `result`, `done`, `waiting` (for the resources it
+    asked for). `kind` names the actor ("train/<id>/<user>"), which is how `running` counts jobs across
+    every replica. Past `seconds` it stops itself; past `seconds + GRACE_S` it is killed."""
+
+    GRACE_S = 60
+    POLL_EVERY_S = 0.25  # the page reads several attributes a rerun; one poll serves them
+
+    def __init__(self, name: str, *args, kind: str, user: str, seconds: float, num_gpus: float = 0,
+                 resources: dict | None = None):
+        connect()
+        self.name, self.seconds = name, seconds
+        self.events: list[dict] = []
+        self.samples: list[dict] = []
+        self.cuda = False
+        self.result: dict | None = None
+        self.ended_by: str | None = None
+        self.done = False
+        self.waiting = True
+        self._actor = _JobActor.options(name=f"{kind}/{uuid.uuid4().hex}/{user}", num_gpus=num_gpus,
+                                        resources=resources or {}).remote(seconds)
+        self._run = self._actor.run.remote(name, args, {}, JOB_MEMORY_MIB)
+        self._poll = None
+        self._polled = 0.0
+        self._started: float | None = None
+        self._lock = threading.Lock()
+
+    def sync(self) -> None:
+        """Take what the job reported since the last poll (at most every POLL_EVERY_S, never waiting
+        for the job: one still waiting for its resources stays `waiting`)."""
+        with self._lock:
+            if self.done or time.monotonic() - self._polled < self.POLL_EVERY_S:
+                return
+            self._polled = time.monotonic()
+            self._take_poll()
+            ready, _ = ray.wait([self._run], timeout=0)
+            if ready:
+                self._finish()
+            elif self._started and time.monotonic() > self._started + self.seconds + self.GRACE_S:
+                self._end({"error": JobFailed("deadline", "the job did not stop at its time limit "
+                                                          "and was killed").to_dict()}, "time")
+
+    def _take_poll(self) -> None:
+        if self._poll is None:
+            newest = self.samples[-1]["t"] if self.samples else -1
+            self._poll = self._actor.poll.remote(len(self.events), newest)
+        ready, _ = ray.wait([self._poll], timeout=0.5 if self.waiting else 2.0)
+        if not ready:
+            return  # the actor is not placed yet (its resources are taken), or busy a moment
+        try:
+            update = ray.get(self._poll)
+        except RayError:
+            update = None
+        self._poll = None
+        if update:
+            if self.waiting:
+                self.waiting, self._started = False, time.monotonic()
+            self.events += update["events"]
+            self.samples = (self.samples + update["samples"])[-3600:]
+            self.cuda = update["cuda"]
+
+    def _finish(self) -> None:
+        try:
+            final = ray.get(self._run)
+            self._poll = None
+            self._take_poll()  # the last events before the end
+            self._end(final["result"], final["ended_by"])
+        except RayError as exc:
+            self._end({"error": _failure(exc, JOB_MEMORY_MIB).to_dict()}, None)
+
+    def _end(self, result: dict, ended_by: str | None) -> None:
+        self.result, self.ended_by, self.done = result, ended_by, True
+        ray.kill(self._actor)  # frees its resources and its name at once
+
+    def stop(self, why: str = "stop") -> None:
+        """Ask the job to end after its current step; one still waiting for its resources ends now."""
+        self.sync()
+        with self._lock:
+            if self.done:
+                return
+            if self.waiting:
+                self._end({"stopped": True}, why)
+            else:
+                self._actor.stop.remote(why)
+
+
+def running(kind: str) -> list[str]:
+    """The users (one entry per job) of the jobs of this kind on the whole cluster, waiting or working."""
+    connect()
+    names = [n["name"] if isinstance(n, dict) else n for n in ray.util.list_named_actors()]
+    return [name.split("/", 2)[2] for name in names if name.startswith(f"{kind}/") and name.count("/") >= 2]

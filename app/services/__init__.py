@@ -1,0 +1,57 @@
+"""The one place app/ asks for core's results: every function here returns plain data (dicts, lists,
+str, numpy arrays) that the job engine's workers computed (app/engine.py; the web process imports no
+torch). Bad input never raises out of here; it comes back as ``{"error": {"field": ..., "message":
+...}}`` for the page to place. By concern: analysis (model configs), checkpoints (checkpoints,
+uploads, session folders), jobs (memory, GPU actions, training runs)."""
+from .analysis import (
+    BROWSER_LAYOUT_EDGES,
+    DOT_TIMEOUT_S,
+    LayoutRefused,
+    benchmark_section,
+    catalog,
+    channels,
+    dot_to_svg,
+    export_onnx,
+    export_text,
+    graph,
+    resolve,
+    summary,
+    svg_available,
+)
+from .checkpoints import (
+    ImageError,
+    UploadRefused,
+    attribution_heatmap,
+    attributions,
+    checkpoint_info,
+    decode_image,
+    gallery,
+    heatmap,
+    paper_observations,
+    remove_folders_of_stopped_servers,
+    save_upload,
+    session_folder,
+    shipped_checkpoints,
+    stamp,
+)
+from .jobs import (
+    MemoryJob,
+    TrainingRefused,
+    TrainingRun,
+    allowed_datasets,
+    device_info,
+    memory_cpu,
+    memory_estimate,
+    start_training,
+    user_id,
+)
+
+__all__ = [
+    "BROWSER_LAYOUT_EDGES", "DOT_TIMEOUT_S", "ImageError", "LayoutRefused", "MemoryJob", "TrainingRefused",
+    "TrainingRun", "UploadRefused", "allowed_datasets", "attribution_heatmap", "attributions",
+    "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
+    "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
+    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "resolve", "save_upload",
+    "session_folder", "shipped_checkpoints", "stamp", "start_training", "summary", "svg_available",
+    "user_id",
+]

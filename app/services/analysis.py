@@ -1,0 +1,113 @@
+"""Queries on a model config (the engine's workers compute them; app/workers/analysis.py): the
+catalogue, validation, summary, channel growth, graph and its SVG layout, exports. Results are cached
+by (model name, config JSON, input shape): the key is the *validated* config, so two URLs that spell
+the same model differently share one analysis."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+from app import engine
+
+from .caching import CACHE_TTL_S, cached
+
+
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+def catalog() -> dict:
+    """Families (title, field schema), presets (family, source, description, default input), the
+    checkpoint file types core reads and the words inside graph labels."""
+    return engine.query("analysis.catalog")
+
+
+@cached(max_entries=512)
+def resolve(model: str, values_json: str) -> dict:
+    """Validate a preset/family name plus widget values: the full config and its preset, or an error."""
+    return engine.query("analysis.resolve", model, values_json)
+
+
+@cached(max_entries=128)
+def summary(family: str, config_json: str, input_shape: tuple, batch: int = 1) -> dict:
+    """core's summary JSON (params, MACs, FLOPs, depth, per-layer rows) plus the expandable blocks."""
+    return engine.query("analysis.summary", family, config_json, tuple(input_shape), batch)
+
+
+@cached(max_entries=128)
+def channels(family: str, config_json: str, input_shape: tuple) -> dict:
+    return engine.query("analysis.channels", family, config_json, tuple(input_shape))
+
+
+PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
+
+
+@cached(max_entries=128)
+def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,
+          words: tuple[tuple[str, str], ...]) -> dict:
+    """The graph IR at block level (one block optionally expanded) and its DOT text, titled `title`
+    (the page's model name: a preset, or a preset with a * when changed), its labels in `words`
+    ((word, translation) for each of the catalogue's graph_words)."""
+    return engine.query("analysis.graph", family, config_json, tuple(input_shape), expand, title,
+                        dict(words), PROJECTOR_FONT_PT)
+
+
+def svg_available() -> bool:
+    """Server-side SVG needs Graphviz's `dot` binary, which not every host has."""
+    return shutil.which("dot") is not None
+
+
+# Graphviz's layout time grows steeply with edges: densenet201's 48-layer block took 21 s, densenet264's
+# 64-layer block over 400 s, and six such links kept both cores busy. A layout gets a deadline (the
+# process is killed at it), and only a few run at once; the others are told to try again.
+DOT_TIMEOUT_S = 10
+MAX_CONCURRENT_LAYOUTS = 2
+BROWSER_LAYOUT_EDGES = 150  # a busy server lets the reader's browser lay out graphs up to this size
+_layouts = threading.BoundedSemaphore(MAX_CONCURRENT_LAYOUTS)
+
+
+class LayoutRefused(RuntimeError):
+    """Graphviz did not lay the graph out: past its deadline, or too many layouts already running."""
+
+
+@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
+def dot_to_svg(dot: str) -> str:
+    """The SVG document `dot` lays out (from its <svg> element on: it is shown inline and downloaded).
+    Raises LayoutRefused (not cached) past DOT_TIMEOUT_S or while MAX_CONCURRENT_LAYOUTS run."""
+    if not _layouts.acquire(timeout=1.0):
+        raise LayoutRefused("busy")
+    try:
+        done = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT_S, check=True)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed dot by now
+        raise LayoutRefused("timeout") from None
+    except (subprocess.CalledProcessError, OSError) as exc:
+        raise LayoutRefused("failed") from exc
+    finally:
+        _layouts.release()
+    svg = done.stdout.decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
+def export_text(family: str, config_json: str, input_shape: tuple, fmt: str) -> str:
+    """'code' or 'json' export of a config."""
+    return engine.query("analysis.export_text", family, config_json, tuple(input_shape), fmt)
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL_S)
+def export_onnx(family: str, config_json: str, input_shape: tuple) -> bytes:
+    """ONNX bytes; this allocates the real model, so the UI asks for it on demand only."""
+    return engine.query("analysis.export_text", family, config_json, tuple(input_shape), "onnx")
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def benchmark_section(name: str) -> str:
+    """A section of docs/benchmarks.md, shown as a cited reference: from its `## ` heading to its
+    `<!-- /bench:NAME -->` end marker (the scripts that write the file own the markers)."""
+    text = (DOCS / "benchmarks.md").read_text()
+    before, end, _ = text.partition(f"<!-- /bench:{name} -->")
+    return before[before.rfind("\n## ") + 1:].strip() if end else ""

@@ -1,0 +1,183 @@
+"""Checkpoints (the engine's workers read them; app/workers/checkpoints.py), uploaded images, and each
+session's folder for its uploads and trained checkpoints. A checkpoint is named by its path plus a
+stamp (size, mtime): the cache keys change when the file does (the Train page rewrites its checkpoint
+every epoch)."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app import engine
+
+from .analysis import catalog
+from .caching import cached
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
+def shipped_checkpoints() -> dict[str, str]:
+    """{file stem: path} of the checkpoints in assets/."""
+    return {p.stem: str(p) for p in sorted(ASSETS.glob("*.safetensors"))}
+
+
+def stamp(path: str) -> str:
+    """What identifies a file's contents for the caches: its size and modification time."""
+    info = Path(path).stat()
+    return f"{info.st_size}:{info.st_mtime_ns}"
+
+
+@cached(max_entries=64)
+def checkpoint_info(path: str, file_stamp: str) -> dict:
+    """What the pages show about a checkpoint: its metadata, family and input shape, or an error."""
+    return engine.query("checkpoints.info", path, file_stamp)
+
+
+@cached(max_entries=64)
+def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
+    """Weight-based connection strength (paper Fig. 5), or an error (e.g. not a DenseNet)."""
+    return engine.query("checkpoints.heatmap", path, file_stamp, normalize)
+
+
+@cached(max_entries=64)
+def paper_observations(path: str, file_stamp: str) -> dict:
+    """Which of the paper's four §5 observations hold for this checkpoint's weights."""
+    return engine.query("checkpoints.paper_observations", path, file_stamp)
+
+
+@cached(max_entries=16)
+def gallery(dataset: str, side: int, channels: int, per_class: int = 1) -> dict:
+    """The first `per_class` test images of each class of the checkpoint's test set (Fashion-MNIST
+    where the workers have it, else the embedded digits) at its input size."""
+    return engine.query("checkpoints.gallery", dataset, side, channels, per_class)
+
+
+@cached(max_entries=16)
+def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
+    """Attribution-based connection strength over these images (columns are shares summing to 1)."""
+    return engine.query("checkpoints.attribution_heatmap", path, file_stamp, images)
+
+
+@cached(max_entries=32)
+def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) -> dict:
+    """Per image: an (H, W) attribution map for the predicted class, the class and its probability."""
+    return engine.query("checkpoints.attributions", path, file_stamp, method, images)
+
+
+class ImageError(ValueError):
+    """An uploaded image the model cannot take; the message is for the user."""
+
+
+def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dict]:
+    """An uploaded image as the model's input (C, side, side) in [0, 1], and what was done to it.
+
+    Light-background images (a digit written on paper) are inverted: the digits set is light on dark.
+    """
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            # The size is in the header: checked before decoding (a 0.5 MB PNG of 13000×13000 decodes
+            # to 595 MB).
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise ImageError(f"{image.width}×{image.height} pixels is too large; the limit is "
+                                 f"{MAX_IMAGE_PIXELS:,} pixels")
+            image.load()
+            original = {"size": f"{image.width}×{image.height}", "mode": image.mode}
+            image = ImageOps.exif_transpose(image).convert("L" if channels == 1 else "RGB")
+            image = image.resize((side, side), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
+        raise ImageError(f"not an image this server can read (PNG, JPEG, BMP, GIF or WebP): {exc}") from None
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
+    inverted = bool(pixels.mean() > 0.5)
+    return (1.0 - pixels if inverted else pixels), {**original, "inverted": inverted}
+
+
+# Sessions' folders live under one folder per server process, so that a server killed before its
+# sessions ended (their folders never removed) is cleaned up by the next one: at start-up, the folders
+# of processes that no longer run go, and so does one under this process's own id (an earlier
+# process's, in a container whose servers all start with the same id). Workers read and write these
+# folders by path: a cluster's workers mount the same volume (docs/deploy.md).
+UPLOADS_ROOT = Path(tempfile.gettempdir()) / f"cnn-explorer-{os.getpid()}"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_folders_of_stopped_servers() -> None:
+    for folder in Path(tempfile.gettempdir()).glob("cnn-explorer-*"):
+        pid = folder.name.removeprefix("cnn-explorer-")
+        if pid.isdecimal() and (int(pid) == os.getpid() or not _running(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+remove_folders_of_stopped_servers()
+
+
+class SessionFolder:
+    """A temporary folder owned by one browser session, removed when the session's state is freed."""
+
+    def __init__(self):
+        UPLOADS_ROOT.mkdir(exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix="session-", dir=UPLOADS_ROOT))
+        weakref.finalize(self, shutil.rmtree, self.path, True)
+
+
+def session() -> SessionFolder:
+    """This session's folder object: it lives exactly as long as the session's state."""
+    return st.session_state.setdefault("_services.folder", SessionFolder())
+
+
+def session_folder() -> Path:
+    return session().path
+
+
+# What all sessions' files (uploads and trained checkpoints) may take in the temporary folder together;
+# the Kubernetes example's /tmp volume is sized from it. Past it an upload is refused, not the disk filled.
+UPLOAD_BUDGET_MIB = engine.setting("CNN_EXPLORER_UPLOAD_BUDGET_MIB", 1024)
+
+
+class UploadRefused(ValueError):
+    def __init__(self, used_mib: float, budget_mib: int):
+        super().__init__(used_mib, budget_mib)
+        self.used_mib, self.budget_mib = used_mib, budget_mib
+
+
+def _bytes_under(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+
+
+def save_upload(name: str, data: bytes, replaces: str | None = None) -> str:
+    """Write an uploaded checkpoint into this session's folder (core then loads it, never unpickling),
+    in place of the session's previous upload `replaces`. The file keeps the user's name, made safe, so
+    core's messages name it; the suffix decides the format. UploadRefused past UPLOAD_BUDGET_MIB."""
+    folder = session_folder()
+    # A session keeps its latest upload only; a refused one leaves the previous in place.
+    previous = Path(replaces) if replaces and Path(replaces).parent == folder else None
+    used = _bytes_under(UPLOADS_ROOT) - (previous.stat().st_size if previous and previous.exists() else 0)
+    if used + len(data) > UPLOAD_BUDGET_MIB * 2**20:
+        raise UploadRefused(used / 2**20, UPLOAD_BUDGET_MIB)
+    if previous:
+        previous.unlink(missing_ok=True)
+    suffix = Path(name).suffix.lower()
+    if suffix not in catalog()["checkpoint_suffixes"]:
+        suffix = ".unsupported"  # core answers with the list of accepted types
+    stem = re.sub(r"[^\w.-]", "_", Path(name).stem)[:80] or "upload"
+    path = folder / f"{stem}{suffix}"
+    path.write_bytes(data)
+    return str(path)

@@ -1,0 +1,194 @@
+"""Memory queries and the long jobs a session starts: GPU memory actions and training runs, each an
+engine job (app/engine.py) in its own worker process, polled by the page."""
+from __future__ import annotations
+
+import os
+import time
+import weakref
+from pathlib import Path
+
+import streamlit as st
+
+from app import engine
+
+from .caching import CACHE_TTL_S, cached
+from .checkpoints import session
+
+
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+def device_info() -> dict:
+    """The GPU the workers have: {"cuda": False} without one, else its name and memory."""
+    return engine.query("memory.device_info")
+
+
+@cached(max_entries=128)
+def memory_estimate(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
+                    optimizer: str) -> dict:
+    """Training-step memory estimated on the meta device (nothing allocated)."""
+    return engine.query("memory.estimate", model, changes_json, batch, tuple(input_shape), dtype, optimizer)
+
+
+@cached(max_entries=32)
+def memory_cpu(model: str, changes_json: str, batch: int, input_shape: tuple, dtype: str,
+               optimizer: str) -> dict:
+    """One real training step on a worker's CPU (allocates: keep the batch small)."""
+    return engine.query("memory.measure_cpu", model, changes_json, batch, tuple(input_shape), dtype,
+                        optimizer)
+
+
+class MemoryJob:
+    """One GPU memory action of a session ("measure", "timeline" or "max_batch") as an engine job with
+    the whole GPU to itself (CUDA's peak statistics belong to a whole process and device), sampled live;
+    the page polls it. `settings` are the page's inputs it ran with."""
+
+    def __init__(self, action: str, settings: dict, user: str = ""):
+        self.action, self.settings = action, settings
+        self._job = engine.Job("memory.gpu_action", action, settings, kind="memory", user=user,
+                               seconds=engine.QUERY_SECONDS, num_gpus=1 if engine.has_gpu() else 0)
+
+    def _synced(self) -> engine.Job:
+        self._job.sync()
+        return self._job
+
+    @property
+    def done(self) -> bool:
+        return self._synced().done
+
+    @property
+    def waiting(self) -> bool:
+        return self._synced().waiting
+
+    @property
+    def result(self) -> dict | None:
+        return self._synced().result
+
+    @property
+    def memory(self) -> engine.Job:
+        """Its memory samples (`samples`, `cuda`) as the live memory view reads them."""
+        return self._synced()
+
+
+# What one training run may take, and how many may queue on the whole cluster: a run nobody watches
+# (its session ended) stops, and so does one past its time budget, keeping its last completed epoch's
+# checkpoint. How many run at once is the cluster's `training` resource (engine.LOCAL_TRAINING_SLOTS).
+TRAIN_SECONDS = engine.setting("CNN_EXPLORER_TRAIN_SECONDS", 900)
+MAX_QUEUED_TRAINING = engine.setting("CNN_EXPLORER_TRAIN_QUEUE", 8)         # running and waiting, all users
+MAX_TRAINING_PER_USER = engine.setting("CNN_EXPLORER_TRAIN_PER_USER", 2)    # running and waiting, one user
+TRAIN_GPU_SHARE = 0.5  # two runs share a GPU; a memory job (num_gpus=1) waits for it whole
+
+
+class TrainingRefused(Exception):
+    """A run the limits do not allow now: `reason` is "queue" or "user", `limit` the number."""
+
+    def __init__(self, reason: str, limit: int):
+        super().__init__(reason, limit)
+        self.reason, self.limit = reason, limit
+
+
+class TrainingRun:
+    """One session's training run, an engine job the page polls: `batches` ({"epoch", "step",
+    "steps", "loss"} every few batches), `epochs` (core's per-epoch records), `done`, `waiting` (for a
+    training slot), `error`, `stopped`, `ended_by` ("stop", "session" or "time"). Once its session's
+    state (`owner`) is freed, the run is told to stop after its current batch."""
+
+    def __init__(self, model: str, changes: dict, settings: dict, out: str, owner=None,
+                 user: str = "", seconds: float | None = None):
+        self.model, self.changes, self.settings, self.out = model, changes, settings, out
+        self.user = user
+        self.seconds = TRAIN_SECONDS if seconds is None else seconds
+        gpu = TRAIN_GPU_SHARE if engine.has_gpu() and settings.get("device", "auto") != "cpu" else 0
+        self._job = engine.Job("training.run", model, changes, settings, out, kind="train", user=user,
+                               seconds=self.seconds, num_gpus=gpu, resources={"training": 1})
+        if owner is not None:
+            weakref.finalize(owner, self._job.stop, "session")
+
+    def _synced(self) -> engine.Job:
+        self._job.sync()
+        return self._job
+
+    @property
+    def batches(self) -> list[dict]:
+        return [e for e in self._synced().events if e["kind"] != "epoch"]
+
+    @property
+    def epochs(self) -> list[dict]:
+        return [e for e in self._synced().events if e["kind"] == "epoch"]
+
+    @property
+    def done(self) -> bool:
+        return self._synced().done
+
+    @property
+    def waiting(self) -> bool:
+        return self._synced().waiting
+
+    @property
+    def ended_by(self) -> str | None:
+        return self._synced().ended_by
+
+    @property
+    def error(self) -> str | None:
+        failed = (self._synced().result or {}).get("error")
+        return failed["message"] if failed else None
+
+    @property
+    def stopped(self) -> bool:
+        job = self._synced()
+        return job.done and (job.ended_by is not None or bool((job.result or {}).get("stopped")))
+
+    @property
+    def memory(self) -> engine.Job:
+        """Its memory samples (`samples`, `cuda`) as the live memory view reads them."""
+        return self._synced()
+
+    def stop(self) -> None:
+        self._job.stop("stop")
+
+    @property
+    def checkpoint(self) -> str | None:
+        """The last completed epoch's checkpoint, once one exists."""
+        return self.out if Path(self.out).exists() else None
+
+
+# The datasets a user may train on, by the name the page shows; workers read only these (a free path
+# answered with what it found under /etc). The deployer names them in CNN_EXPLORER_DATASETS as
+# "name=spec,..." (spec as core takes it: fashion-mnist, digits, fashion-mnist:DIR, cifar10:DIR).
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+def _fashion_mnist_installed() -> bool:
+    return engine.query("checkpoints.fashion_mnist_installed")
+
+
+def allowed_datasets() -> dict[str, str]:
+    """{name: core's dataset spec}, the first the default: the deployer's list, else the book's
+    Fashion-MNIST where its Debian package is installed on the workers (the full 60,000 images; Train
+    offers smaller training sets) and the embedded digits."""
+    configured = os.environ.get("CNN_EXPLORER_DATASETS", "").strip()
+    if configured:
+        pairs = [item.partition("=") for item in configured.split(",") if item.strip()]
+        return {name.strip(): spec.strip() or name.strip() for name, _, spec in pairs}
+    found = {"fashion-mnist": "fashion-mnist"} if _fashion_mnist_installed() else {}
+    return {**found, "digits": "digits"}
+
+
+def user_id() -> str:
+    """Who this session's user is, for the per-user training limit: the header the deployer's
+    authenticating proxy sets (CNN_EXPLORER_USER_HEADER, e.g. X-Auth-Request-User; a client could
+    forge any header the proxy does not set), else the client's address."""
+    header = os.environ.get("CNN_EXPLORER_USER_HEADER", "")
+    return (header and st.context.headers.get(header)) or st.context.ip_address or "local"
+
+
+def start_training(model: str, changes: dict, settings: dict, user: str) -> TrainingRun:
+    """A run on the dataset the page named (`settings["dataset"]` is a name of allowed_datasets()),
+    owned by this session; TrainingRefused past the cluster's queue or this user's limit (counted over
+    every replica's runs: the engine's named jobs)."""
+    datasets = allowed_datasets()
+    settings = {**settings, "dataset": datasets.get(settings["dataset"], next(iter(datasets.values())))}
+    users = engine.running("train")
+    if len(users) >= MAX_QUEUED_TRAINING:
+        raise TrainingRefused("queue", MAX_QUEUED_TRAINING)
+    if users.count(user) >= MAX_TRAINING_PER_USER:
+        raise TrainingRefused("user", MAX_TRAINING_PER_USER)
+    owner = session()
+    out = owner.path / f"trained-{time.time_ns()}.safetensors"
+    return TrainingRun(model, changes, settings, str(out), owner=owner, user=user)

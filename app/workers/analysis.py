@@ -1,0 +1,86 @@
+"""Queries on a model config: the catalogue, validation, the analysis (summary, channel growth, graph)
+and exports. Analyses are kept per worker for the few configs asked for last (the page asks for the
+summary, the channels and the graph of one config in a row)."""
+from __future__ import annotations
+
+import functools
+import json
+
+import core
+from core.analysis import analyze
+from core.analysis.channels import channel_growth
+from core.analysis.graph import block_paths, build_graph
+from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
+from core.export import export
+from core.registry import config_from_dict, preset_of
+from core.render import WORDS, to_dot
+
+from . import error
+
+
+def ready() -> bool:
+    """Nothing: importing the worker modules (torch, captum, core) is what warms a worker."""
+    from . import checkpoints, memory, training  # noqa: F401
+    return True
+
+
+def catalog() -> dict:
+    """Families (title, field schema), presets (family, source, description, default input) and the
+    checkpoint file types core reads and the words inside graph labels (which the page translates)."""
+    families = {name: {"title": fam.title, "fields": [s.to_dict() for s in fam.config_cls.fields()]}
+                for name, fam in core.FAMILIES.items()}
+    presets = {name: {"family": p.family, "source": p.source, "description": p.description,
+                      "config": core.get_config(name).to_dict(),
+                      "input_shape": list(core.default_input(name))}
+               for name, p in core.PRESETS.items()}
+    return {"families": families, "presets": presets, "checkpoint_suffixes": list(CHECKPOINT_SUFFIXES),
+            "graph_words": list(WORDS)}
+
+
+def resolve(model: str, values_json: str) -> dict:
+    """Validate a preset/family name plus widget values: the full config and its preset, or an error."""
+    try:
+        config = core.get_config(model, **json.loads(values_json))
+    except core.ConfigError as exc:
+        return error(exc)
+    return {"family": config.family, "config": config.to_dict(), "config_json": config.to_json(),
+            "preset": preset_of(config), "input_shape": list(config.default_input())}
+
+
+@functools.lru_cache(maxsize=8)  # a densenet264 trace is tens of MB: a few configs only
+def _analysis(family: str, config_json: str, input_shape: tuple, batch: int):
+    return analyze(config_from_dict(family, json.loads(config_json)), input_shape, batch)
+
+
+def _analysis_or_error(family, config_json, input_shape, batch):
+    try:
+        return _analysis(family, config_json, tuple(input_shape), batch), None
+    except core.ConfigError as exc:
+        return None, error(exc)
+
+
+def summary(family: str, config_json: str, input_shape: tuple, batch: int = 1) -> dict:
+    """core's summary JSON (params, MACs, FLOPs, depth, per-layer rows) plus the expandable blocks."""
+    analysis, failed = _analysis_or_error(family, config_json, input_shape, batch)
+    return failed or {**analysis.to_dict(), "blocks": block_paths(analysis.trace)}
+
+
+def channels(family: str, config_json: str, input_shape: tuple) -> dict:
+    analysis, failed = _analysis_or_error(family, config_json, input_shape, 1)
+    return failed or channel_growth(analysis.trace)
+
+
+def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,
+          words: dict, fontsize: int) -> dict:
+    """The graph IR at block level (one block optionally expanded) and its DOT text."""
+    analysis, failed = _analysis_or_error(family, config_json, input_shape, 1)
+    if failed:
+        return failed
+    ir = build_graph(analysis.trace, "block", expand=expand)
+    return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
+            "dot": to_dot(ir, title=title, fontsize=fontsize, words=words)}
+
+
+def export_text(family: str, config_json: str, input_shape: tuple, fmt: str):
+    """'code' or 'json' text, or 'onnx' bytes (this allocates the real model, on demand only)."""
+    return export(config_from_dict(family, json.loads(config_json)), fmt, tuple(input_shape))

@@ -1,0 +1,153 @@
+"""Queries on a checkpoint: what it is, its connection-strength heatmaps, the test images it is shown
+with, its attributions. A checkpoint is named by its path plus a stamp (size, mtime) that the caller
+takes: the caches' keys change when the file does (the Train page rewrites its checkpoint every epoch).
+Every model is built per call, so no hooked or trained module is ever shared."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import core
+from core import budget as core_budget
+from core.attribution import attribute, attribution_strength, predict
+from core.attribution import check_budget as check_attribution_budget
+from core.checkpoints import Checkpoint, load_checkpoint
+from core.connectivity import STRONG, connection_strength
+from core.connectivity import paper_observations as _paper_observations
+from core.data import (
+    CIFAR_CLASSES,
+    FASHION_CLASSES,
+    PACKAGED_FASHION_MNIST,
+    fashion_mnist_test,
+    fit_images,
+    load_digits,
+)
+from core.registry import default_input
+
+from . import error
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+# Checkpoints do not record their input size; a dataset's native side is what the trainer used.
+NATIVE_SIDE = {"digits": 8, "fashion-mnist": 28, "cifar10": 32}
+CLASS_NAMES = {"fashion-mnist": list(FASHION_CLASSES), "cifar10": list(CIFAR_CLASSES)}
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_checkpoint(path: str, file_stamp: str) -> Checkpoint:
+    """Shipped checkpoints are immutable: their weights are read once per worker, read-only."""
+    return load_checkpoint(path)
+
+
+def _checkpoint(path: str, file_stamp: str) -> Checkpoint:
+    if Path(path).parent == ASSETS:
+        return _shipped_checkpoint(path, file_stamp)
+    return load_checkpoint(path)
+
+
+def _input_shape(checkpoint: Checkpoint) -> list[int]:
+    config = checkpoint.config
+    kind = checkpoint.metadata.get("dataset", "").partition(":")[0]
+    if "input_size" not in config.field_names() and kind in NATIVE_SIDE:
+        return [config.in_channels, NATIVE_SIDE[kind], NATIVE_SIDE[kind]]
+    return list(default_input(config))
+
+
+def info(path: str, file_stamp: str) -> dict:
+    """What the pages show about a checkpoint: its metadata, family and input shape, or an error."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+    except core.ConfigError as exc:
+        return error(exc)
+    meta = checkpoint.metadata
+    dataset = meta.get("dataset", "?").partition(":")[0]  # older files named a folder: never shown
+    classes = CLASS_NAMES.get(dataset, [str(i) for i in range(checkpoint.config.num_classes)])
+    return {"name": Path(path).name, "arch": meta.get("arch") or checkpoint.family,
+            "family": checkpoint.family, "dataset": dataset,
+            "epochs": meta.get("epochs", "?"),
+            "test_accuracy": float(meta["test_accuracy"]) if "test_accuracy" in meta else None,
+            "input_shape": _input_shape(checkpoint), "classes": classes}
+
+
+def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
+    """Weight-based connection strength (paper Fig. 5), or an error (e.g. not a DenseNet)."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+        return connection_strength(checkpoint.state_dict, normalize, checkpoint.metadata)
+    except core.ConfigError as exc:
+        return error(exc)
+
+
+def paper_observations(path: str, file_stamp: str) -> dict:
+    """Which of the paper's four §5 observations hold for this checkpoint's weights."""
+    result = heatmap(path, file_stamp, "target")
+    if "error" in result:
+        return result
+    return {"observations": _paper_observations(result), "strong": STRONG}
+
+
+def fashion_mnist_installed() -> bool:
+    """Whether this worker has the book's Fashion-MNIST (Debian's dataset-fashion-mnist)."""
+    return PACKAGED_FASHION_MNIST.is_dir()
+
+
+@functools.cache
+def _test_set(source: str) -> tuple[torch.Tensor, list[int]]:
+    """A test set's images and labels, read once per worker (Fashion-MNIST's 10,000, or digits')."""
+    if source == "fashion-mnist":
+        images, labels = fashion_mnist_test(PACKAGED_FASHION_MNIST)
+    else:
+        digits = load_digits()
+        images, labels = digits.test_x, digits.test_y
+    return images, labels.tolist()
+
+
+def gallery_source(dataset: str) -> str:
+    """The test set a gallery for a checkpoint trained on `dataset` shows: its own where the worker
+    has it (Fashion-MNIST from the Debian package), else the embedded digits."""
+    return "fashion-mnist" if dataset == "fashion-mnist" and fashion_mnist_installed() else "digits"
+
+
+def gallery(dataset: str, side: int, channels: int, per_class: int = 1) -> dict:
+    """The first `per_class` test images of each class of gallery_source(dataset), at a checkpoint's
+    input size (numpy): only the images shown are resized, after their bytes are checked against
+    the job budget."""
+    source = gallery_source(dataset)
+    test_x, labels = _test_set(source)
+    picks = [i for c in range(max(labels) + 1)
+             for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
+    try:
+        core_budget.check(f"{len(picks)} test images at {channels}×{side}×{side}",
+                          len(picks) * channels * side * side * 4, "use a checkpoint trained at a smaller "
+                                                                  "input size")
+    except core.ConfigError as exc:
+        return error(exc)
+    return {"images": fit_images(test_x[picks], side, channels).numpy(),
+            "labels": [labels[i] for i in picks], "dataset": source}
+
+
+def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
+    """Attribution-based connection strength over these images (columns are shares summing to 1)."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+        check_attribution_budget(checkpoint.config, len(images), images.shape[1:], None)
+        model = checkpoint.model()  # a fresh model: captum hooks it
+        return attribution_strength(model, torch.from_numpy(np.ascontiguousarray(images, np.float32)))
+    except core.ConfigError as exc:
+        return error(exc)
+
+
+def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) -> dict:
+    """Per image: an (H, W) attribution map for the predicted class, the class and its probability."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+        check_attribution_budget(checkpoint.config, len(images), images.shape[1:], method)
+        model = checkpoint.model()
+        x = torch.from_numpy(np.ascontiguousarray(images, np.float32))
+        labels, confidences = predict(model, x)
+        maps = attribute(model, x, method)
+    except core.ConfigError as exc:
+        return error(exc)
+    return {"maps": maps.numpy(), "labels": labels.tolist(), "confidences": confidences.tolist()}

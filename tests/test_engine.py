@@ -1,0 +1,79 @@
+"""The job engine (Ray): a query past its deadline or its memory cap is stopped, the user is told
+why, and the next query is answered as usual; training limits count the runs of every process that
+shares the cluster (every replica)."""
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import ray
+
+from app import engine, services
+
+
+def heavy(batch: int) -> tuple:
+    """One real CPU training step of densenet121 at 224²: at batch 2, ~1 s and ~300 MiB here. Each
+    test takes its own batch: a result is cached."""
+    return "densenet121", "{}", batch, (3, 224, 224), "fp32", "sgd"
+
+
+def test_a_query_past_its_deadline_is_stopped_with_a_message_and_the_next_is_answered(monkeypatch):
+    monkeypatch.setattr(engine, "QUERY_SECONDS", 0.2)
+    failed = services.memory_cpu(*heavy(2))
+    assert failed["error"]["code"] == "job.deadline"
+    assert "longer than the 0.2 s a job may take" in failed["error"]["message"]
+    monkeypatch.undo()
+    assert services.memory_cpu(*heavy(2))["peak_mib"] > 0  # the failure was not cached
+
+
+def test_a_query_past_its_memory_cap_ends_its_worker_with_a_message(monkeypatch):
+    monkeypatch.setattr(engine, "JOB_MEMORY_MIB", 40)
+    failed = services.memory_cpu(*heavy(3))
+    assert failed["error"]["code"] == "job.memory"
+    assert "past the 40 MiB a job may add" in failed["error"]["message"]
+    monkeypatch.undo()
+    assert services.memory_cpu(*heavy(3))["peak_mib"] > 40  # a fresh worker answers
+
+
+def test_an_error_in_worker_code_comes_back_as_a_message():
+    with pytest.raises(engine.JobFailed) as failed:
+        engine.query("analysis.resolve", "densenet121")  # a missing argument: a TypeError there
+    assert failed.value.code == "failed" and "TypeError" in failed.value.message
+
+
+OTHER_REPLICA = """
+import sys, time
+sys.path.insert(0, {root!r})
+import ray
+from app import engine
+ray.init(address={address!r}, namespace=engine.NAMESPACE)
+job = engine.Job("training.run", "densenet40_k12", {{}}, {{"epochs": 1000, "dataset": "digits"}},
+                 {out!r}, kind="train", user="student", seconds=60, resources={{"training": 1}})
+print("started", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_training_limits_count_the_runs_of_another_replica(monkeypatch, tmp_path):
+    """Two app processes on one cluster: a run started by the other counts against the user here."""
+    engine.connect()
+    script = OTHER_REPLICA.format(root=str(engine.ROOT), address=ray.get_runtime_context().gcs_address,
+                                  out=str(tmp_path / "other.safetensors"))
+    other = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout.readline().strip() == "started"
+        assert "student" in engine.running("train")
+        monkeypatch.setattr(services.jobs, "MAX_TRAINING_PER_USER", 1)
+        with pytest.raises(services.TrainingRefused) as refused:
+            services.start_training("densenet40_k12", {}, {"epochs": 1, "dataset": "digits"}, "student")
+        assert refused.value.reason == "user"
+    finally:
+        other.stdin.close()
+        other.wait(timeout=30)
+    # the other replica is gone: its job went with it (Ray ends the actors a process owned)
+    deadline = time.monotonic() + 30
+    while "student" in engine.running("train") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "student" not in engine.running("train")
