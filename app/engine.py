@@ -5,9 +5,9 @@ service); with it, the same calls go to that cluster (`ray start --head --resour
 or the KubeRay operator: docs/deploy.md).
 
 Two kinds of work, both with a deadline and a memory cap:
-- queries (`query`): an analysis, an estimate, a heatmap, attributions: a Ray task on a warm worker
-  (torch and core already imported), its result plain data. Past its deadline it is cancelled with
-  force (its worker process is killed; Ray starts a fresh one).
+- queries (`query`): an analysis, an estimate, a heatmap, attributions: a call to one of this
+  process's warm query workers (Ray actors with torch and core imported), its result plain data. Past
+  its deadline the worker is killed (and replaced on next use).
 - jobs (`Job`): a training run or a GPU memory action, one Ray actor each that the page polls for
   progress. Training takes a unit of the cluster's `training` resource, so the runs of every replica
   together never exceed what the cluster defines; GPU work asks for `num_gpus`.
@@ -17,11 +17,13 @@ process). A job that grows its worker's memory past the cap ends that worker pro
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
 import time
 import uuid
+import zlib
 from pathlib import Path
 
 import ray
@@ -29,6 +31,19 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskErro
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger(__name__)
+
+
+def tune_collector() -> None:
+    """Garbage collection for a process that imported its libraries once and then allocates many
+    objects per request (a worker's analysis, the web process's page of protobufs and figures).
+    Everything imported so far (torch and core in a worker: ~300k objects) lives as long as the process:
+    frozen, it is out of every later collection's way (~40 ms of a densenet121 analysis was collector
+    time). At Python's default threshold (a young collection every 700 allocations) an analysis made 24
+    young collections and every fifth a full one (~20 ms on average); every 10,000: ~5 ms, full
+    collections rare (docs/benchmarks.md)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def setting(name: str, default: int) -> int:
@@ -43,9 +58,9 @@ QUERY_SECONDS = setting("CNN_EXPLORER_QUERY_SECONDS", 120)
 # What one job may add to its worker's memory: above core's per-job budget (768 MiB, checked before
 # anything is allocated) with room for what an estimate cannot see.
 JOB_MEMORY_MIB = setting("CNN_EXPLORER_JOB_MEMORY_MIB", 2048)
-# The local cluster: this many query workers run at once (each a process with torch), and this many
-# training runs (the `training` resource; a cluster's operator sets its own).
-LOCAL_WORKERS = setting("CNN_EXPLORER_WORKERS", max(2, os.cpu_count() or 2))
+# This process's query workers (each a process with torch, one CPU of the cluster), and the local
+# cluster's training runs at once (the `training` resource; a cluster's operator sets its own).
+QUERY_WORKERS = setting("CNN_EXPLORER_WORKERS", max(2, os.cpu_count() or 2))
 LOCAL_TRAINING_SLOTS = setting("CNN_EXPLORER_TRAINING_SLOTS", 2)
 NAMESPACE = "cnn-explorer"
 _MEMORY_EXIT = 75  # the exit status of a worker that went past a job's memory cap
@@ -76,6 +91,12 @@ def connect() -> None:
             return
         paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        # Ray runs workers at niceness 15 by default: a visitor's analysis then waits behind anything
+        # else on the machine (a slider step took ~100 ms longer beside a browser).
+        os.environ.setdefault("RAY_worker_niceness", "0")
+        # Nor start idle task workers ahead (~0.3 GB each): the app's own workers are actors.
+        os.environ.setdefault("RAY_enable_worker_prestart", "0")
+        os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
         # Ray's local processes die with the *thread* that started them (Linux's parent-death signal
         # follows the thread): a page's script thread ends after every run, so a thread that lives as
         # long as the process starts them.
@@ -93,7 +114,7 @@ def _init(address: str | None, **local) -> None:
 
 def _local_head(started: threading.Event, failed: list) -> None:
     try:
-        _init(None, num_cpus=LOCAL_WORKERS, resources={"training": LOCAL_TRAINING_SLOTS},
+        _init(None, num_cpus=QUERY_WORKERS, resources={"training": LOCAL_TRAINING_SLOTS},
               object_store_memory=256 * 2**20, include_dashboard=False)
     except Exception as exc:  # connect() raises it in the caller's thread
         failed.append(exc)
@@ -139,10 +160,52 @@ def _function(name: str):
     return getattr(importlib.import_module(f"app.workers.{module}"), function)
 
 
-@ray.remote(num_cpus=1, max_retries=0)
-def _query(name: str, args: tuple, kwargs: dict, cap_mib: int):
-    with _MemoryCap(cap_mib):
-        return _function(name)(*args, **kwargs)
+@ray.remote(num_cpus=1, max_restarts=0)
+class _QueryWorker:
+    """A warm worker process (torch and core imported when it starts) that answers queries one at a
+    time, in the order they come."""
+
+    def __init__(self):
+        _function("analysis.ready")()
+
+    def call(self, name: str, args: tuple, kwargs: dict, cap_mib: int):
+        with _MemoryCap(cap_mib):
+            return _function(name)(*args, **kwargs)
+
+
+class _QueryWorkers:
+    """This process's query workers. A query goes to the worker its first two arguments pick (a
+    config, a checkpoint): the summary, channels and graph of one config meet the analysis that
+    worker keeps, and a slow model holds up only the queries of its own worker. Ray places the
+    workers and queues the calls; a worker that ended (deadline, memory cap) is replaced on next use."""
+
+    def __init__(self, count: int):
+        self._workers: list = [None] * count
+        self._lock = threading.Lock()
+
+    def pick(self, args: tuple) -> tuple[int, object]:
+        slot = zlib.crc32(repr(args[:2]).encode()) % len(self._workers)
+        return slot, self._worker(slot)
+
+    def _worker(self, slot: int):
+        with self._lock:
+            if self._workers[slot] is None:
+                self._workers[slot] = _QueryWorker.remote()
+            return self._workers[slot]
+
+    def end(self, slot: int, worker) -> None:
+        """Kill `worker` (its query and its process) unless it was already replaced."""
+        with self._lock:
+            if self._workers[slot] is worker:
+                ray.kill(worker)
+                self._workers[slot] = None
+
+    def warm(self) -> None:
+        ray.get([self._worker(slot).call.remote("analysis.ready", (), {}, JOB_MEMORY_MIB)
+                 for slot in range(len(self._workers))])
+
+
+_query_workers = _QueryWorkers(QUERY_WORKERS)
 
 
 def _failure(exc: Exception, cap_mib: int) -> JobFailed:
@@ -156,28 +219,34 @@ def _failure(exc: Exception, cap_mib: int) -> JobFailed:
 
 
 def query(name: str, *args, seconds: float | None = None, **kwargs):
-    """The result of app.workers.`name`(*args, **kwargs), run by a worker; JobFailed past `seconds`
-    (QUERY_SECONDS), past JOB_MEMORY_MIB, or when the worker code raised."""
+    """The result of app.workers.`name`(*args, **kwargs), run by a query worker; JobFailed past
+    `seconds` (QUERY_SECONDS), past JOB_MEMORY_MIB, or when the worker code raised. A query whose
+    worker ended under it for another query's sake (its deadline, its memory) is asked once more."""
     connect()
     seconds = QUERY_SECONDS if seconds is None else seconds
-    ref = _query.remote(name, args, kwargs, JOB_MEMORY_MIB)
-    try:
-        return ray.get(ref, timeout=seconds)
-    except GetTimeoutError:
-        ray.cancel(ref, force=True)
-        raise JobFailed("deadline", f"the job took longer than the {seconds:g} s a job may take on this "
-                                    f"server and was stopped; try a smaller model, batch or input",
-                        seconds=seconds) from None
-    except RayError as exc:
-        raise _failure(exc, JOB_MEMORY_MIB) from None
+    for attempt in (1, 2):
+        slot, worker = _query_workers.pick(args)
+        ref = worker.call.remote(name, args, kwargs, JOB_MEMORY_MIB)
+        try:
+            return ray.get(ref, timeout=seconds)
+        except GetTimeoutError:
+            _query_workers.end(slot, worker)
+            raise JobFailed("deadline", f"the job took longer than the {seconds:g} s a job may take on "
+                                        f"this server and was stopped; try a smaller model, batch or input",
+                            seconds=seconds) from None
+        except RayActorError as exc:
+            _query_workers.end(slot, worker)
+            if attempt == 2:
+                raise _failure(exc, JOB_MEMORY_MIB) from None
+        except RayError as exc:
+            raise _failure(exc, JOB_MEMORY_MIB) from None
 
 
-def warm(count: int | None = None) -> None:
-    """Start `count` query workers (all of the local ones) and import torch and core in each, at once,
-    so that no visitor's first query pays for the imports."""
+def warm() -> None:
+    """Start every query worker (each imports torch, captum and core) at once, so that no visitor's
+    first query pays for the imports."""
     connect()
-    count = count or int(ray.cluster_resources().get("CPU", 1))
-    ray.get([_query.remote("analysis.ready", (), {}, JOB_MEMORY_MIB) for _ in range(count)])
+    _query_workers.warm()
 
 
 class _Progress:

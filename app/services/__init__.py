@@ -3,6 +3,8 @@ str, numpy arrays) that the job engine's workers computed (app/engine.py; the we
 torch). Bad input never raises out of here; it comes back as ``{"error": {"field": ..., "message":
 ...}}`` for the page to place. By concern: analysis (model configs), checkpoints (checkpoints,
 uploads, session folders), jobs (memory, GPU actions, training runs)."""
+from app.engine import tune_collector
+
 from .analysis import (
     BROWSER_LAYOUT_EDGES,
     DOT_TIMEOUT_S,
@@ -55,3 +57,5 @@ __all__ = [
     "session_folder", "shipped_checkpoints", "stamp", "start_training", "summary", "svg_available",
     "user_id",
 ]
+
+tune_collector()  # the web process builds a page of protobufs and figures per rerun
