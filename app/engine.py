@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import socket
 import threading
 import time
 import uuid
@@ -68,8 +69,8 @@ _connected = threading.Lock()
 
 
 class JobFailed(RuntimeError):
-    """The engine could not give a result: `code` is "deadline", "memory" or "failed"; `to_dict()`
-    is the app's error shape ({"field", "message", "code", "args"}) for error_text to show."""
+    """The engine could not give a result: `code` is "deadline", "memory", "unreachable" or "failed";
+    `to_dict()` is the app's error shape ({"field", "message", "code", "args"}) for error_text to show."""
 
     def __init__(self, code: str, message: str, **args):
         super().__init__(message)
@@ -87,7 +88,16 @@ def connect() -> None:
             return
         address = os.environ.get("CNN_EXPLORER_RAY_ADDRESS") or None
         if address:
-            _init(address)
+            try:
+                # Ray's core ends the whole process when it cannot reach the cluster's GCS: asked first.
+                host, _, port = address.removeprefix("ray://").rpartition(":")
+                socket.create_connection((host, int(port)), timeout=3).close()
+                _init(address)
+            except Exception as exc:  # every page says so; the next request tries again
+                raise JobFailed("unreachable", f"the job engine (Ray at {address}) cannot be reached "
+                                               f"({type(exc).__name__}); try again later, or ask the "
+                                               "server's administrator to check it",
+                                address=address) from None
             return
         paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))

@@ -7,7 +7,8 @@ import streamlit as st
 # `streamlit run app/streamlit_app.py` puts app/ on sys.path; the app imports `app.*` and `core`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.components import url_state  # noqa: E402
+from app import engine  # noqa: E402
+from app.components import error_text, url_state  # noqa: E402
 from app.components.history import one_entry_per_page_switch  # noqa: E402
 from app.components.i18n import language_switch, t  # noqa: E402
 
@@ -29,4 +30,7 @@ page = st.navigation([
             url_path="attributions"),
     st.Page("views/train.py", title=t("page.train"), icon=":material/model_training:", url_path="train"),
 ])
-page.run()
+try:
+    page.run()
+except engine.JobFailed as failed:  # the engine itself is unreachable: said on the page, no traceback
+    error_text.show(st, failed.to_dict())

@@ -274,7 +274,8 @@ def section(summaries: list[dict], command: str) -> str:
     passing = next((s["sessions"] for s in summaries if s["interactive_p95"] > 1.0), None)
     lines = [f"{datetime.date.today()} · {machine()} · one `streamlit run` on 127.0.0.1 with its local Ray "
              "(app/engine.py); the sessions are driven at Streamlit's websocket protocol from one Python "
-             "process (bench/protocol.py), no browser. " + __doc__.split("\n\n")[1].replace("\n", " "),
+             "process (bench/protocol.py), no browser; that process shares the server's cores. "
+             + " ".join(__doc__.split("\n\n")[1].split()),
              "", HEADER, "|" + "---|" * (HEADER.count("|") - 1),
              *(row(s) for s in summaries), "",
              f"**Interactive p95 passes 1 s at {passing} sessions.**" if passing else
@@ -296,6 +297,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[30])
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--write", action="store_true", help="write the section into docs/benchmarks.md")
+    parser.add_argument("--section", default="load", help="the section's key in docs/benchmarks.md")
     args = parser.parse_args()
     summaries = []
     for sessions in args.sessions:
@@ -308,7 +310,8 @@ def main() -> None:
     text_ = section(summaries, command.replace(" --write", ""))
     print(text_)
     if args.write:
-        write_section("load", "## Load at the protocol level (bench/load.py)\n\n" + text_)
+        title = "Load at the protocol level" + ("" if args.section == "load" else ": fewer sessions")
+        write_section(args.section, f"## {title} (bench/load.py)\n\n" + text_)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 WIDGETS = ("slider", "number_input", "selectbox", "button", "button_group", "text_input", "toggle",
@@ -50,9 +51,10 @@ def _key_of(widget_id: str) -> str | None:
 class Session:
     """One browser tab's session. `open(path_query)` loads the app; `rerun(...)` is one user action."""
 
-    def __init__(self, base_url: str, timeout: float = 60):
+    def __init__(self, base_url: str, timeout: float = 60, cookie: str = ""):
         self.url = base_url.replace("http://", "ws://") + "/_stcore/stream"
         self.timeout = timeout
+        self.cookie = cookie  # a load balancer's affinity cookie, sent as a browser sends it
         self.query = ""
         self.page_hash = ""
         self.pages: dict[str, str] = {}        # url path ("explore") -> page script hash
@@ -61,8 +63,9 @@ class Session:
 
     async def open(self, query: str = "", page: str = "") -> Run:
         """Load the app at /`page`?`query`, as a browser's first visit does."""
+        headers = {"Cookie": self.cookie} if self.cookie else None
         self._socket = await connect(self.url, subprotocols=["streamlit"], max_size=2**26,
-                                     open_timeout=self.timeout)
+                                     open_timeout=self.timeout, additional_headers=headers)
         self.query = query
         return await self._run(BackMsg(), page_name=page)
 
@@ -83,7 +86,10 @@ class Session:
         state = message.rerun_script
         state.query_string, state.page_script_hash, state.page_name = self.query, self.page_hash, page_name
         started = time.perf_counter()
-        await self._socket.send(message.SerializeToString())
+        try:
+            await self._socket.send(message.SerializeToString())
+        except ConnectionClosed as exc:
+            raise ProtocolError(f"socket closed: {exc}") from exc
         run = Run(0.0)
         await asyncio.wait_for(self._read_until_finished(run), self.timeout)
         run.seconds = time.perf_counter() - started
@@ -93,7 +99,7 @@ class Session:
         while True:
             try:
                 data = await self._socket.recv()
-            except Exception as exc:
+            except ConnectionClosed as exc:
                 raise ProtocolError(f"socket closed: {exc}") from exc
             msg = ForwardMsg()
             msg.ParseFromString(data)

@@ -70,13 +70,17 @@ def test_folders_of_a_killed_server_are_removed_at_start_up(tmp_path, monkeypatc
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     gone = subprocess.Popen(["true"])
     gone.wait()
-    stale = tmp_path / f"cnn-explorer-{gone.pid}" / "session-x"
+    host = services.checkpoints.HOST
+    stale = tmp_path / f"cnn-explorer-{host}-{gone.pid}" / "session-x"
     stale.mkdir(parents=True)
     (stale / "upload.pt").write_bytes(b"x" * 1000)
-    alive = tmp_path / "cnn-explorer-1" / "session-y"  # pid 1 runs: another server's, kept
+    alive = tmp_path / f"cnn-explorer-{host}-1" / "session-y"  # pid 1 runs: another server's, kept
     alive.mkdir(parents=True)
+    # another replica's, on a volume the replicas share: its pid means nothing on this host
+    other_host = tmp_path / f"cnn-explorer-elsewhere-{gone.pid}" / "session-z"
+    other_host.mkdir(parents=True)
     services.remove_folders_of_stopped_servers()
-    assert not stale.parent.exists() and alive.exists()
+    assert not stale.parent.exists() and alive.exists() and other_host.exists()
 
 
 def test_accuracy_labels_fit_the_chart_and_never_overlap():

@@ -1,6 +1,7 @@
 """The job engine (Ray): a query past its deadline or its memory cap is stopped, the user is told
 why, and the next query is answered as usual; training limits count the runs of every process that
 shares the cluster (every replica)."""
+import os
 import subprocess
 import sys
 import textwrap
@@ -77,3 +78,20 @@ def test_training_limits_count_the_runs_of_another_replica(monkeypatch, tmp_path
     while "student" in engine.running("train") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "student" not in engine.running("train")
+
+
+UNREACHABLE = """
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({app!r}, default_timeout=60).run()
+print(not at.exception, [e.value for e in at.error])
+"""
+
+
+def test_an_unreachable_engine_is_said_on_the_page_and_the_server_lives():
+    """Ray's core ends the whole process when ray.init cannot reach the cluster."""
+    script = UNREACHABLE.format(app=str(engine.ROOT / "app" / "streamlit_app.py"))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CNN_EXPLORER_RAY_ADDRESS": "127.0.0.1:9"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    no_exception, errors = done.stdout.strip().splitlines()[-1].split(" ", 1)
+    assert no_exception == "True" and "cannot be reached" in errors

@@ -105,6 +105,12 @@ _INPUT_ZH = {
     "dataset.not_installed": lambda a: ("此服务器未安装 Fashion-MNIST：请安装 Debian 软件包 "
                                         "dataset-fashion-mnist，或用 fashion-mnist:目录 指明其文件夹，"
                                         "或改用 digits"),
+    # the job engine's (app/engine.py)
+    "job.deadline": lambda a: (f"任务超过本服务器允许的 {a['seconds']:g} 秒，已被停止；"
+                               "请换用更小的模型、批量或输入"),
+    "job.memory": lambda a: (f"任务已被停止：其工作进程已结束（超过本服务器每项任务可增加的 "
+                             f"{a['cap_mib']:,} MiB 内存，或被系统终止）；请减小批量或输入"),
+    "job.unreachable": lambda a: f"无法连接计算引擎（Ray，{a['address']}）；请稍后重试，或请管理员检查它",
 }
 
 

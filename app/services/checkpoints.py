@@ -8,6 +8,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import tempfile
 import weakref
 from pathlib import Path
@@ -103,10 +104,12 @@ def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dic
 
 # Sessions' folders live under one folder per server process, so that a server killed before its
 # sessions ended (their folders never removed) is cleaned up by the next one: at start-up, the folders
-# of processes that no longer run go, and so does one under this process's own id (an earlier
-# process's, in a container whose servers all start with the same id). Workers read and write these
-# folders by path: a cluster's workers mount the same volume (docs/deploy.md).
-UPLOADS_ROOT = Path(tempfile.gettempdir()) / f"cnn-explorer-{os.getpid()}"
+# of this host's processes that no longer run go, and so does one under this process's own id (an
+# earlier process's, in a container whose servers all start with the same id). Workers read and write
+# these folders by path: on a cluster, TMPDIR is one volume that the replicas and the workers share
+# (docs/deploy.md), and the host's name keeps the replicas' folders apart.
+HOST = re.sub(r"[^\w.]", "_", socket.gethostname())
+UPLOADS_ROOT = Path(tempfile.gettempdir()) / f"cnn-explorer-{HOST}-{os.getpid()}"
 
 
 def _running(pid: int) -> bool:
@@ -120,8 +123,8 @@ def _running(pid: int) -> bool:
 
 
 def remove_folders_of_stopped_servers() -> None:
-    for folder in Path(tempfile.gettempdir()).glob("cnn-explorer-*"):
-        pid = folder.name.removeprefix("cnn-explorer-")
+    for folder in Path(tempfile.gettempdir()).glob(f"cnn-explorer-{HOST}-*"):
+        pid = folder.name.removeprefix(f"cnn-explorer-{HOST}-")
         if pid.isdecimal() and (int(pid) == os.getpid() or not _running(int(pid))):
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -1,0 +1,248 @@
+"""Two app replicas behind HAProxy (Debian's package) with cookie affinity, sharing one Ray cluster
+started outside the app, all on loopback; sessions driven at the websocket protocol (bench/protocol.py).
+
+1. `ray start --head` with a `training` resource of 2; two `streamlit run` replicas pointed at it
+   (CNN_EXPLORER_RAY_ADDRESS, one query worker each); HAProxy inserts a SERVERID cookie and sends
+   every request that carries it to the same replica.
+2. N sessions through the balancer: each first loads `/` over HTTP (the balancer picks a replica and
+   sets the cookie), then opens its websocket with that cookie and steps a slider for a while.
+   Affinity: the websockets open on each replica's port equal the sessions whose cookie names it.
+3. Training from both replicas: every session from this machine is one user (one client address). Runs are
+   started on both replicas until one is refused: the per-user limit (2) counts both replicas' runs,
+   and at most `training` (2) runs train at once on the cluster.
+4. Replica a is killed: its sessions' sockets drop and their runs end with them; b's sessions go on
+   without an error; a's sessions reopen their own URLs through the balancer and get the same model
+   back from the URL on b.
+
+    .venv/bin/python bench/replicas.py --sessions 20 --seconds 60 --write
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from browser_support import free_port, streamlit_server  # noqa: E402
+
+from bench.load import Walk, open_walk  # noqa: E402
+from bench.protocol import ProtocolError, Session, number, press  # noqa: E402
+from bench.report import machine, write_section  # noqa: E402
+
+HAPROXY = """
+global
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 1h
+    timeout server 1h
+    timeout tunnel 1h
+    option redispatch
+    retries 2
+frontend web
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    balance roundrobin
+    cookie SERVERID insert indirect nocache httponly
+    option httpchk GET /_stcore/health
+{servers}
+"""
+TRAIN_QUERY = "model=densenet40_k12&set=block_config%3D2%2C2%2C2&dataset=digits&epochs=50"
+
+
+@contextlib.contextmanager
+def ray_head(port: int):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_worker_niceness": "0",
+           "RAY_enable_worker_prestart": "0"}  # RAY_AUTH_MODE comes from run()
+    ray = str(Path(sys.executable).with_name("ray"))
+    subprocess.run([ray, "start", "--head", f"--port={port}", "--num-cpus=4",
+                    '--resources={"training": 2}', "--include-dashboard=false", "--disable-usage-stats"],
+                   env=env, check=True, timeout=120, capture_output=True)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray, "stop", "--force"], env=env, timeout=120, capture_output=True)
+
+
+@contextlib.contextmanager
+def haproxy(replicas: dict[str, str]):
+    port = free_port()
+    servers = "\n".join(f"    server {name} {url.removeprefix('http://')} check cookie {name}"
+                        for name, url in replicas.items())
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as cfg:
+        cfg.write(HAPROXY.format(port=port, servers=servers))
+    proc = subprocess.Popen(["haproxy", "-db", "-f", cfg.name], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        os.unlink(cfg.name)
+
+
+def affinity_cookie(balancer: str) -> tuple[str, str]:
+    """(cookie header, replica name) the balancer gives a first visit."""
+    with urllib.request.urlopen(balancer + "/", timeout=30) as reply:
+        set_cookie = reply.headers.get("Set-Cookie", "")
+    name = re.search(r"SERVERID=(\w+)", set_cookie).group(1)
+    return f"SERVERID={name}", name
+
+
+def open_connections(replica: str) -> int:
+    """Established TCP connections to this replica's port: the balancer's websockets to it."""
+    port = int(replica.rsplit(":", 1)[1])
+    return sum(c.status == psutil.CONN_ESTABLISHED and c.laddr.port == port
+               for c in psutil.net_connections(kind="tcp"))
+
+
+def kill_replica(url: str) -> None:
+    port = url.rsplit(":", 1)[1]
+    for child in psutil.Process().children(recursive=True):
+        if port in child.cmdline():
+            child.kill()
+
+
+async def steps(session: Session, walk: Walk, seconds: float, errors: list, label: str) -> int:
+    done, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(1.5)
+        try:
+            run = await session.rerun([number(session.widgets[walk.key], walk.step())])
+            if run.exceptions:
+                raise ProtocolError(run.exceptions[0][:200])
+            done += 1
+        except (ProtocolError, TimeoutError, OSError, KeyError) as exc:
+            errors.append(f"{label}: {type(exc).__name__}: {str(exc)[:200]}")
+            return done
+    return done
+
+
+async def scenario(balancer: str, replicas: dict[str, str], sessions: int, seconds: float) -> dict:
+    report: dict = {"errors": [], "lost_errors": []}
+    walks = [Walk.of("densenet121", "growth_rate") for _ in range(sessions)]
+    opened = []
+    for i in range(sessions):
+        cookie, name = affinity_cookie(balancer)
+        session = Session(balancer, 60, cookie)
+        await open_walk(session, walks[i])
+        opened.append((session, name))
+    report["sessions_per_replica"] = {n: sum(name == n for _, name in opened) for n in replicas}
+    await asyncio.gather(*(steps(s, w, 10, report["errors"], f"session {i}")
+                           for i, ((s, _), w) in enumerate(zip(opened, walks, strict=True))))
+    report["counted_per_replica"] = {n: open_connections(url) for n, url in replicas.items()}
+
+    # training from both replicas: one user, limit 2 runs, 2 training slots on the cluster
+    trainers, outcomes = [], []
+    for name in [*replicas, *replicas]:
+        cookie = f"SERVERID={name}"
+        trainer = Session(balancer, 60, cookie)
+        await trainer.open(TRAIN_QUERY, page="train")
+        run = await trainer.rerun([press(trainer.widgets["train.start"])])
+        outcomes.append((name, run.errors[0][:60] if run.errors else "started"))
+        trainers.append(trainer)
+    report["training"] = outcomes
+
+    # kill replica a while every session steps
+    victim = next(iter(replicas))
+    survivors = [(s, w, i) for i, ((s, n), w) in enumerate(zip(opened, walks, strict=True)) if n != victim]
+    lost = [(s, w, i) for i, ((s, n), w) in enumerate(zip(opened, walks, strict=True)) if n == victim]
+    queries = {i: s.query for s, _, i in lost}
+    stepping = asyncio.gather(*(steps(s, w, seconds, report["errors"], f"session {i} on b")
+                                for s, w, i in survivors))
+    await asyncio.sleep(3)
+    kill_replica(replicas[victim])
+    report["lost_sockets"] = sum([await steps(s, w, 5, report["lost_errors"], f"session {i} on a") == 0
+                                  for s, w, i in lost])
+    restored = 0
+    for _, w, i in lost:
+        again = Session(balancer, 60)  # the browser reloads the page: the cookie's replica is gone
+        await again.open(queries[i])
+        widget = again.widgets.get(w.key)
+        linked = re.search(r"growth_rate=(\d+)", queries[i])  # absent: the preset's value
+        expected = int(linked.group(1)) if linked else Walk.of("densenet121", "growth_rate").value
+        shown = widget and (widget.proto.value if widget.proto.HasField("value") else widget.proto.default)
+        restored += bool(shown == expected)
+        await again.close()
+    report["restored"] = restored
+    report["steps_on_b"] = sum(await stepping)
+    for s, *_ in [*survivors, *lost]:
+        with contextlib.suppress(Exception):
+            await s.close()
+    for trainer in trainers:
+        with contextlib.suppress(Exception):
+            await trainer.close()
+    return report
+
+
+def run(sessions: int, seconds: float) -> dict:
+    import ray
+    # On loopback only, Ray's token authentication is off (the replicas would need the head's token).
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    with ray_head(free_port()) as address:
+        os.environ.update(CNN_EXPLORER_RAY_ADDRESS=address, CNN_EXPLORER_WORKERS="1")
+        app = ROOT / "app" / "server.py"
+        with streamlit_server(app) as a, streamlit_server(app) as b:
+            replicas = {"a": a, "b": b}
+            with haproxy(replicas) as balancer:
+                report = asyncio.run(scenario(balancer, replicas, sessions, seconds))
+                ray.init(address=address, namespace="cnn-explorer", logging_level="ERROR")
+                report["train_jobs_after"] = sorted(n.split("/", 2)[2] for n in ray.util.list_named_actors()
+                                                    if n.startswith("train/"))
+                report["training_free_after"] = ray.available_resources().get("training", 0)
+                ray.shutdown()
+    return report
+
+
+def section(report: dict, sessions: int, command: str) -> str:
+    lines = [f"{datetime.date.today()} · {machine()} · one `ray start --head` (4 CPUs, "
+             "`training` 2), two `streamlit run` replicas pointed at it, HAProxy 2.6 (Debian) with "
+             "cookie affinity in front, all on 127.0.0.1; sessions at the websocket protocol. "
+             + " ".join(__doc__.split("\n\n")[1].split()), "",
+             f"- {sessions} sessions through the balancer: {report['sessions_per_replica']} by cookie; the "
+             f"websockets open on each replica's port: {report['counted_per_replica']}.",
+             f"- Training, one user starting runs on a, b, a, b: {report['training']}.",
+             f"- Replica a killed: {report['lost_sockets']} of its {report['sessions_per_replica']['a']} "
+             f"sessions lost their socket; b's sessions made {report['steps_on_b']} steps meanwhile with "
+             f"{len(report['errors'])} errors; {report['restored']} of a's sessions got their model back "
+             "from their URL on b.",
+             f"- After: training runs left on the cluster (their users): {report['train_jobs_after']}; "
+             f"free training slots {report['training_free_after']:g} (a's runs ended with it).",
+             "", f"Reproduce: `{command}`"]
+    if report["errors"]:
+        lines[-2:-2] = ["", "Errors on b:", *(f"- {e}" for e in report["errors"][:5])]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    report = run(args.sessions, args.seconds)
+    text = section(report, args.sessions, "python bench/replicas.py " + " ".join(
+        a for a in sys.argv[1:] if a != "--write"))
+    print(text)
+    if args.write:
+        write_section("replicas", "## Two replicas behind a load balancer (bench/replicas.py)\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()
