@@ -52,7 +52,7 @@ def test_short_run_writes_a_checkpoint_that_opens_in_connections():
     # caching allocator's figures with it.
     samples, memory = run.memory.samples, figure(at, 2)["data"]
     first = ("allocated", "CUDA allocated (tensors)") if run.memory.cuda else \
-        ("rss", "server process, resident (RSS)")
+        ("rss", "worker process, resident (RSS)")
     assert len(samples) >= 2 and samples[-1]["t"] > samples[0]["t"]  # the first and the final sample
     assert memory[0]["name"] == first[1]
     assert run.memory.cuda or len(memory) == 1  # no CUDA: RSS is the only series

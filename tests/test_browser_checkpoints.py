@@ -54,7 +54,7 @@ def test_train_then_open_in_connections(server, context):
     playwright.expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=TIMEOUT)
     playwright.expect(page.get_by_text("Finished: test accuracy")).to_be_visible(timeout=TIMEOUT)
     idle(page, CHART, 3)  # loss, accuracy, memory during the run
-    playwright.expect(page.get_by_text("Memory now: server process, resident (RSS)")).to_be_visible()
+    playwright.expect(page.get_by_text("Memory now: worker process, resident (RSS)")).to_be_visible()
     shoot(page, "train")
     page.get_by_role("button", name="Open in Connections").click()
     page.wait_for_url("**ckpt=trained**", timeout=TIMEOUT)

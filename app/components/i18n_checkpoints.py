@@ -242,7 +242,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mem.live_title": ("Memory during the run (live, sampled every second)",
                        "运行期间的内存（实时，每秒采样）"),
     "mem.live_x": ("time since the run started (s)", "自运行开始的时间（秒）"),
-    "mem.live_rss": ("server process, resident (RSS)", "服务器进程常驻内存（RSS）"),
+    "mem.live_rss": ("worker process, resident (RSS)", "工作进程常驻内存（RSS）"),
     "mem.live_allocated": ("CUDA allocated (tensors)", "CUDA 已分配（张量）"),
     "mem.live_reserved": ("CUDA reserved (caching allocator)", "CUDA 已保留（缓存分配器）"),
     "mem.live_device_used": ("GPU used, all processes (NVML)", "GPU 已用，所有进程（NVML）"),
