@@ -51,7 +51,8 @@ def test_train_then_open_in_connections(server, context):
     page.goto(f"{server}/train?model=densenet40_k12&set=block_config%3D2%2C2%2C2&epochs=1&dataset=digits")
     settle(page)
     page.get_by_role("button", name="Start training").click()
-    playwright.expect(page.get_by_role("button", name="Stop")).to_be_visible(timeout=TIMEOUT)
+    # the Stop button of the run (the header's own "Stop" shows while a script runs)
+    playwright.expect(page.locator(".st-key-train-stop button")).to_be_visible(timeout=TIMEOUT)
     playwright.expect(page.get_by_text("Finished: test accuracy")).to_be_visible(timeout=TIMEOUT)
     idle(page, CHART, 3)  # loss, accuracy, memory during the run
     playwright.expect(page.get_by_text("Memory now: worker process, resident (RSS)")).to_be_visible()

@@ -12,7 +12,7 @@ import zipfile
 import psutil
 import pytest
 import torch
-from browser_support import ROOT, TIMEOUT, browser_context, free_port, params, settle
+from browser_support import METRIC, ROOT, TIMEOUT, browser_context, free_port, params, settle
 
 import core
 
@@ -103,7 +103,9 @@ def test_a_64_layer_block_opens_as_its_matrix_without_a_layout(server, two_sessi
     """densenet264 block 3: `dot` still ran after 400 s, pinning both cores."""
     attacker, other = two_sessions
     attacker.goto(f"{server}/?model=densenet264&expand=features.denseblock3")
-    settle(attacker, params("densenet264"))
+    # the largest preset's first analysis, on a query worker that may still serve the tests before
+    playwright.expect(attacker.locator(METRIC).first).to_have_text(params("densenet264"), timeout=120_000)
+    settle(attacker)
     playwright.expect(attacker.get_by_text("2080 = L(L+1)/2")).to_be_visible()
     assert not [p for p in server_process(server).children(recursive=True) if p.name() == "dot"]
     other.goto(f"{server}/?model=resnet18")
