@@ -18,7 +18,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 METRIC = "[data-testid='stMetricValue']"
 GROWTH = ".st-key-cfg-densenet-growth_rate input"  # a number box: type, or arrow keys
-TIMEOUT = 30_000  # ms for one wait in a browser test
+TIMEOUT = 90_000  # ms for one wait in a browser test (a first analysis can queue on its worker under CI load)
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots (git-ignored)
 
