@@ -70,6 +70,12 @@ class Dataset:
 
 
 
+def images_from_pixels(pixels: np.ndarray) -> torch.Tensor:
+    """Images (N, C, H, W) as the dataset's tensors are (float32, CPU), from plain pixel arrays (what
+    the app's web process hands its workers)."""
+    return torch.from_numpy(np.ascontiguousarray(pixels, np.float32))
+
+
 def fit_images(x: torch.Tensor, side: int, channels: int | None = None) -> torch.Tensor:
     """Images (N, C, H, W) at a model's input size (bilinear), channels repeated/averaged to match.
     Applied per batch, and only to the images used: the whole set at 1024² would take ~22 GB."""

@@ -61,3 +61,10 @@ def test_a_tour_of_every_page_leaves_torch_out_of_the_web_process():
                           cwd=APP.parent, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_no_module_under_app_imports_torch_itself():
+    """The workers reach torch through core only (core.data.images_from_pixels, core.memory)."""
+    offenders = {str(f.relative_to(APP)): m for f in APP.rglob("*.py") for m in imported_modules(f)
+                 if _names(m, "torch")}
+    assert not offenders

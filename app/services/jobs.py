@@ -36,15 +36,10 @@ def memory_cpu(model: str, changes_json: str, batch: int, input_shape: tuple, dt
                         optimizer)
 
 
-class MemoryJob:
-    """One GPU memory action of a session ("measure", "timeline" or "max_batch") as an engine job with
-    the whole GPU to itself (CUDA's peak statistics belong to a whole process and device), sampled live;
-    the page polls it. `settings` are the page's inputs it ran with."""
+class _Polled:
+    """What the pages read of an engine job (`self._job`), taken from its latest poll."""
 
-    def __init__(self, action: str, settings: dict, user: str = ""):
-        self.action, self.settings = action, settings
-        self._job = engine.Job("memory.gpu_action", action, settings, kind="memory", user=user,
-                               seconds=engine.QUERY_SECONDS, num_gpus=1 if engine.has_gpu() else 0)
+    _job: engine.Job
 
     def _synced(self) -> engine.Job:
         self._job.sync()
@@ -59,13 +54,24 @@ class MemoryJob:
         return self._synced().waiting
 
     @property
-    def result(self) -> dict | None:
-        return self._synced().result
-
-    @property
     def memory(self) -> engine.Job:
         """Its memory samples (`samples`, `cuda`) as the live memory view reads them."""
         return self._synced()
+
+
+class MemoryJob(_Polled):
+    """One GPU memory action of a session ("measure", "timeline" or "max_batch") as an engine job with
+    the whole GPU to itself (CUDA's peak statistics belong to a whole process and device), sampled live;
+    the page polls it. `settings` are the page's inputs it ran with."""
+
+    def __init__(self, action: str, settings: dict, user: str = ""):
+        self.action, self.settings = action, settings
+        self._job = engine.Job("memory.gpu_action", action, settings, kind="memory", user=user,
+                               seconds=engine.QUERY_SECONDS, num_gpus=1 if engine.has_gpu() else 0)
+
+    @property
+    def result(self) -> dict | None:
+        return self._synced().result
 
 
 # What one training run may take, and how many may queue on the whole cluster: a run nobody watches
@@ -85,7 +91,7 @@ class TrainingRefused(Exception):
         self.reason, self.limit = reason, limit
 
 
-class TrainingRun:
+class TrainingRun(_Polled):
     """One session's training run, an engine job the page polls: `batches` ({"epoch", "step",
     "steps", "loss"} every few batches), `epochs` (core's per-epoch records), `done`, `waiting` (for a
     training slot), `error`, `stopped`, `ended_by` ("stop", "session" or "time"). Once its session's
@@ -102,10 +108,6 @@ class TrainingRun:
         if owner is not None:
             weakref.finalize(owner, self._job.stop, "session")
 
-    def _synced(self) -> engine.Job:
-        self._job.sync()
-        return self._job
-
     @property
     def batches(self) -> list[dict]:
         return [e for e in self._synced().events if e["kind"] != "epoch"]
@@ -113,14 +115,6 @@ class TrainingRun:
     @property
     def epochs(self) -> list[dict]:
         return [e for e in self._synced().events if e["kind"] == "epoch"]
-
-    @property
-    def done(self) -> bool:
-        return self._synced().done
-
-    @property
-    def waiting(self) -> bool:
-        return self._synced().waiting
 
     @property
     def ended_by(self) -> str | None:
@@ -135,11 +129,6 @@ class TrainingRun:
     def stopped(self) -> bool:
         job = self._synced()
         return job.done and (job.ended_by is not None or bool((job.result or {}).get("stopped")))
-
-    @property
-    def memory(self) -> engine.Job:
-        """Its memory samples (`samples`, `cuda`) as the live memory view reads them."""
-        return self._synced()
 
     def stop(self) -> None:
         self._job.stop("stop")

@@ -8,7 +8,6 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import torch
 
 import core
 from core import budget as core_budget
@@ -23,6 +22,7 @@ from core.data import (
     PACKAGED_FASHION_MNIST,
     fashion_mnist_test,
     fit_images,
+    images_from_pixels,
     load_digits,
 )
 from core.registry import default_input
@@ -94,7 +94,7 @@ def fashion_mnist_installed() -> bool:
 
 
 @functools.cache
-def _test_set(source: str) -> tuple[torch.Tensor, list[int]]:
+def _test_set(source: str) -> tuple:
     """A test set's images and labels, read once per worker (Fashion-MNIST's 10,000, or digits')."""
     if source == "fashion-mnist":
         images, labels = fashion_mnist_test(PACKAGED_FASHION_MNIST)
@@ -134,7 +134,7 @@ def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
         checkpoint = _checkpoint(path, file_stamp)
         check_attribution_budget(checkpoint.config, len(images), images.shape[1:], None)
         model = checkpoint.model()  # a fresh model: captum hooks it
-        return attribution_strength(model, torch.from_numpy(np.ascontiguousarray(images, np.float32)))
+        return attribution_strength(model, images_from_pixels(images))
     except core.ConfigError as exc:
         return error(exc)
 
@@ -145,7 +145,7 @@ def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) ->
         checkpoint = _checkpoint(path, file_stamp)
         check_attribution_budget(checkpoint.config, len(images), images.shape[1:], method)
         model = checkpoint.model()
-        x = torch.from_numpy(np.ascontiguousarray(images, np.float32))
+        x = images_from_pixels(images)
         labels, confidences = predict(model, x)
         maps = attribute(model, x, method)
     except core.ConfigError as exc:
