@@ -17,6 +17,7 @@ process). A job that grows its worker's memory past the cap ends that worker pro
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -185,17 +186,30 @@ class _QueryWorker:
 
 class _QueryWorkers:
     """This process's query workers. A query goes to the worker its first two arguments pick (a
-    config, a checkpoint): the summary, channels and graph of one config meet the analysis that
-    worker keeps, and a slow model holds up only the queries of its own worker. Ray places the
-    workers and queues the calls; a worker that ended (deadline, memory cap) is replaced on next use."""
+    config, a checkpoint) while that worker is free: the summary, channels and graph of one config
+    then meet the analysis that worker keeps. While it is busy the query goes to the least busy
+    worker instead, so that nobody waits behind another session's slow model (computing an analysis
+    twice costs less than queueing behind a densenet264). Ray places the workers and queues the
+    calls; a worker that ended (deadline, memory cap) is replaced on next use."""
 
     def __init__(self, count: int):
         self._workers: list = [None] * count
+        self._busy = [0] * count  # this process's queries in flight on each worker
         self._lock = threading.Lock()
 
-    def pick(self, args: tuple) -> tuple[int, object]:
-        slot = zlib.crc32(repr(args[:2]).encode()) % len(self._workers)
-        return slot, self._worker(slot)
+    @contextlib.contextmanager
+    def pick(self, args: tuple):
+        """(slot, worker) for a query with these arguments, counted busy until the block ends."""
+        preferred = zlib.crc32(repr(args[:2]).encode()) % len(self._workers)
+        with self._lock:
+            slot = preferred if self._busy[preferred] == 0 else min(
+                range(len(self._workers)), key=lambda s: (self._busy[s], s != preferred))
+            self._busy[slot] += 1
+        try:
+            yield slot, self._worker(slot)
+        finally:
+            with self._lock:
+                self._busy[slot] -= 1
 
     def _worker(self, slot: int):
         with self._lock:
@@ -235,21 +249,21 @@ def query(name: str, *args, seconds: float | None = None, **kwargs):
     connect()
     seconds = QUERY_SECONDS if seconds is None else seconds
     for attempt in (1, 2):
-        slot, worker = _query_workers.pick(args)
-        ref = worker.call.remote(name, args, kwargs, JOB_MEMORY_MIB)
-        try:
-            return ray.get(ref, timeout=seconds)
-        except GetTimeoutError:
-            _query_workers.end(slot, worker)
-            raise JobFailed("deadline", f"the job took longer than the {seconds:g} s a job may take on "
-                                        f"this server and was stopped; try a smaller model, batch or input",
-                            seconds=seconds) from None
-        except RayActorError as exc:
-            _query_workers.end(slot, worker)
-            if attempt == 2:
+        with _query_workers.pick(args) as (slot, worker):
+            ref = worker.call.remote(name, args, kwargs, JOB_MEMORY_MIB)
+            try:
+                return ray.get(ref, timeout=seconds)
+            except GetTimeoutError:
+                _query_workers.end(slot, worker)
+                raise JobFailed("deadline", f"the job took longer than the {seconds:g} s a job may take "
+                                            f"on this server and was stopped; try a smaller model, batch "
+                                            f"or input", seconds=seconds) from None
+            except RayActorError as exc:
+                _query_workers.end(slot, worker)
+                if attempt == 2:
+                    raise _failure(exc, JOB_MEMORY_MIB) from None
+            except RayError as exc:
                 raise _failure(exc, JOB_MEMORY_MIB) from None
-        except RayError as exc:
-            raise _failure(exc, JOB_MEMORY_MIB) from None
 
 
 def warm() -> None:

@@ -37,6 +37,9 @@ def _memory(services) -> None:
     shape = tuple(services.catalog()["presets"][memory.DEFAULT_MODEL]["input_shape"])
     services.memory_estimate(memory.DEFAULT_MODEL, "{}", 64, shape, "fp32", "sgd")
     services.memory_estimate(memory.DEFAULT_MODEL, "{}", memory.CPU_BATCH, shape, "fp32", "sgd")
+    for efficient in (False, True):  # the plain-against-memory-efficient chart below
+        variant = json.dumps({"memory_efficient": efficient})
+        services.memory_estimate(memory.DEFAULT_MODEL, variant, 64, shape, "fp32", "sgd")
     if not services.device_info()["cuda"]:
         services.memory_cpu(memory.DEFAULT_MODEL, "{}", memory.CPU_BATCH, shape, "fp32", "sgd")
 

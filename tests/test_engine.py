@@ -43,6 +43,21 @@ def test_an_error_in_worker_code_comes_back_as_a_message():
     assert failed.value.code == "failed" and "TypeError" in failed.value.message
 
 
+def test_a_query_goes_to_its_own_worker_while_free_and_around_it_while_busy():
+    """One config's queries meet one kept analysis, but never wait behind another session's query."""
+    engine.connect()
+    workers = engine._QueryWorkers(2)
+    args = ("densenet", '{"growth_rate": 32}')
+    with workers.pick(args) as (own, _):
+        pass
+    with workers.pick(args) as (again, _):
+        assert again == own  # free again: the same worker, the same cache
+        with workers.pick(args) as (around, _):
+            assert around != own  # busy: the other worker
+            with workers.pick(("resnet", "{}")) as (third, _):
+                assert third in (0, 1)  # both busy: the least busy one, never an error
+
+
 OTHER_REPLICA = """
 import sys, time
 sys.path.insert(0, {root!r})
