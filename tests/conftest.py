@@ -8,10 +8,12 @@ from browser_support import ARTIFACTS, launch_chromium, streamlit_server  # noqa
 from hypothesis import HealthCheck, settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-# A copy of shared/reference/reference_figures.json, so the repository tests stand alone;
-# test_reference_copy checks it still equals the shared one where that is present.
-REFERENCE = pathlib.Path(__file__).with_name("reference_figures.json")
-SHARED_REFERENCE = ROOT.parent / "shared" / "reference" / "reference_figures.json"
+# Copies of shared/reference/*.json, so the repository tests stand alone; test_reference_copy checks
+# they still equal the shared ones where those are present. torchvision_more.json holds parameter
+# counts only (ResNeXt, Wide ResNet, RegNet): their MACs are checked against FlopCounterMode.
+REFERENCES = [pathlib.Path(__file__).with_name(name)
+              for name in ("reference_figures.json", "torchvision_more.json")]
+SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)  # one thread per xdist worker: no oversubscription of the 2 cores
@@ -24,7 +26,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def reference_figures() -> dict:
-    return json.loads(REFERENCE.read_text())
+    """reference_figures.json, its "torchvision" entries joined by torchvision_more.json's."""
+    figures, more = (json.loads(path.read_text()) for path in REFERENCES)
+    figures["torchvision"].update(more["torchvision"])
+    return figures
 
 
 class _Hostile:

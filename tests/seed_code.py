@@ -1,4 +1,5 @@
-"""The seeds' d2l model code as written (shared/seeds/004 and 003), to check the d2l presets.
+"""The seeds' d2l model code as written (shared/seeds/004 and 003; RegNetX32 from d2l-en 8.8, which
+the Chinese notes do not reach), to check the d2l presets.
 
 Kept verbatim in structure (layers, channels, kernel sizes, biases) so that a preset's parameter count
 is compared with the code students copy from the book, not with our own re-implementation.
@@ -213,6 +214,45 @@ def densenet():
 
 
 # preset name -> (seed builder, input (C, H, W) the seed uses)
+class ResNeXtBlock(nn.Module):
+    """d2l-en 8.6 (its LazyConv2d/LazyBatchNorm2d written with their input channels)."""
+
+    def __init__(self, in_channels, num_channels, groups, bot_mul, use_1x1conv=False, strides=1):
+        super().__init__()
+        bot_channels = int(round(num_channels * bot_mul))
+        self.conv1 = nn.Conv2d(in_channels, bot_channels, kernel_size=1, stride=1)
+        self.conv2 = nn.Conv2d(bot_channels, bot_channels, kernel_size=3, stride=strides, padding=1,
+                               groups=bot_channels // groups)
+        self.conv3 = nn.Conv2d(bot_channels, num_channels, kernel_size=1, stride=1)
+        self.bn1, self.bn2 = nn.BatchNorm2d(bot_channels), nn.BatchNorm2d(bot_channels)
+        self.bn3 = nn.BatchNorm2d(num_channels)
+        if use_1x1conv:
+            self.conv4 = nn.Conv2d(in_channels, num_channels, kernel_size=1, stride=strides)
+            self.bn4 = nn.BatchNorm2d(num_channels)
+        else:
+            self.conv4 = None
+
+    def forward(self, X):
+        Y = F.relu(self.bn1(self.conv1(X)))
+        Y = F.relu(self.bn2(self.conv2(Y)))
+        Y = self.bn3(self.conv3(Y))
+        if self.conv4:
+            X = self.bn4(self.conv4(X))
+        return F.relu(Y + X)
+
+
+def regnetx32():
+    """d2l-en 8.8: AnyNet(arch=((4, 32, 16, 1), (6, 80, 16, 1)), stem_channels=32, num_classes=10)."""
+    def stage(in_channels, depth, num_channels, groups, bot_mul):
+        return nn.Sequential(*[ResNeXtBlock(in_channels if i == 0 else num_channels, num_channels, groups,
+                                            bot_mul, use_1x1conv=i == 0, strides=2 if i == 0 else 1)
+                               for i in range(depth)])
+    return nn.Sequential(
+        nn.Sequential(nn.Conv2d(1, 32, kernel_size=3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU()),
+        stage(32, 4, 32, 16, 1), stage(32, 6, 80, 16, 1),
+        nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(80, 10)))
+
+
 SEED_MODELS = {
     "d2l_lenet_bn": (lenet_bn, (1, 28, 28)),
     "d2l_alexnet": (alexnet, (1, 224, 224)),
@@ -222,4 +262,5 @@ SEED_MODELS = {
     "d2l_googlenet": (googlenet, (1, 96, 96)),
     "d2l_resnet18": (resnet18, (1, 96, 96)),
     "d2l_densenet": (densenet, (1, 96, 96)),
+    "d2l_regnetx32": (regnetx32, (1, 96, 96)),
 }

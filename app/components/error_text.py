@@ -73,6 +73,16 @@ _FIELD_ZH = {
                                        f"请用 first_kernel ≤ {a['max']}，或更大的 input_size"),
     "densenet.compression": lambda a: (f"使过渡层 {a['transition']} 的 {a['channels']} 个通道一个不剩",
                                        f"请用 compression ≥ {_value(a['min'])}"),
+    "resnet.grouped_basic": lambda a: ("groups 和 width_per_group 决定瓶颈中的 3×3 卷积，基本块没有瓶颈",
+                                       "请用 block=bottleneck"),
+    "resnet.width_per_group": lambda a: (f"使第一阶段 {a['width']} 通道的瓶颈每组 0 个通道",
+                                         f"请用 width_per_group ≥ {a['min']}"),
+    "regnet.widths": lambda a: (f"有 {a['count']} 项，但 depths 有 {a['stages']} 项", "每个阶段给一个宽度"),
+    "regnet.group_width": lambda a: (f"使阶段 {a['stage']} 的 3×3 卷积有 {a['channels']} 个通道，"
+                                     f"不能按每组 {a['group_width']} 个通道整分",
+                                     "请换用别的 widths 或 group_width"),
+    "regnet.se_ratio": lambda a: (f"把 {a['channels']} 通道的块挤压到 0 个通道",
+                                  f"请用 se_ratio ≥ {_value(a['min'])} 或 0"),
 }
 
 

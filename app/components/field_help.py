@@ -27,6 +27,16 @@ ZH = {
     "resnet.preact": "预激活顺序 BN-ReLU-卷积（ResNet v2）。",
     "resnet.shortcut": "形状变化时的捷径：'projection'（1×1 卷积 + BN）、'conv'（1×1 卷积，d2l）"
                        "或 'pad'（补零，无参数）。",
+    "resnet.groups": "瓶颈中 3×3 卷积的分组数：ResNeXt 的基数 C（1 = ResNet；仅用于瓶颈块）。",
+    "resnet.width_per_group": "第一阶段宽度为 64 时，瓶颈中 3×3 卷积每组的通道数：ResNeXt 的 d"
+                              "（32x4d：分组 32、每组 4）；分组 1、每组 128 即 Wide ResNet-50-2。",
+    "regnet.stem_width": "起始层（一个 3×3 步幅 2 卷积）的通道数。",
+    "regnet.depths": "每个阶段的块数 d_i；每个阶段的第一个块把高宽减半。",
+    "regnet.widths": "每个阶段的输出通道数 w_i。",
+    "regnet.group_width": "每个块中 3×3 卷积每组的通道数 g（分组数 = 瓶颈宽度 / g）。",
+    "regnet.bottleneck_ratio": "瓶颈比 b：块中的 3×3 卷积作用在 round(b·w_i) 个通道上"
+                               "（RegNet 取 1，即无瓶颈）。",
+    "regnet.se_ratio": "挤压-激励（RegNetY）：挤压到 round(r·输入宽度) 个通道；0 = 不用（RegNetX）。",
     "alexnet.channels": "五个卷积层的输出通道数。",
     "alexnet.first_kernel": "第一个卷积层的卷积核大小。",
     "alexnet.first_stride": "第一个卷积层的步幅。",

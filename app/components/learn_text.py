@@ -48,11 +48,29 @@ FAMILY_NOTES: dict[str, tuple[str, str]] = {
         "copy their input. In practice plain deep networks train badly, so ResNet makes copying the "
         "default: each **residual block** computes f(x) = x + g(x) and only has to learn the correction "
         "g. When the shape changes, the shortcut uses a 1×1 conv (or zero padding). The **bottleneck** "
-        "block (1×1 → 3×3 → 1×1, 4× expansion) keeps 50-, 101- and 152-layer models affordable.",
+        "block (1×1 → 3×3 → 1×1, 4× expansion) keeps 50-, 101- and 152-layer models affordable. "
+        "**ResNeXt** (d2l-en 8.6) splits the bottleneck's 3×3 into `groups` parallel paths: a grouped "
+        "convolution has 1/groups of the weights of a full one, so the block can be wider at the same "
+        "cost; **Wide ResNet** simply doubles the bottleneck (width_per_group=128).",
         "更深的网络本不该比浅的差：多出来的层只要把输入原样传下去即可。但实际上普通的深层网络很难训练，"
         "于是 ResNet 把“原样传递”设为默认：每个**残差块**计算 f(x) = x + g(x)，只需学习修正项 g。"
         "当形状改变时，捷径上用 1×1 卷积（或补零）对齐。**瓶颈**块（1×1 → 3×3 → 1×1，扩展 4 倍）"
-        "让 50、101、152 层的模型仍然负担得起。"),
+        "让 50、101、152 层的模型仍然负担得起。**ResNeXt**（d2l-en 8.6）把瓶颈中的 3×3 卷积分成 groups "
+        "条并行路径：分组卷积的权重只有普通卷积的 1/groups，于是同样的代价下块可以更宽；**Wide ResNet** "
+        "则直接把瓶颈加宽一倍（width_per_group=128）。"),
+    "regnet": (
+        "AnyNet (d2l-en 8.8) fixes what a network is made of — a stem, stages of ResNeXt-style blocks "
+        "(1×1 → grouped 3×3 → 1×1, with a shortcut), a head — and leaves each stage's **depth d**, "
+        "**width w**, **group width g** and **bottleneck ratio b** free. RegNet is the region of that "
+        "design space that trained best: widths grow from stage to stage by a quantized linear rule "
+        "(w_j = w_0 + w_a·j, snapped to powers of w_m and to multiples of 8), b = 1 and one g for every "
+        "stage. **RegNetY** adds squeeze-and-excitation: each block rescales its channels by weights it "
+        "computes from their averages.",
+        "AnyNet（d2l-en 8.8）固定网络的组成——起始层、由 ResNeXt 式块（1×1 → 分组 3×3 → 1×1，带捷径）"
+        "组成的若干阶段、输出层——而让每个阶段的**深度 d**、**宽度 w**、**组宽 g** 和**瓶颈比 b** "
+        "自由变化。RegNet 是这个设计空间中训练效果最好的区域：宽度按量化的线性规则逐阶段增长"
+        "（w_j = w_0 + w_a·j，再取到 w_m 的整数次幂和 8 的倍数），b = 1，所有阶段用同一个 g。"
+        "**RegNetY** 再加上挤压-激励（SE）：每个块用通道平均值算出的权重重新缩放各通道。"),
     "densenet": (
         "DenseNet takes ResNet's idea one step further: instead of *adding* the input to a block's "
         "output, it *concatenates* them. Inside a **dense block** every layer reads the block input and "

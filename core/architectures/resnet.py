@@ -1,8 +1,10 @@
 """ResNet (He et al., 2016): each block learns a residual f(x) - x added to a shortcut.
 
 Covers torchvision's ResNets (post-activation, projection shortcuts with BN), the d2l Residual
-(convs with bias, plain 1x1 conv shortcut), pre-activation ordering (BN-ReLU-conv, ResNet v2) and
-the CIFAR ResNets of the paper (3x3 stem, zero-padding "option A" shortcuts).
+(convs with bias, plain 1x1 conv shortcut), pre-activation ordering (BN-ReLU-conv, ResNet v2), the
+CIFAR ResNets of the paper (3x3 stem, zero-padding "option A" shortcuts), and through the bottleneck's
+3x3 convolution ResNeXt (Xie et al. 2017: `groups` paths of `width_per_group` channels each) and Wide
+ResNet (Zagoruyko & Komodakis 2016: a wider bottleneck, torchvision's width_per_group=128).
 """
 from collections import OrderedDict
 
@@ -23,6 +25,12 @@ class PadShortcut(nn.Module):
         return F.pad(x[:, :, ::self.stride, ::self.stride], self.pad)
 
 
+def bottleneck_width(channels, groups, width_per_group):
+    """Channels of a bottleneck's 3x3 convolution: `groups` paths of int(channels·d/64) each, d the
+    width per group at the first stage's 64 (torchvision's rule: ResNeXt-50 32×4d has 128 at 64)."""
+    return int(channels * width_per_group / 64) * groups
+
+
 def make_shortcut(kind, in_channels, out_channels, stride, conv_bias):
     if stride == 1 and in_channels == out_channels:
         return None
@@ -39,8 +47,9 @@ class BasicBlock(nn.Module):
     graph_block = "residual block"
     expansion = 1
 
-    def __init__(self, in_channels, channels, stride, preact, shortcut, conv_bias):
-        super().__init__()
+    def __init__(self, in_channels, channels, stride, preact, shortcut, conv_bias, groups=1,
+                 width_per_group=64):
+        super().__init__()  # a basic block is never grouped (the config refuses groups > 1 for it)
         out = channels * self.expansion
         self.preact = preact
         self.bn1 = nn.BatchNorm2d(in_channels if preact else channels)
@@ -60,20 +69,23 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1x1 reduce, 3x3 (carries the stride, as in torchvision's v1.5), 1x1 expand by 4."""
+    """1x1 reduce, 3x3 (carries the stride, as in torchvision's v1.5), 1x1 expand by 4. The 3x3 runs
+    in `groups` paths of width_per_group·channels/64 channels each: 1 path of `channels` is ResNet."""
     graph_block = "residual block"
     expansion = 4
 
-    def __init__(self, in_channels, channels, stride, preact, shortcut, conv_bias):
+    def __init__(self, in_channels, channels, stride, preact, shortcut, conv_bias, groups=1,
+                 width_per_group=64):
         super().__init__()
         out = channels * self.expansion
+        inner = bottleneck_width(channels, groups, width_per_group)
         self.preact = preact
-        self.bn1 = nn.BatchNorm2d(in_channels if preact else channels)
-        self.conv1 = nn.Conv2d(in_channels, channels, 1, bias=conv_bias)
-        self.bn2 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, stride=stride, padding=1, bias=conv_bias)
-        self.bn3 = nn.BatchNorm2d(channels if preact else out)
-        self.conv3 = nn.Conv2d(channels, out, 1, bias=conv_bias)
+        self.bn1 = nn.BatchNorm2d(in_channels if preact else inner)
+        self.conv1 = nn.Conv2d(in_channels, inner, 1, bias=conv_bias)
+        self.bn2 = nn.BatchNorm2d(inner)
+        self.conv2 = nn.Conv2d(inner, inner, 3, stride=stride, padding=1, groups=groups, bias=conv_bias)
+        self.bn3 = nn.BatchNorm2d(inner if preact else out)
+        self.conv3 = nn.Conv2d(inner, out, 1, bias=conv_bias)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = make_shortcut(shortcut, in_channels, out, stride, conv_bias)
 
@@ -90,8 +102,8 @@ class Bottleneck(nn.Module):
 
 class ResNet(nn.Module):
     def __init__(self, block="basic", layers=(2, 2, 2, 2), width=64, preact=False,
-                 stem="imagenet", shortcut="projection", conv_bias=False, in_channels=3,
-                 num_classes=1000):
+                 stem="imagenet", shortcut="projection", conv_bias=False, groups=1, width_per_group=64,
+                 in_channels=3, num_classes=1000):
         super().__init__()
         unit = BasicBlock if block == "basic" else Bottleneck
         if stem == "imagenet":
@@ -109,7 +121,8 @@ class ResNet(nn.Module):
             blocks = []
             for j in range(num_blocks):
                 stride = 2 if i > 0 and j == 0 else 1
-                blocks.append(unit(channels_in, channels, stride, preact, shortcut, conv_bias))
+                blocks.append(unit(channels_in, channels, stride, preact, shortcut, conv_bias, groups,
+                                   width_per_group))
                 channels_in = channels * unit.expansion
             self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
         # Pre-activation blocks end on a convolution, so the head normalises once more (v2).
