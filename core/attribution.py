@@ -111,12 +111,16 @@ def attribution_strength(model: torch.nn.Module, images: torch.Tensor,
     for b, block in enumerate(dense, start=1):
         layers = list(block.values())
         k0 = layers[0].norm1.num_features
-        k = (layers[1].norm1.num_features - k0) if len(layers) > 1 else \
-            (layers[0].conv2 if hasattr(layers[0], "conv2") else layers[0].conv1).out_channels
+        k = (layers[0].conv2 if hasattr(layers[0], "conv2") else layers[0].conv1).out_channels
         rows = len(layers) + 1
         matrix_cols, targets = [], []
         for (cb, tname, _), attr in zip(columns, attrs):
             if cb != b:
+                continue
+            if block.one_shot and tname.startswith("layer ") and (layer := int(tname[6:])) > 1:
+                # a one-shot layer reads only the layer before it: its whole share comes from there
+                matrix_cols.append([1.0 if s == layer - 1 else None for s in range(rows)])
+                targets.append(tname)
                 continue
             attr = attr[0] if isinstance(attr, tuple) else attr
             per_channel = attr.detach().abs().double().sum(dim=(0, 2, 3))

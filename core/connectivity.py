@@ -5,7 +5,9 @@ convolution (conv1: the 1x1 bottleneck in DenseNet-B/BC, the 3x3 conv in a plain
 channels come from source s: s = 0 is the block input (k0 channels), s ≥ 1 is layer s's k new
 channels. That is the average L1 norm of the weights normalised by the number of input maps. Extra
 column: the transition's 1x1 conv after the block, or the classifier's Linear after the last block.
-Rows are sources, columns targets; cells where s ≥ ℓ (no connection) are None.
+Rows are sources, columns targets; cells where s ≥ ℓ (no connection) are None. In a one-shot
+aggregation block (VoVNet's OSA, `aggregation="osa"`) layer ℓ reads only source ℓ − 1, so its column
+has that one cell; the transition after it still reads every source.
 """
 from __future__ import annotations
 
@@ -48,10 +50,12 @@ def connection_strength(state: dict[str, torch.Tensor], normalize: str = "none",
         while _key(b, len(weights) + 1) in state:
             weights.append(state[_key(b, len(weights) + 1)])
         L = len(weights)
-        k0 = weights[0].shape[1]
-        k = weights[1].shape[1] - k0 if L > 1 else _layer_output(state, b)
+        k0, k = weights[0].shape[1], _layer_output(state, b)
         rows = L + 1
-        columns = [_column(w, _source_slices(k0, k, layer), rows)
+        # Layer 2 reads k0 + k channels in a dense block, the k of layer 1 in a one-shot block.
+        one_shot = L > 1 and weights[1].shape[1] == k
+        columns = [_one_source(w, layer - 1, rows) if one_shot and layer > 1 else
+                   _column(w, _source_slices(k0, k, layer), rows)
                    for layer, w in enumerate(weights, start=1)]
         targets = [f"layer {i}" for i in range(1, L + 1)]
         after = state.get(f"features.transition{b}.conv.weight")
@@ -62,12 +66,19 @@ def connection_strength(state: dict[str, torch.Tensor], normalize: str = "none",
             columns.append(_column(after, _source_slices(k0, k, rows), rows))
             targets.append(name_after)
         matrix = [[col[s] for col in columns] for s in range(rows)]  # rows = sources
-        blocks.append(dict(name=f"dense block {b}", k0=k0, growth_rate=k, sources=
+        blocks.append(dict(name=f"dense block {b}", k0=k0, growth_rate=k, one_shot=one_shot, sources=
                            ["block input"] + [f"layer {s}" for s in range(1, rows)],
                            targets=targets, matrix=matrix))
         b += 1
     _normalize(blocks, normalize)
     return {"normalize": normalize, "blocks": blocks}
+
+
+def _one_source(weight: torch.Tensor, source: int, rows: int) -> list[float | None]:
+    """A one-shot layer's column: the mean |w| of all its weights, in the row of the one source."""
+    column: list[float | None] = [None] * rows
+    column[source] = float(weight.detach().abs().double().mean())
+    return column
 
 
 def _layer_output(state, block: int) -> int:

@@ -14,6 +14,22 @@ from core.registry import register_family, register_preset
 from core.render import to_dot
 
 
+def test_a_one_shot_block_has_the_dense_blocks_output_with_far_fewer_connections_and_weights():
+    """VoVNet's OSA beside the dense block of the same width (densenet40_k12: k0 16, k 12, L 12)."""
+    dense, osa = (analyze("densenet40_k12", (3, 32, 32), aggregation=a) for a in ("dense", "osa"))
+    assert dense.output_shape == osa.output_shape
+    grow_d, grow_o = (channel_growth(a.trace)["dense_blocks"][0] for a in (dense, osa))
+    assert grow_d["output"] == grow_o["output"] == 16 + 12 * 12
+    reads_d, reads_o = [16 + 12 * i for i in range(12)], [16] + [12] * 11
+    assert (grow_d["layer_inputs"], grow_d["one_shot"]) == (reads_d, False)
+    assert (grow_o["layer_inputs"], grow_o["one_shot"]) == (reads_o, True)
+    # a plain layer has 2 BN parameters and 9·k conv weights per input channel
+    block = [sum(r["params"] for r in a.layers if r["name"].startswith("features.denseblock1."))
+             for a in (dense, osa)]
+    assert block[0] - block[1] == (2 + 9 * 12) * (sum(reads_d) - sum(reads_o))
+    assert osa.macs < dense.macs
+
+
 def test_dense_block_shows_all_dense_connections():
     for layers in (4, 6):
         trace = analyze("densenet121", block_config=(layers, 2)).trace

@@ -64,3 +64,28 @@ def test_a_chinese_error(server, projector):
     notice = page.locator("[data-testid='stAlert']").first
     playwright.expect(notice).to_contain_text("被减半 5 次后什么也不剩")
     shoot(page, "projector-zh-error")
+
+
+def test_compare_densenet_resnet_and_regnet(server, projector):
+    """Beyond the chapter: DenseNet's few MACs against ResNet's and RegNet's, one table."""
+    page = projector.new_page()
+    page.goto(f"{server}/compare?n=3&m1=densenet121&m2=resnet50&m3=regnet_x_3_2gf")
+    page.wait_for_selector("[data-testid='stTable']", timeout=TIMEOUT)
+    settle(page)
+    table = page.locator("[data-testid='stTable']").first
+    for name, params_shown in (("regnet_x_3_2gf", "15,296,552"), ("resnet50", "25,557,032")):
+        playwright.expect(table).to_contain_text(name)
+        playwright.expect(table).to_contain_text(params_shown)
+    shoot(page, "projector-compare-regnet")
+
+
+def test_one_shot_aggregation_heatmap_beside_the_dense_one(server, projector):
+    """VoVNet's OSA: one cell per layer column, a full transition column."""
+    page = projector.new_page()
+    page.goto(f"{server}/connections?ckpt=vovnet_osa_digits&norm=target")
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=3 * TIMEOUT)
+    settle(page)
+    caption = page.get_by_text("growth rate k = 12, 12 layers · one-shot aggregation")
+    playwright.expect(caption).to_have_count(3)  # one per block
+    assert "ckpt=vovnet_osa_digits" in page.url
+    shoot(page, "projector-connections-osa")

@@ -42,6 +42,36 @@ def test_exact_values_on_synthetic_weights(bottleneck):
     assert last["targets"][-1] == "classifier" and {row[-1] for row in last["matrix"]} == {0.5}
 
 
+def test_a_one_shot_block_has_one_source_per_layer_and_a_full_transition_column():
+    """VoVNet's OSA: layer ℓ ≥ 2 reads only layer ℓ − 1; the transition reads every source."""
+    config = core.get_config("densenet121", growth_rate=4, block_config=(3, 2), num_init_features=6,
+                             bn_size=0, num_classes=5, aggregation="osa")
+    state = core.build_model(config).state_dict()
+    for layer in range(1, 4):
+        state[f"features.denseblock1.denselayer{layer}.conv1.weight"][:] = -layer / 8
+    state["features.transition1.conv.weight"][:] = 0.25
+    block = connection_strength(state)["blocks"][0]
+    assert state["features.denseblock1.denselayer2.conv1.weight"].shape[1] == 4  # k, not k0 + k
+    assert block["targets"] == ["layer 1", "layer 2", "layer 3", "transition 1"]
+    for layer in range(1, 4):
+        column = [row[layer - 1] for row in block["matrix"]]
+        assert column == [layer / 8 if s == layer - 1 else None for s in range(4)]
+    assert [row[3] for row in block["matrix"]] == [0.25] * 4
+
+
+def test_the_shipped_one_shot_checkpoint_beside_the_dense_one():
+    assets = core.checkpoints.pathlib.Path(__file__).resolve().parents[1] / "assets"
+    dense, osa = (connection_strength(read_state_dict(assets / f"{n}.safetensors")[0], "target")
+                  for n in ("densenet_fig5_digits", "vovnet_osa_digits"))
+    for d, o in zip(dense["blocks"], osa["blocks"], strict=True):
+        assert (d["k0"], d["growth_rate"], d["targets"]) == (o["k0"], o["growth_rate"], o["targets"])
+        filled = [sum(v is not None for v in row[:-1]) for row in o["matrix"]]
+        assert filled == [1] * 12 + [0]  # one connection per layer, none from the last into a layer
+        assert sum(v is not None for row in d["matrix"] for v in row[:-1]) == 12 * 13 // 2
+        assert all(row[-1] is not None for row in o["matrix"])  # the transition reads them all
+        assert o["one_shot"] and not d["one_shot"]
+
+
 def test_normalisations():
     state = synthetic_densenet(bottleneck=True)
     raw = connection_strength(state, "none")["blocks"]

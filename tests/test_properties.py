@@ -51,7 +51,7 @@ FAMILIES = {
                      num_init_features=st.integers(1, 12), bn_size=st.integers(0, 4),
                      compression=st.floats(0.05, 1.0), drop_rate=st.floats(0, 0.5),
                      stem=st.sampled_from(["imagenet", "cifar"]), conv_bias=st.booleans(),
-                     memory_efficient=st.booleans()),
+                     memory_efficient=st.booleans(), aggregation=st.sampled_from(["dense", "osa"])),
 }
 
 

@@ -66,6 +66,13 @@ def connection_matrix_figure(ir: dict, block: str) -> go.Figure:
                   max(420, 26 * len(sources) + 160))
 
 
+def _reads(block: dict, j: int) -> str:
+    """What layer j + 1 of a block reads, with the rule that gives it."""
+    if block["one_shot"] and j > 0:
+        return f"{block['growth']} = k ({t('chan.one_shot')})"
+    return f"{block['layer_inputs'][j]} = {block['k0']} + {block['growth']}·{j}"
+
+
 def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
     """Per dense block, input channels of each layer (k0 + k·(l−1)) and the transition after it."""
     fig = go.Figure()
@@ -77,8 +84,8 @@ def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=x, y=inputs, mode="lines+markers", line=dict(width=3, shape="hv", color=color),
             marker=dict(size=7), name=f"{block['name']} (k0={block['k0']}, k={block['growth']})",
-            hovertext=[f"{block['name']} layer {j + 1}: {c} = {block['k0']} + {block['growth']}·{j}"
-                       for j, c in enumerate(inputs)], hoverinfo="text"))
+            hovertext=[f"{block['name']} layer {j + 1}: {_reads(block, j)}" for j in range(len(inputs))],
+            hoverinfo="text"))
         end = x[-1] + 1
         fig.add_trace(go.Scatter(x=[end], y=[block["output"]], mode="markers", showlegend=False,
                                  marker=dict(size=12, symbol="diamond", color=color),

@@ -20,6 +20,8 @@ ZH = {
     "densenet.bn_size": "瓶颈宽度系数：3×3 卷积前先用 1×1 卷积变为 bn_size·k 个通道（0 = 无瓶颈）。",
     "densenet.compression": "压缩率 θ：过渡层保留 m 个通道中的 ⌊θ·m⌋ 个。",
     "densenet.drop_rate": "每个稠密层之后的 dropout 概率。",
+    "densenet.aggregation": "块内各层读什么：'dense'（之前所有层的输出）或 'osa'（VoVNet 的一次性聚合："
+                            "只读前一层的输出，块在末尾把所有输出拼接一次）。",
     "densenet.memory_efficient": "反向传播时重新计算拼接 + BN + ReLU + 第一个卷积（检查点），而不保存它们。",
     "resnet.block": "残差块：'basic'（两个 3×3 卷积）或 'bottleneck'（1×1、3×3、1×1，扩展 4 倍）。",
     "resnet.layers": "每个阶段的残差块数；之后每个阶段高宽减半、通道翻倍。",

@@ -115,6 +115,8 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "稠密块：第 l 层的输入通道数 = k0 + k·(l−1)"),
     "chan.stairs_x": ("Dense layer l (counted across blocks)", "稠密层序号 l（跨块连续计数）"),
     "chan.transition": ("transition {inp}→{out}", "过渡层 {inp}→{out}"),
+    "chan.one_shot": ("one-shot aggregation: only the previous layer's output",
+                      "一次性聚合：只读前一层的输出"),
     "chan.block_out": ("block output", "块输出"),
     "chan.no_dense": ("This family has no dense blocks; the staircase chart appears for DenseNet.",
                       "该网络家族没有稠密块；阶梯图只对 DenseNet 显示。"),

@@ -19,8 +19,10 @@ def questions(summary: dict, growth: dict) -> list[dict]:
     if dense:
         block = dense[1] if len(dense) > 1 else dense[0]
         n, k0, k = len(block["layer_inputs"]), block["k0"], block["growth"]
+        reads = (f"k = {k} ({t('chan.one_shot')})" if block["one_shot"] else
+                 f"k0 + k·(L−1) = {k0} + {k}·{n - 1}")
         out.append(dict(question=t("q.layer_inputs", block=block["name"]),
-                        answer=exact(block["layer_inputs"][-1]), why=f"k0 + k·(L−1) = {k0} + {k}·{n - 1}"))
+                        answer=exact(block["layer_inputs"][-1]), why=reads))
         out.append(dict(question=t("q.output_channels", block=block["name"]),
                         answer=exact(block["output"]), why=f"k0 + k·L = {k0} + {k}·{n}"))
         if block.get("transition"):

@@ -66,8 +66,9 @@ def blocks(weights: dict, attribution: dict, normalize: str, from_zero: bool) ->
     if "blocks" in attribution:
         attribution_range = heatmaps.color_range(attribution["blocks"], from_zero)
     for i, block in enumerate(weights["blocks"]):
-        st.caption(t("conn.block_caption", k0=block["k0"], k=block["growth_rate"],
-                     layers=len(block["sources"]) - 1))
+        caption = t("conn.block_caption", k0=block["k0"], k=block["growth_rate"],
+                    layers=len(block["sources"]) - 1)
+        st.caption(f"{caption} · {t('chan.one_shot')}" if block["one_shot"] else caption)
         left, right = st.columns(2)
         left.plotly_chart(heatmaps.block_figure(block, weight_kind, t(f"conn.colorbar.{normalize}"),
                                                 weight_range),

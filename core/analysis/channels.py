@@ -52,6 +52,8 @@ def dense_blocks(trace: Trace) -> list[dict]:
         inputs = block["layer_inputs"]
         block["k0"] = inputs[0]
         block["growth"] = (block["output"] - inputs[0]) // len(inputs)
+        # One-shot aggregation (VoVNet): layers after the first read only the previous layer's k.
+        block["one_shot"] = len(inputs) > 1 and all(c == block["growth"] for c in inputs[1:])
     return list(blocks.values())
 
 

@@ -3,6 +3,9 @@
 Module and parameter names follow torchvision's DenseNet (features.denseblockN.denselayerM.conv1,
 features.transitionN.conv, classifier) so torchvision state_dicts load into these models.
 bn_size = 0 gives the plain (non-bottleneck) layer BN-ReLU-Conv3x3 of the paper and of d2l.
+aggregation = "osa" gives VoVNet's one-shot aggregation (Lee et al. 2019) in the same frame: a layer
+reads only the previous layer's k channels, and the block concatenates its input and every layer's
+output once, at its end: the same block output (k0 + L·k channels) without the L(L+1)/2 connections.
 """
 import math
 from collections import OrderedDict
@@ -98,20 +101,23 @@ class DenseLayer(nn.Module):
 
 
 class DenseBlock(nn.ModuleDict):
-    """num_layers dense layers; layer l gets in_channels + (l-1)*growth_rate input channels."""
+    """num_layers dense layers; layer l gets in_channels + (l-1)*growth_rate input channels (dense),
+    or the previous layer's growth_rate (one-shot aggregation; the first reads the block input)."""
     graph_block = "dense block"
 
     def __init__(self, num_layers, in_channels, growth_rate, bn_size, drop_rate, conv_bias,
-                 memory_efficient):
+                 memory_efficient, aggregation="dense"):
         super().__init__()
+        self.one_shot = aggregation == "osa"
         for i in range(num_layers):
-            self[f"denselayer{i + 1}"] = DenseLayer(in_channels + i * growth_rate, growth_rate,
-                                                    bn_size, drop_rate, conv_bias, memory_efficient)
+            reads = in_channels if i == 0 else growth_rate if self.one_shot else in_channels + i * growth_rate
+            self[f"denselayer{i + 1}"] = DenseLayer(reads, growth_rate, bn_size, drop_rate, conv_bias,
+                                                    memory_efficient)
 
     def forward(self, x):
         features = [x]
         for layer in self.values():
-            features.append(layer(features))
+            features.append(layer(features[-1:] if self.one_shot else features))
         return torch.cat(features, 1)
 
 
@@ -136,7 +142,7 @@ def compressed(channels, compression):
 class DenseNet(nn.Module):
     def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64,
                  bn_size=4, compression=0.5, drop_rate=0.0, stem="imagenet", conv_bias=False,
-                 memory_efficient=False, in_channels=3, num_classes=1000):
+                 memory_efficient=False, aggregation="dense", in_channels=3, num_classes=1000):
         super().__init__()
         if stem == "imagenet":
             layers = [("conv0", nn.Conv2d(in_channels, num_init_features, 7, stride=2, padding=3,
@@ -151,7 +157,8 @@ class DenseNet(nn.Module):
         channels = num_init_features
         for i, num_layers in enumerate(block_config):
             self.features.add_module(f"denseblock{i + 1}", DenseBlock(
-                num_layers, channels, growth_rate, bn_size, drop_rate, conv_bias, memory_efficient))
+                num_layers, channels, growth_rate, bn_size, drop_rate, conv_bias, memory_efficient,
+                aggregation))
             channels += num_layers * growth_rate
             if i != len(block_config) - 1:
                 out = compressed(channels, compression)

@@ -24,6 +24,10 @@ class DenseNetConfig(ArchConfig):
     conv_bias: bool = param(False, "Give every convolution a bias (the d2l code does).")
     memory_efficient: bool = param(False, "Recompute concatenation + BN + ReLU + conv1 in backward "
                                           "(checkpointing) instead of storing them.")
+    aggregation: str = param("dense", "How a block's layers read: 'dense' (every earlier output) or "
+                                      "'osa' (VoVNet's one-shot aggregation: only the previous layer's; the "
+                                      "block concatenates all outputs once, at its end).",
+                             choices=("dense", "osa"))
     in_channels: int = common.in_channels()
     num_classes: int = common.num_classes()
 
