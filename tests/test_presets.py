@@ -1,5 +1,6 @@
 """One generic test over every registered preset (torchvision's test_models.py habit)."""
 import math
+import re
 
 import pytest
 import torch
@@ -119,3 +120,31 @@ def test_d2l_presets_match_seed_flops(name):
         seed_builder().eval()(torch.zeros(1, *shape))
     assert core.default_input(name) == shape
     assert analyze(name).trace.flops == counter.get_total_flops()
+
+
+@pytest.mark.parametrize("name", core.list_presets())
+def test_every_module_row_agrees_with_torchinfo(name):
+    """An independent counter: torchinfo's leaf rows (a real forward with hooks) against our module
+    rows, call by call. A module called twice (ResNet's ReLU) is our `relu_1`; a leaf module made of
+    functional ops (the CIFAR ResNets' zero-padding shortcut) is our rows inside it, its output the
+    last one's; functional rows elsewhere (add, cat), which torchinfo does not see, are left out."""
+    torchinfo = pytest.importorskip("torchinfo")
+    shape = small_input(name)
+    model = core.build_model(name)
+    names = {id(module): path for path, module in model.named_modules()}
+    leaves = {path for path, module in model.named_modules() if not list(module.children())}
+    summary = torchinfo.summary(model, (1, *shape), verbose=0, mode="eval")
+    theirs = [(names[id(row.module)], list(row.output_size), row.num_params)
+              for row in summary.summary_list if row.is_leaf_layer]
+    ours = []
+    for row in analyze(name, shape).layers:
+        path = re.sub(r"_\d+$", "", row["name"]) if row["name"] not in leaves else row["name"]
+        inside = path.rpartition(".")[0]  # a functional op inside a leaf module
+        if path not in leaves and inside in leaves:
+            if ours and ours[-1][0] == inside:
+                ours[-1] = (inside, row["output_shape"], ours[-1][2] + row["params"])
+                continue
+            path = inside
+        if path in leaves:
+            ours.append((path, row["output_shape"], row["params"]))
+    assert ours == theirs
