@@ -116,3 +116,25 @@ def test_compare_says_why_densenet_needs_fewer_parameters_with_the_compared_mode
     assert "feature reuse" in text
     at = start({"n": "2", "m1": "vgg16", "m2": "alexnet"}, page=COMPARE)
     assert not any("feature reuse" in m.value for m in at.markdown)
+
+
+def test_speed_table_is_cores_roofline_beside_the_h100_measurement(page):
+    """resnet50 against densenet121: fewer FLOPs, more bytes moved, slower (predicted and measured)."""
+    from core.roofline import roofline
+    speed = page.table[1].value.to_dict("records")
+    for row, name, measured in zip(speed, ("resnet50", "densenet121"), ("1,698", "1,154"), strict=True):
+        report = roofline(analyze(name).layers, "h100", "fp32", 64)
+        assert row["Model"] == name
+        assert row["MB moved per example (forward)"] == f"{report['bytes'] / 64 / 1e6:,.0f}"
+        assert row["predicted training examples/s"] == f"{report['training_examples_per_second']:,.0f}"
+        assert row["measured examples/s (H100)"] == measured
+    assert float(speed[1]["GFLOPs per example (forward)"]) < float(speed[0]["GFLOPs per example (forward)"])
+    assert "Roofline model" in " ".join(c.value for c in page.caption)
+
+
+def test_the_laptop_gpu_has_a_prediction_and_no_measurement():
+    at = start({"m1": "resnet50", "m2": "densenet121", "gpu": "rtx4060_laptop"}, page=COMPARE)
+    speed = at.table[1].value.to_dict("records")
+    assert {row["measured examples/s (H100)"] for row in speed} == {"–"}
+    assert at.query_params["gpu"] == "rtx4060_laptop"
+    assert "RTX 4060 Laptop GPU specifications" in " ".join(c.value for c in at.caption)

@@ -191,6 +191,31 @@ STRINGS: dict[str, tuple[str, str]] = {
                     "DenseNet 让每层的输出保持很窄（k），通过拼接复用前面的特征，"
                     "而不是重新计算它们（特征复用，Huang 等 2017，第 3–4 节）。"),
     "compare.col_memory": ("Training memory (MiB)", "训练内存（MiB）"),
+    "compare.speed_title": ("Speed on a GPU: FLOPs are not the whole story (roofline model)",
+                            "在 GPU 上的速度：FLOPs 并不说明一切（屋顶线模型）"),
+    "compare.gpu": ("GPU", "GPU"),
+    "compare.gpu_h100": ("NVIDIA H100 SXM5", "NVIDIA H100 SXM5"),
+    "compare.gpu_rtx4060_laptop": ("Laptop: GeForce RTX 4060", "笔记本：GeForce RTX 4060"),
+    "compare.col_gflops": ("GFLOPs per example (forward)", "每个样本的 GFLOPs（前向）"),
+    "compare.col_moved": ("MB moved per example (forward)", "每个样本搬运的 MB（前向）"),
+    "compare.col_intensity": ("FLOPs per byte", "每字节 FLOPs"),
+    "compare.col_memory_bound": ("time in memory-bound layers", "受内存带宽限制的层所占时间"),
+    "compare.col_predicted": ("predicted training examples/s", "预测训练样本数/秒"),
+    "compare.col_measured": ("measured examples/s (H100)", "实测样本数/秒（H100）"),
+    "compare.col_efficiency": ("measured / predicted", "实测 / 预测"),
+    "compare.speed_note": ("Roofline model, fp32 (convolutions as TF32 on tensor cores), batch {batch}: each "
+                           "layer takes the longer of its FLOPs ÷ peak FLOP/s and the bytes it reads and "
+                           "writes ÷ memory bandwidth; a training step counts as 3 forward passes. A layer "
+                           "below {ridge:.0f} FLOPs per byte waits on memory, not arithmetic. The prediction "
+                           "is an upper bound on speed (data-sheet peaks, no launch gaps, no cache reuse or "
+                           "fusion); the measured column is docs/benchmarks.md's H100 run of the unchanged "
+                           "preset. Peaks: {source}.",
+                           "屋顶线模型，fp32（卷积在张量核上按 TF32 计算），批量 {batch}："
+                           "每一层取“FLOPs ÷ 峰值 FLOP/s”与“读写字节数 ÷ 内存带宽”中较长者；"
+                           "一次训练步骤按 3 次前向计算。"
+                           "每字节低于 {ridge:.0f} FLOPs 的层在等内存而不是等计算。"
+                           "预测值是速度的上限（按数据手册峰值，不计内核启动间隙、缓存复用或算子融合）；"
+                           "实测列是 docs/benchmarks.md 中未改动预设在 H100 上的测量。峰值来源：{source}。"),
     "compare.memory_note": ("Training memory: core's {kind} of the peak of one training step at batch "
                             "{batch}, {dtype}, SGD with momentum, on any device (parameters + gradients + "
                             "optimizer state + activations saved for backward).",

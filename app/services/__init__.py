@@ -17,6 +17,7 @@ from .analysis import (
     export_text,
     graph,
     resolve,
+    roofline,
     summary,
     svg_available,
 )
@@ -53,9 +54,9 @@ __all__ = [
     "TrainingRun", "UploadRefused", "allowed_datasets", "attribution_heatmap", "attributions",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
-    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "resolve", "save_upload",
-    "session_folder", "shipped_checkpoints", "stamp", "start_training", "summary", "svg_available",
-    "user_id",
+    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "resolve", "roofline",
+    "save_upload", "session_folder", "shipped_checkpoints", "stamp", "start_training", "summary",
+    "svg_available", "user_id",
 ]
 
 tune_collector()  # the web process builds a page of protobufs and figures per rerun

@@ -40,6 +40,13 @@ def channels(family: str, config_json: str, input_shape: tuple) -> dict:
     return engine.query("analysis.channels", family, config_json, tuple(input_shape))
 
 
+@cached(max_entries=128)
+def roofline(family: str, config_json: str, input_shape: tuple, gpu: str, dtype: str = "fp32",
+             batch: int = 64) -> dict:
+    """Bytes moved, intensity and the roofline's predicted training throughput on a named GPU."""
+    return engine.query("analysis.roofline", family, config_json, tuple(input_shape), gpu, dtype, batch)
+
+
 PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
 
 

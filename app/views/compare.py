@@ -19,7 +19,9 @@ METRIC_LABELS = {"params": "compare.bars_params", "gmacs": "compare.bars_gmacs",
 METRIC_VALUES = {"params": lambda m: m["summary"]["total_params"] / 1e6,
                  "gmacs": lambda m: m["summary"]["macs"] / 1e9, "depth": lambda m: m["summary"]["depth"],
                  "memory": lambda m: m["memory"]["peak_mib"] if m["memory"] else 0}
-K_COUNT, K_METRIC = "compare.count", "compare.metric"
+K_COUNT, K_METRIC, K_GPU = "compare.count", "compare.metric", "compare.gpu"
+GPUS = ("h100", "rtx4060_laptop")  # core/roofline.py's named GPUs
+SPEED_BATCH = 64  # the batch of the H100 measurements in docs/benchmarks.md
 # Every widget here is in the link, and says when it changes (url_state.acted).
 _PERSIST = dict(on_change=url_state.acted, persist_state="session")
 
@@ -55,6 +57,8 @@ def load_url(params: dict, presets: dict) -> None:
         st.session_state[changes_key(i)] = params.get(f"set{i}", "")
     if params.get("metric") in METRIC_LABELS:
         st.session_state[K_METRIC] = t(METRIC_LABELS[params["metric"]])
+    if params.get("gpu") in GPUS:
+        st.session_state[K_GPU] = params["gpu"]
 
 
 def ensure_defaults() -> None:
@@ -86,7 +90,8 @@ def evaluate(name: str, text: str, presets: dict) -> dict:
         return {"error": summary["error"]}
     memory = services.memory_estimate(name, json.dumps(changes), MEMORY_BATCH, input_shape, "fp32", "sgd")
     label = name + (f" ({text.strip()})" if changes else "")
-    return {"name": label, "summary": summary, "memory": None if "error" in memory else memory}
+    return {"name": label, "summary": summary, "memory": None if "error" in memory else memory,
+            "model": (resolved["family"], resolved["config_json"], input_shape)}
 
 
 def slots(presets: dict) -> list[dict]:
@@ -117,6 +122,34 @@ def table(models: list[dict]) -> None:
     # cut off the last column on a projector once a model's changes made its name long.
     st.table(pd.DataFrame(rows).style.hide(axis="index"))
     st.caption(t("compare.memory_note", kind=t("mem.estimate"), batch=MEMORY_BATCH, dtype="fp32"))
+
+
+def speed(models: list[dict]) -> None:
+    """Bytes moved and the roofline's predicted training throughput on a GPU, beside the H100's
+    measured throughput where docs/benchmarks.md has it: why few FLOPs need not mean fast."""
+    st.subheader(t("compare.speed_title"))
+    st.session_state.setdefault(K_GPU, GPUS[0])
+    gpu = st.segmented_control(t("compare.gpu"), GPUS, key=K_GPU, required=True,
+                               format_func=lambda g: t(f"compare.gpu_{g}"), **_PERSIST)
+    reports = [services.roofline(*m["model"], gpu, "fp32", SPEED_BATCH) for m in models]
+    rows = []
+    for m, r in zip(models, reports, strict=True):
+        if "error" in r:
+            continue
+        measured = r["measured_examples_per_second"]
+        rows.append({t("compare.col_model"): m["name"],
+                     t("compare.col_gflops"): f"{r['flops'] / SPEED_BATCH / 1e9:.2f}",
+                     t("compare.col_moved"): f"{r['bytes'] / SPEED_BATCH / 1e6:,.0f}",
+                     t("compare.col_intensity"): f"{r['intensity']:.1f}",
+                     t("compare.col_memory_bound"): f"{r['memory_bound_share']:.0%}",
+                     t("compare.col_predicted"): f"{r['training_examples_per_second']:,.0f}",
+                     t("compare.col_measured"): f"{measured:,}" if measured else "–",
+                     t("compare.col_efficiency"): f"{measured / r['training_examples_per_second']:.2f}"
+                     if measured else "–"})
+    if rows:
+        st.table(pd.DataFrame(rows).style.hide(axis="index"))
+        first = next(r for r in reports if "error" not in r)
+        st.caption(t("compare.speed_note", batch=SPEED_BATCH, ridge=first["ridge"], source=first["source"]))
 
 
 @st.cache_data(show_spinner=False)
@@ -160,13 +193,15 @@ def render() -> None:
         value_of = METRIC_VALUES[chosen_id(label, METRIC_LABELS)]
         st.plotly_chart(charts.bars_figure([m["name"] for m in models], [value_of(m) for m in models], label),
                         key="compare.bars_chart")
+        speed(models)
         reasons = compare_explain.lines(models)
         if reasons:
             st.subheader(t("compare.why_title"))
             st.markdown("\n\n".join(reasons))
     family_charts()
     count = st.session_state[K_COUNT]
-    state = {"n": count, "metric": chosen_id(st.session_state[K_METRIC], METRIC_LABELS) if models else None}
+    state = {"n": count, "metric": chosen_id(st.session_state[K_METRIC], METRIC_LABELS) if models else None,
+             "gpu": st.session_state.get(K_GPU) if models else None}
     for i in range(1, count + 1):
         state[f"m{i}"] = st.session_state[model_key(i)]
         state[f"set{i}"] = st.session_state[changes_key(i)] or None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import core
 from core.analysis import analyze
@@ -14,6 +15,8 @@ from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
 from core.export import export
 from core.registry import config_from_dict, preset_of
 from core.render import WORDS, to_dot
+from core.roofline import GPUS, measured_examples_per_second
+from core.roofline import roofline as _roofline
 
 from . import error
 
@@ -79,6 +82,25 @@ def graph(family: str, config_json: str, input_shape: tuple, expand: str | None,
     ir = build_graph(analysis.trace, "block", expand=expand)
     return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
             "dot": to_dot(ir, title=title, fontsize=fontsize, words=words)}
+
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+
+
+def roofline(family: str, config_json: str, input_shape: tuple, gpu: str, dtype: str, batch: int) -> dict:
+    """The roofline totals of one config (core/roofline.py; per-layer rows left out) and, on the H100,
+    the measured training throughput where docs/benchmarks.md has this exact preset and input."""
+    analysis, failed = _analysis_or_error(family, config_json, input_shape, 1)
+    if failed:
+        return failed
+    report = {k: v for k, v in _roofline(analysis.layers, gpu, dtype, batch).items() if k != "layers"}
+    preset = preset_of(analysis.config)
+    measured = measured_examples_per_second(BENCHMARKS.read_text()) if gpu == "h100" and dtype == "fp32" \
+        and batch == 64 else {}
+    row = measured.get(preset or "")
+    fits = row is not None and list(row["input_shape"]) == list(input_shape)
+    return {**report, "measured_examples_per_second": row["examples_per_second"] if fits else None,
+            "gpus": {name: g.name for name, g in GPUS.items()}}
 
 
 def export_text(family: str, config_json: str, input_shape: tuple, fmt: str):
