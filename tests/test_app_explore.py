@@ -397,3 +397,17 @@ def test_a_layout_past_its_deadline_is_killed(monkeypatch):
     with pytest.raises(services.LayoutRefused, match="timeout"):
         services.dot_to_svg(dense)
     assert not [p for p in psutil.Process().children(recursive=True) if p.name() == "dot"]
+
+
+@pytest.mark.parametrize("model, overrides, expected", [
+    # resnext50_32x4d's first stage: 128 channels in 32 groups: 128·128·9/32 weights against 128·128·9
+    ("resnext50_32x4d", {}, ["4,608 against 147,456: 1/32"]),
+    ("regnet_x_400mf", {}, ["widths 32 → 64 → 160 → 400 (they grow)", "g = 16"]),
+    # densenet121 block 1 has 6 layers: 6 one-shot connections against 21 = 6·7/2
+    ("densenet121", {}, ["6 against 21 = L(L+1)/2", "by memory: 100%"]),
+])
+def test_learn_asks_beyond_the_chapter_from_the_model_on_screen(model, overrides, expected):
+    at = start({"model": model, "tab": "learn", **overrides})
+    answers = " ".join(e.proto.label + " " + " ".join(m.value for m in e.markdown) for e in at.expander)
+    for text in expected:
+        assert text in answers

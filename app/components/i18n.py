@@ -159,6 +159,45 @@ STRINGS: dict[str, tuple[str, str]] = {
     "q.side": ("What is the feature-map side after {name}?", "{name} 之后特征图的边长是多少？"),
     "q.depth": ("How many conv + linear layers lie on the longest path?",
                 "最长路径上有多少个卷积层和全连接层？"),
+    "q.grouped": ("The first stage's 3×3 convolution has {inner} channels. Split into {groups} groups "
+                  "(ResNeXt), how many weights does it keep, against an ungrouped one?",
+                  "第一阶段的 3×3 卷积有 {inner} 个通道。分成 {groups} 组（ResNeXt）后它还有多少权重？"
+                  "不分组时有多少？"),
+    "a.grouped": ("{grouped} against {full}: 1/{groups} of the weights",
+                  "{grouped} 对 {full}：权重只有 1/{groups}"),
+    "why.grouped": ("each filter sees only its group's {per} channels, so the block can be wider for "
+                    "the same cost (d2l-en 8.6)",
+                    "每个卷积核只看本组的 {per} 个通道，所以同样的代价下块可以更宽"
+                    "（d2l-en 8.6；中文版第 7 章未收录）"),
+    "q.regnet": ("From stage to stage of this network, what grows and what stays the same?",
+                 "这个网络从一个阶段到下一个阶段，什么在增长，什么保持不变？"),
+    "a.regnet": ("widths {widths} ({trend}), depths {depths}; the same group width g = {g} and "
+                 "bottleneck ratio b = {b} in every stage",
+                 "宽度 {widths}（{trend}），深度 {depths}；每个阶段的组宽 g = {g}、瓶颈比 b = {b} 都相同"),
+    "a.regnet_grows": ("they grow", "逐级增长"),
+    "a.regnet_not": ("not growing: outside RegNet's rule", "没有逐级增长：不符合 RegNet 的规则"),
+    "why.regnet": ("RegNet's design rules (d2l-en 8.8): share b and g across stages, and let widths and "
+                   "depths increase with the stage",
+                   "RegNet 的设计规则（d2l-en 8.8；中文版未收录）：各阶段共享 b 和 g，宽度和深度随阶段增加"),
+    "q.osa": ("{block} has {n} layers. How many connections lead into its layers with VoVNet's "
+              "one-shot aggregation, and how many in a dense block?",
+              "{block} 有 {n} 层。用 VoVNet 的一次性聚合时有多少条连接通向这些层？稠密块又有多少条？"),
+    "a.osa": ("{osa} against {dense} = L(L+1)/2", "{osa} 对 {dense} = L(L+1)/2"),
+    "why.osa": ("with OSA each layer reads only the layer before it, and the block concatenates all "
+                "{outputs} feature maps once, at its end; a dense layer ℓ reads all ℓ sources before it",
+                "用 OSA 时每层只读前一层，块在末尾把全部 {outputs} 个特征图拼接一次；"
+                "稠密块的第 ℓ 层读之前全部 ℓ 个来源"),
+    "q.bound": ("On an {gpu}, training at batch {batch} in fp32: is this model limited by arithmetic or by "
+                "memory traffic?",
+                "在 {gpu} 上以批量 {batch}、fp32 训练时，这个模型受限于计算还是受限于内存搬运？"),
+    "a.bound_memory": ("by memory: {share:.0%} of the predicted time is in memory-bound layers",
+                       "受限于内存：预测时间的 {share:.0%} 花在受内存带宽限制的层上"),
+    "a.bound_compute": ("by arithmetic: only {share:.0%} of the predicted time is in memory-bound layers",
+                        "受限于计算：预测时间中只有 {share:.0%} 花在受内存带宽限制的层上"),
+    "why.bound": ("it does {intensity:.0f} FLOPs per byte moved, against the {ridge:.0f} at which the GPU's "
+                  "arithmetic and its memory take equally long (the roofline's ridge; Compare shows it)",
+                  "它每搬运一个字节做 {intensity:.0f} 次浮点运算，而该 GPU 计算与访存耗时相等的点在 "
+                  "{ridge:.0f}（屋顶线的拐点；见“比较”页）"),
     # ---- compare
     "compare.title": ("Compare models", "比较模型"),
     "compare.count": ("Number of models", "模型数量"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from . import learn_beyond
 from .i18n import language, t
 from .learn_text import FAMILY_NOTES
 from .numbers import exact, spelled
@@ -42,12 +43,14 @@ def questions(summary: dict, growth: dict) -> list[dict]:
     return out
 
 
-def render(family: str, family_title: str, summary: dict, growth: dict) -> None:
+def render(family: str, family_title: str, summary: dict, growth: dict, speed: dict) -> None:
+    """`speed`: core's roofline of the model on an H100 (services.roofline), or its error."""
     en, zh = FAMILY_NOTES[family]
     st.subheader(t("learn.about", family=family_title))
     st.markdown(zh if language() == "zh" else en)
     st.subheader(t("learn.quiz"))
     st.caption(t("learn.quiz_help"))
-    for i, q in enumerate(questions(summary, growth)):
+    asked = questions(summary, growth) + learn_beyond.questions(family, summary["config"], growth, speed)
+    for i, q in enumerate(asked):
         with st.expander(f"{i + 1}. {q['question']}"):
             st.markdown(f"**{q['answer']}**" + (f"  ·  {q['why']}" if q["why"] else ""))

@@ -305,7 +305,8 @@ def model_results(model: dict, summary: dict | None, family_title: str, tab: str
         elif tab == "code":
             export_view.render(model)
         else:
-            learn.render(model["family"], family_title, summary, growth)
+            speed = services.roofline(*args, "h100")
+            learn.render(model["family"], family_title, summary, growth, speed)
 
 
 def widgets_hold_a_model(cat: dict) -> bool:
