@@ -25,12 +25,17 @@ def test_densenet121_block3_opens_as_a_readable_connection_matrix(server, projec
     shoot(page, "projector-densenet121-block3")
 
 
-def test_connections_page_on_a_projector(server, projector):
+def open_connections(server, projector, query: str):
     page = projector.new_page()
-    page.goto(f"{server}/connections?norm=target")
+    page.goto(f"{server}/connections?{query}")
     # A first visit computes attributions over ten images: slow on two busy cores.
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=3 * TIMEOUT)
     settle(page)
+    return page
+
+
+def test_connections_page_on_a_projector(server, projector):
+    page = open_connections(server, projector, "norm=target")
     playwright.expect(page.get_by_text("The paper's four observations")).to_be_visible()
     shoot(page, "projector-connections")
 
@@ -81,10 +86,7 @@ def test_compare_densenet_resnet_and_regnet(server, projector):
 
 def test_one_shot_aggregation_heatmap_beside_the_dense_one(server, projector):
     """VoVNet's OSA: one cell per layer column, a full transition column."""
-    page = projector.new_page()
-    page.goto(f"{server}/connections?ckpt=vovnet_osa_digits&norm=target")
-    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=3 * TIMEOUT)
-    settle(page)
+    page = open_connections(server, projector, "ckpt=vovnet_osa_digits&norm=target")
     caption = page.get_by_text("growth rate k = 12, 12 layers · one-shot aggregation")
     playwright.expect(caption).to_have_count(3)  # one per block
     assert "ckpt=vovnet_osa_digits" in page.url
