@@ -193,3 +193,18 @@ def test_a_session_keeps_its_latest_upload_and_a_refused_one_leaves_the_previous
     assert refused.value.used_mib == pytest.approx(1, abs=0.01) and pathlib.Path(second).exists()
     third = services.save_upload("c.safetensors", b"c" * (2**20 - 10), replaces=second)
     assert pathlib.Path(third).exists() and not pathlib.Path(second).exists()
+
+
+def test_the_fig5_network_beside_its_one_shot_twin_on_one_colour_range():
+    at = start({"ckpt": "densenet_fig5_digits", "beside": "vovnet_osa_digits", "norm": "none"},
+               page=CONNECTIONS)
+    assert not errors(at)
+    pairs = [f for f in heatmaps(at) if "Weight-based" not in f["layout"]["title"]["text"]
+             and "Attribution" not in f["layout"]["title"]["text"]]
+    dense, osa = pairs[0::2], pairs[1::2]
+    assert [f["data"][0]["z"] for f in dense] == expected(FIG5, "none")
+    osa_file = ROOT / "assets" / "vovnet_osa_digits.safetensors"
+    assert [f["data"][0]["z"] for f in osa] == expected(osa_file, "none")
+    assert "vovnet_osa_digits" in osa[0]["layout"]["title"]["text"]
+    assert len({(f["data"][0]["zmin"], f["data"][0]["zmax"]) for f in pairs}) == 1
+    assert at.query_params["beside"] == "vovnet_osa_digits"

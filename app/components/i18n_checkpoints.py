@@ -54,6 +54,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "conn.class_short": ("classif.", "分类"),
     "conn.figure_title": ("{block} · {kind}", "{block} · {kind}"),
     "conn.block": ("Dense block {b}", "稠密块 {b}"),
+    "conn.beside_title": ("Side by side with another shipped checkpoint",
+                          "与另一个随附检查点并排比较"),
+    "conn.beside": ("Weight-based heatmaps beside those of", "把权重热图与此检查点并排"),
+    "conn.beside_none": ("(none)", "（不比较）"),
     "conn.block_caption": ("k0 = {k0} input channels, growth rate k = {k}, {layers} layers",
                            "输入 k0 = {k0} 个通道，增长率 k = {k}，共 {layers} 层"),
     "conn.explain_weights": ("Weight-based strength (the paper's Fig. 5): the mean absolute weight a "

@@ -10,6 +10,7 @@ from app.components.i18n import chosen_id, language, localize_choice, t
 
 K_NORMALIZE = "conn.normalize"
 K_FROM_DATA = "conn.from_data_min"
+K_BESIDE = "conn.beside"
 NORMALIZE_LABELS = {"none": "conn.norm.none", "target": "conn.norm.target", "global": "conn.norm.global"}
 IMAGES_PER_CLASS = 1  # attribution over one test image per class: a few seconds on a CPU
 
@@ -41,6 +42,35 @@ def scale_from_zero(params: dict, from_url: bool) -> bool:
     st.toggle(t("conn.from_data_min"), key=K_FROM_DATA, help=t("conn.from_data_min_help"),
               on_change=url_state.acted)
     return not st.session_state[K_FROM_DATA]
+
+
+def beside(checkpoint: dict, normalize: str, from_zero: bool, params: dict,
+           from_url: bool) -> str | None:
+    """The weight heatmaps of the chosen checkpoint next to another shipped one, block by block, on one
+    colour range (the Fig. 5 network beside its one-shot twin shows what OSA removes)."""
+    others = [stem for stem in services.shipped_checkpoints() if stem != checkpoint["id"]]
+    if from_url and params.get("beside") in others:
+        st.session_state[K_BESIDE] = params["beside"]
+    if st.session_state.get(K_BESIDE) not in [None, *others]:
+        st.session_state[K_BESIDE] = None
+    st.subheader(t("conn.beside_title"))
+    other = st.selectbox(t("conn.beside"), [None, *others], key=K_BESIDE, on_change=url_state.acted,
+                         format_func=lambda stem: t(f"ckpt.{stem}") if stem else t("conn.beside_none"))
+    if other is None:
+        return None
+    path = services.shipped_checkpoints()[other]
+    pair = [services.heatmap(checkpoint["path"], checkpoint["stamp"], normalize),
+            services.heatmap(path, services.stamp(path), normalize)]
+    if "error" in pair[1]:
+        error_text.show(st, pair[1]["error"])
+        return other
+    zrange = heatmaps.color_range(pair[0]["blocks"] + pair[1]["blocks"], from_zero)
+    names = (checkpoint["id"], other)  # file stems: short enough for a half-width title
+    for i, blocks in enumerate(zip(pair[0]["blocks"], pair[1]["blocks"])):
+        for j, (column, block) in enumerate(zip(st.columns(2), blocks, strict=True)):
+            figure = heatmaps.block_figure(block, names[j], t(f"conn.colorbar.{normalize}"), zrange)
+            column.plotly_chart(figure, key=f"conn.beside{i}.{j}", config=heatmaps.PLOTLY_CONFIG)
+    return other
 
 
 def observations(checkpoint: dict) -> None:
@@ -86,7 +116,7 @@ def render() -> None:
     st.title(t("conn.title"))
     checkpoint = checkpoint_picker.choose(params, from_url)
     info = checkpoint["info"]
-    normalize = None
+    normalize = other = None
     if "error" in info:
         error_text.show(st, info["error"])
     else:
@@ -106,11 +136,12 @@ def render() -> None:
             right.info(t("conn.explain_attribution"))
             blocks(weights, attribution, normalize, from_zero)
             observations(checkpoint)
+            other = beside(checkpoint, normalize, from_zero, params, from_url)
             shown = {"weights": weights, **({"attribution": attribution} if "blocks" in attribution else {})}
             st.download_button(t("conn.download_csv"), heatmaps.to_csv(shown), key="conn.download_csv",
                                file_name=f"{info['name'].rsplit('.', 1)[0]}-connections.csv", mime="text/csv")
             st.caption(t("conn.png_note"))
-    url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "norm": normalize,
+    url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "norm": normalize, "beside": other,
                        "zmin": None if st.session_state.get(K_FROM_DATA) is not True else "data"})
 
 
