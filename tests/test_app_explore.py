@@ -176,6 +176,10 @@ def test_layer_table_rows_and_totals_equal_core():
     assert len(table) == len(layers) + 1
     assert table["Parameters"].iloc[-1] == sum(row["params"] for row in layers)
     assert table["MACs"].iloc[:-1].tolist() == [row["macs"] for row in layers]
+    # stem.conv reads the 3×224² image and 9,408 weights and writes 64×112²: fp32, one example
+    moved = table["Bytes moved (fp32, one example)"]
+    assert moved.iloc[0] == 4 * (3 * 224 * 224 + 9408 + 64 * 112 * 112)
+    assert moved.iloc[-1] == moved.iloc[:-1].sum()
 
 
 def test_expanding_a_dense_block_shows_all_dense_connections():

@@ -132,6 +132,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.output": ("Output shape", "输出形状"),
     "col.params": ("Parameters", "参数量"),
     "col.macs": ("MACs", "乘加次数"),
+    "col.bytes": ("Bytes moved (fp32, one example)", "搬运字节数（fp32，单个样本）"),
     # ---- code
     "code.pytorch": ("PyTorch code", "PyTorch 代码"),
     "code.pytorch_help": ("Runs on its own: the family's module source and the line that builds this "

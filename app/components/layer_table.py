@@ -13,10 +13,12 @@ def layer_frame(summary: dict) -> pd.DataFrame:
     rows = [{t("col.name"): row["name"], t("col.type"): row["type"],
              t("col.input"): ", ".join(shape(s[1:]) for s in row["input_shapes"]),
              t("col.output"): shape(row["output_shape"][1:]),
-             t("col.params"): row["params"], t("col.macs"): row["macs"]} for row in summary["layers"]]
+             t("col.params"): row["params"], t("col.macs"): row["macs"],
+             t("col.bytes"): row["bytes_fp32"]} for row in summary["layers"]]
     rows.append({t("col.name"): t("layers.total"), t("col.type"): "", t("col.input"): "",
                  t("col.output"): shape(summary["output_shape"][1:]),
-                 t("col.params"): summary["total_params"], t("col.macs"): summary["macs"]})
+                 t("col.params"): summary["total_params"], t("col.macs"): summary["macs"],
+                 t("col.bytes"): sum(row["bytes_fp32"] for row in summary["layers"])})
     return pd.DataFrame(rows)
 
 
@@ -39,8 +41,8 @@ def render(summary: dict) -> None:
     st.caption(t("layers.summary", rows=len(summary["layers"]), params=f"{summary['total_params']:,}",
                  macs=f"{summary['macs']:,}"))
     st.dataframe(shown_frame(frame), hide_index=True, width="stretch", height=560,
-                 column_config={t("col.params"): st.column_config.NumberColumn(format="localized"),
-                                t("col.macs"): st.column_config.NumberColumn(format="localized")})
+                 column_config={t(c): st.column_config.NumberColumn(format="localized")
+                                for c in ("col.params", "col.macs", "col.bytes")})
     st.download_button(t("layers.download"), frame.to_csv(index=False).encode(),
                        file_name=f"{summary['name']}-layers.csv", mime="text/csv",
                        key="explore.download_csv")

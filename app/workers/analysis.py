@@ -15,7 +15,7 @@ from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
 from core.export import export
 from core.registry import config_from_dict, preset_of
 from core.render import WORDS, to_dot
-from core.roofline import GPUS, measured_examples_per_second
+from core.roofline import GPUS, layer_traffic, measured_examples_per_second
 from core.roofline import roofline as _roofline
 
 from . import error
@@ -63,9 +63,16 @@ def _analysis_or_error(family, config_json, input_shape, batch):
 
 
 def summary(family: str, config_json: str, input_shape: tuple, batch: int = 1) -> dict:
-    """core's summary JSON (params, MACs, FLOPs, depth, per-layer rows) plus the expandable blocks."""
+    """core's summary JSON (params, MACs, FLOPs, depth, per-layer rows, each with the bytes it reads and
+    writes for one example in fp32) plus the expandable blocks."""
     analysis, failed = _analysis_or_error(family, config_json, input_shape, batch)
-    return failed or {**analysis.to_dict(), "blocks": block_paths(analysis.trace)}
+    if failed:
+        return failed
+    summary = analysis.to_dict()
+    for row in summary["layers"]:
+        traffic = layer_traffic(row)
+        row["bytes_fp32"] = traffic["read"] + traffic["written"]
+    return {**summary, "blocks": block_paths(analysis.trace)}
 
 
 def channels(family: str, config_json: str, input_shape: tuple) -> dict:
