@@ -41,6 +41,8 @@ COPY .streamlit/ .streamlit/
 COPY core/ core/
 COPY app/ app/
 COPY assets/ assets/
+# The Memory page cites its section and Compare puts the H100 measurements beside its roofline.
+COPY docs/benchmarks.md docs/benchmarks.md
 # COPY leaves the code root-owned: read-only to the server's user. A numeric USER lets Kubernetes
 # check runAsNonRoot.
 USER 10001:10001

@@ -48,6 +48,12 @@ def test_build_context_holds_what_the_image_copies():
     assert copied <= allowed
 
 
+def test_the_image_holds_the_benchmarks_the_pages_read():
+    """The Memory page's reference and Compare's measured column read docs/benchmarks.md at run time."""
+    copies = [line.split()[1:] for line in DOCKERFILE.splitlines() if line.startswith("COPY ")]
+    assert ["docs/benchmarks.md", "docs/benchmarks.md"] in copies
+
+
 def test_server_configuration_is_hardened():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     server = config["server"]
