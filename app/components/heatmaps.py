@@ -10,7 +10,7 @@ import io
 
 import plotly.graph_objects as go
 
-from .charts import FONT, _style
+from .charts import FONT, figure
 from .i18n import t
 
 # Beyond the dense layers a block's last column is the layer that reads the whole block output.
@@ -48,25 +48,24 @@ def block_figure(block: dict, kind: str, colorbar: str, zrange: tuple[float, flo
     hover_targets = [_target_labels(name)[0] for name in targets]
     ticks = [_target_labels(name)[1] for name in targets]
     custom = [[[_source_label(s), target] for target in hover_targets] for s in range(len(sources))]
-    fig = go.Figure(go.Heatmap(
-        z=matrix, x=list(range(len(targets))), y=list(range(len(sources))), customdata=custom,
+    heatmap = dict(
+        type="heatmap", z=matrix, x=list(range(len(targets))), y=list(range(len(sources))), customdata=custom,
         colorscale="Viridis", zmin=zrange[0], zmax=zrange[1], hoverongaps=False, xgap=1, ygap=1,
         colorbar=dict(title=dict(text=colorbar, side="right"), thickness=16),
         hovertemplate=(f"{t('conn.source')} = %{{customdata[0]}}<br>{t('conn.target')} = %{{customdata[1]}}"
-                       f"<br>{colorbar} = %{{z:.4f}}<extra></extra>")))
-    if targets[-1].split()[0] in _EXTRA_COLUMNS:
-        last = len(targets) - 1
-        fig.add_shape(type="rect", x0=last - 0.5, x1=last + 0.5, y0=-0.5, y1=len(sources) - 0.5,
-                      line=dict(color="#d62728", width=4))
-    fig.update_xaxes(title_text=t("conn.target"), tickvals=list(range(len(targets))), ticktext=ticks,
-                     tickangle=0, side="bottom")
-    fig.update_yaxes(title_text=t("conn.source"), tickvals=list(range(len(sources))),
-                     ticktext=[str(s) for s in range(len(sources))], autorange="reversed")
+                       f"<br>{colorbar} = %{{z:.4f}}<extra></extra>"))
+    last = len(targets) - 1
+    outline = [dict(type="rect", x0=last - 0.5, x1=last + 0.5, y0=-0.5, y1=len(sources) - 0.5,
+                    line=dict(color="#d62728", width=4))] if targets[-1].split()[0] in _EXTRA_COLUMNS else []
+    layout = dict(
+        xaxis=dict(title=dict(text=t("conn.target")), tickvals=list(range(len(targets))), ticktext=ticks,
+                   tickangle=0, side="bottom"),
+        yaxis=dict(title=dict(text=t("conn.source")), tickvals=list(range(len(sources))),
+                   ticktext=[str(s) for s in range(len(sources))], autorange="reversed"),
+        shapes=outline, title=dict(font=dict(size=FONT + 1)), margin=dict(l=70, r=20, t=60, b=60))
     block_number = block["name"].split()[-1]
     title = t("conn.figure_title", block=t("conn.block", b=block_number), kind=kind)
-    fig = _style(fig, title, 470)
-    fig.update_layout(title_font_size=FONT + 1, margin=dict(l=70, r=20, t=60, b=60))
-    return fig
+    return figure([heatmap], layout, title, 470)
 
 
 def to_csv(heatmaps: dict[str, dict]) -> bytes:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from .charts import FONT, _style
+from .charts import FONT, figure, grid, on_panel, panel
 from .i18n import t
 
 WRONG = "#d62728"
@@ -26,34 +25,35 @@ def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wron
     line for orientation. Every panel keeps the image's aspect ratio."""
     columns = min(columns, len(images))
     rows = -(-len(images) // columns)
-    spaced = [title for i in range(rows) for title in titles[i * columns:(i + 1) * columns]
-              + [""] * (columns - len(titles[i * columns:(i + 1) * columns])) + [""] * columns]
-    fig = make_subplots(rows=2 * rows, cols=columns, subplot_titles=spaced, horizontal_spacing=0.02,
-                        vertical_spacing=0.1 / rows)
-    for i, (image, amap) in enumerate(zip(images, maps, strict=True)):
+    layout = grid(2 * rows, columns, 0.02, 0.1 / rows)
+    traces, annotations = [], []
+    for i, (image, amap) in enumerate(zip(images, maps, strict=True)):  # titles and wrong: one per image
         row, col = 2 * (i // columns) + 1, i % columns + 1
+        above, below = panel(row, col, columns), panel(row + 1, col, columns)
         grey = image.mean(0)
-        fig.add_trace(go.Heatmap(z=grey, colorscale="gray", zmin=0, zmax=1, showscale=False,
-                                 hoverinfo="skip"), row=row, col=col)
-        fig.add_trace(go.Heatmap(z=amap / (float(amap.max()) or 1.0), colorscale="Hot", zmin=0, zmax=1,
-                                 showscale=i == 0, hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
-                                 colorbar=dict(title=dict(text=t("attr.colorbar"), side="right"),
-                                               thickness=16)), row=row + 1, col=col)
-        fig.add_trace(go.Contour(z=grey, contours=dict(coloring="none", start=0.5, end=0.5, size=1),
-                                 line=dict(color=OUTLINE, width=2), showscale=False, hoverinfo="skip",
-                                 name=t("attr.outline"), showlegend=False),  # the bar's place
-                      row=row + 1, col=col)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     constrain="domain")
-    for y_axis in [name for name in fig.layout if name.startswith("yaxis")]:  # each panel square
-        fig.layout[y_axis].scaleanchor = y_axis.replace("yaxis", "x")
+        traces.append(on_panel(dict(type="heatmap", z=grey, colorscale="gray", zmin=0, zmax=1,
+                                    showscale=False, hoverinfo="skip"), above))
+        traces.append(on_panel(dict(type="heatmap", z=amap / (float(amap.max()) or 1.0), colorscale="Hot",
+                                    zmin=0, zmax=1, showscale=i == 0,
+                                    hovertemplate="x %{x}, y %{y}: %{z:.2f}<extra></extra>",
+                                    colorbar=dict(title=dict(text=t("attr.colorbar"), side="right"),
+                                                  thickness=16)), below))
+        traces.append(on_panel(dict(type="contour", z=grey,
+                                    contours=dict(coloring="none", start=0.5, end=0.5, size=1),
+                                    line=dict(color=OUTLINE, width=2), showscale=False, hoverinfo="skip",
+                                    name=t("attr.outline"), showlegend=False), below))  # the bar's place
+        # The panel's title above it, where make_subplots puts a subplot title.
+        annotations.append(dict(
+            text=titles[i], x=sum(layout[f"xaxis{above}"]["domain"]) / 2,
+            y=layout[f"yaxis{above}"]["domain"][1], xref="paper", yref="paper", xanchor="center",
+            yanchor="bottom", showarrow=False,
+            font=dict(size=FONT - 1, color=WRONG if wrong[i] else "#222")))
+    for name in [name for name in layout if name.startswith(("xaxis", "yaxis"))]:
+        layout[name].update(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+        if name.startswith("yaxis"):  # each panel square, images upright
+            layout[name].update(autorange="reversed", scaleanchor=name.replace("yaxis", "x"))
     for row in range(1, 2 * rows + 1, 2):  # say which row is which, once per pair, at the left
-        fig.update_yaxes(title_text=t("attr.row_image"), row=row, col=1)
-        fig.update_yaxes(title_text=t("attr.row_map"), row=row + 1, col=1)
-    wrong_titles = {title for title, is_wrong in zip(titles, wrong, strict=True) if is_wrong}
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=FONT - 1, color=WRONG if annotation.text in wrong_titles else "#222")
-    fig = _style(fig, title, 150 + (520 if columns > 1 else 700) * rows)
-    fig.update_layout(margin=dict(t=130))
-    return fig
+        layout[f"yaxis{panel(row, 1, columns)}"]["title"] = dict(text=t("attr.row_image"))
+        layout[f"yaxis{panel(row + 1, 1, columns)}"]["title"] = dict(text=t("attr.row_map"))
+    layout.update(annotations=annotations, margin=dict(t=130))
+    return figure(traces, layout, title, 150 + (520 if columns > 1 else 700) * rows)
