@@ -320,17 +320,33 @@ class _JobActor:
         self.progress.ended_by = self.progress.ended_by or why
 
 
+class Refused(Exception):
+    """A job its limits do not admit now: `reason` is "queue" (jobs of its kind on the cluster) or
+    "user" (this user's), `limit` the number."""
+
+    def __init__(self, reason: str, limit: int):
+        super().__init__(reason, limit)
+        self.reason, self.limit = reason, limit
+
+
 class Job:
     """A long job (app.workers.`name`(progress, *args)) in its own actor, polled by the page: `events`
     (what it reported), `samples` (its memory), `result`, `done`, `waiting` (for the resources it
-    asked for). `kind` names the actor ("train/<id>/<user>"), which is how `running` counts jobs across
-    every replica. Past `seconds` it stops itself; past `seconds + GRACE_S` it is killed."""
+    asked for). `kind` names the actor ("train/<time>-<id>/<user>"), which is how `running` counts jobs
+    across every replica. Past `seconds` it stops itself; past `seconds + GRACE_S` it is killed.
+
+    `queue_limit` and `user_limit` cap the jobs of its kind on the whole cluster and those of its user
+    (running or waiting). They are checked after the actor exists and before it is given work, against
+    the jobs created before it: two starts at one moment (two replicas, two clicks) each see the other
+    once both exist, and the later one withdraws (Refused), which a check before creating would miss.
+    Creation times are the replicas' clocks: kept in sync, as a cluster's are."""
 
     GRACE_S = 60
     POLL_EVERY_S = 0.25  # the page reads several attributes a rerun; one poll serves them
 
     def __init__(self, name: str, *args, kind: str, user: str, seconds: float, num_gpus: float = 0,
-                 resources: dict | None = None):
+                 resources: dict | None = None, queue_limit: int | None = None,
+                 user_limit: int | None = None):
         connect()
         self.name, self.seconds = name, seconds
         self.events: list[dict] = []
@@ -340,8 +356,14 @@ class Job:
         self.ended_by: str | None = None
         self.done = False
         self.waiting = True
-        self._actor = _JobActor.options(name=f"{kind}/{uuid.uuid4().hex}/{user}", num_gpus=num_gpus,
+        actor_name = f"{kind}/{time.time_ns():020d}-{uuid.uuid4().hex}/{user}"
+        self._actor = _JobActor.options(name=actor_name, num_gpus=num_gpus,
                                         resources=resources or {}).remote(seconds)
+        try:
+            _admit(kind, actor_name, queue_limit, user_limit)
+        except Refused:
+            ray.kill(self._actor)
+            raise
         self._run = self._actor.run.remote(name, args, {}, JOB_MEMORY_MIB)
         self._poll = None
         self._polled = 0.0
@@ -407,8 +429,27 @@ class Job:
                 self._actor.stop.remote(why)
 
 
-def running(kind: str) -> list[str]:
-    """The users (one entry per job) of the jobs of this kind on the whole cluster, waiting or working."""
+def _jobs(kind: str) -> list[str]:
+    """The actor names of the jobs of this kind on the whole cluster, oldest first."""
     connect()
     names = [n["name"] if isinstance(n, dict) else n for n in ray.util.list_named_actors()]
-    return [name.split("/", 2)[2] for name in names if name.startswith(f"{kind}/") and name.count("/") >= 2]
+    return sorted(name for name in names if name.startswith(f"{kind}/") and name.count("/") >= 2)
+
+
+def _user(actor_name: str) -> str:
+    return actor_name.split("/", 2)[2]
+
+
+def _admit(kind: str, actor_name: str, queue_limit: int | None, user_limit: int | None) -> None:
+    """Refused unless the jobs created before this one leave room for it under both limits."""
+    jobs = _jobs(kind)
+    before = jobs[:jobs.index(actor_name)] if actor_name in jobs else jobs
+    if queue_limit is not None and len(before) >= queue_limit:
+        raise Refused("queue", queue_limit)
+    if user_limit is not None and sum(_user(j) == _user(actor_name) for j in before) >= user_limit:
+        raise Refused("user", user_limit)
+
+
+def running(kind: str) -> list[str]:
+    """The users (one entry per job) of the jobs of this kind on the whole cluster, waiting or working."""
+    return [_user(name) for name in _jobs(kind)]

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -93,6 +94,44 @@ def test_training_limits_count_the_runs_of_another_replica(monkeypatch, tmp_path
     while "student" in engine.running("train") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert "student" not in engine.running("train")
+
+
+def _start_together(user: str, count: int, out) -> list:
+    """`count` training jobs of one user (limit one) started by threads released at one moment: each a
+    Job or the reason it was refused."""
+    barrier, outcomes = threading.Barrier(count), []
+
+    def start(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(engine.Job("training.run", "d2l_lenet", {}, {"epochs": 1000, "dataset": "digits"},
+                                       str(out / f"{user}-{i}.safetensors"), kind="train", user=user,
+                                       seconds=60, resources={"training": 1}, user_limit=1))
+        except engine.Refused as refused:
+            outcomes.append(refused.reason)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_training_starts_at_one_moment_admit_exactly_the_limit(tmp_path):
+    """Four starts of one user at once (four sessions, or four replicas: each lists the cluster's jobs
+    before the others' exist, or after) with a limit of one: one run, three refusals, every time."""
+    engine.connect()
+    for attempt in range(3):
+        outcomes = _start_together(f"racer{attempt}", 4, tmp_path)
+        jobs = [o for o in outcomes if isinstance(o, engine.Job)]
+        try:
+            assert len(jobs) == 1 and outcomes.count("user") == 3, outcomes
+            assert engine.running("train").count(f"racer{attempt}") == 1
+        finally:
+            for job in jobs:
+                job.stop()
+                job._end({}, "stop")
 
 
 UNREACHABLE = """

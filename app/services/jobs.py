@@ -83,12 +83,7 @@ MAX_TRAINING_PER_USER = engine.setting("CNN_EXPLORER_TRAIN_PER_USER", 2)    # ru
 TRAIN_GPU_SHARE = 0.5  # two runs share a GPU; a memory job (num_gpus=1) waits for it whole
 
 
-class TrainingRefused(Exception):
-    """A run the limits do not allow now: `reason` is "queue" or "user", `limit` the number."""
-
-    def __init__(self, reason: str, limit: int):
-        super().__init__(reason, limit)
-        self.reason, self.limit = reason, limit
+TrainingRefused = engine.Refused  # a run the limits do not allow now: `reason` "queue" or "user"
 
 
 class TrainingRun(_Polled):
@@ -104,7 +99,8 @@ class TrainingRun(_Polled):
         self.seconds = TRAIN_SECONDS if seconds is None else seconds
         gpu = TRAIN_GPU_SHARE if engine.has_gpu() and settings.get("device", "auto") != "cpu" else 0
         self._job = engine.Job("training.run", model, changes, settings, out, kind="train", user=user,
-                               seconds=self.seconds, num_gpus=gpu, resources={"training": 1})
+                               seconds=self.seconds, num_gpus=gpu, resources={"training": 1},
+                               queue_limit=MAX_QUEUED_TRAINING, user_limit=MAX_TRAINING_PER_USER)
         if owner is not None:
             weakref.finalize(owner, self._job.stop, "session")
 
@@ -173,11 +169,6 @@ def start_training(model: str, changes: dict, settings: dict, user: str) -> Trai
     every replica's runs: the engine's named jobs)."""
     datasets = allowed_datasets()
     settings = {**settings, "dataset": datasets.get(settings["dataset"], next(iter(datasets.values())))}
-    users = engine.running("train")
-    if len(users) >= MAX_QUEUED_TRAINING:
-        raise TrainingRefused("queue", MAX_QUEUED_TRAINING)
-    if users.count(user) >= MAX_TRAINING_PER_USER:
-        raise TrainingRefused("user", MAX_TRAINING_PER_USER)
     owner = session()
     out = owner.path / f"trained-{time.time_ns()}.safetensors"
     return TrainingRun(model, changes, settings, str(out), owner=owner, user=user)
