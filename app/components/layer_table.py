@@ -7,19 +7,18 @@ import streamlit as st
 from .i18n import t
 from .numbers import shape
 
+COLUMNS = ("name", "type", "input", "output", "params", "macs", "bytes")
+
 
 def layer_frame(summary: dict) -> pd.DataFrame:
     """One row per traced layer (batch dimension dropped from shapes), then the totals row."""
-    rows = [{t("col.name"): row["name"], t("col.type"): row["type"],
-             t("col.input"): ", ".join(shape(s[1:]) for s in row["input_shapes"]),
-             t("col.output"): shape(row["output_shape"][1:]),
-             t("col.params"): row["params"], t("col.macs"): row["macs"],
-             t("col.bytes"): row["bytes_fp32"]} for row in summary["layers"]]
-    rows.append({t("col.name"): t("layers.total"), t("col.type"): "", t("col.input"): "",
-                 t("col.output"): shape(summary["output_shape"][1:]),
-                 t("col.params"): summary["total_params"], t("col.macs"): summary["macs"],
-                 t("col.bytes"): sum(row["bytes_fp32"] for row in summary["layers"])})
-    return pd.DataFrame(rows)
+    rows = [(row["name"], row["type"], ", ".join(shape(s[1:]) for s in row["input_shapes"]),
+             shape(row["output_shape"][1:]), row["params"], row["macs"], row["bytes_fp32"])
+            for row in summary["layers"]]
+    rows.append((t("layers.total"), "", "", shape(summary["output_shape"][1:]), summary["total_params"],
+                 summary["macs"], sum(row["bytes_fp32"] for row in summary["layers"])))
+    # The headers in the page's language, looked up once (a densenet264 has ~1,000 rows).
+    return pd.DataFrame(rows, columns=[t(f"col.{column}") for column in COLUMNS])
 
 
 INT64_MAX = 2**63 - 1

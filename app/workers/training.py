@@ -2,14 +2,21 @@
 epoch by epoch, its memory sampled live, stopped early when the job is told to."""
 from __future__ import annotations
 
+import os
+
 import core
 from core import memory
 from core.train import TrainSettings, train
+
+TRAINING_NICENESS = 10
 
 
 def run(progress, model: str, changes: dict, settings: dict, out: str) -> dict:
     """Train `model` with `changes` under `settings`, writing the checkpoint to `out` after every
     epoch. {"stopped": bool}, or {"error": ...} for settings core refuses."""
+    # A run is batch work in its own process: it gives way to the visitors' pages and queries (two
+    # runs on a two-core server otherwise doubled every click's time) and still has every idle cycle.
+    os.nice(TRAINING_NICENESS)
     progress.live = memory.MemorySampler()
     try:
         with progress.live:
