@@ -1,15 +1,19 @@
 """Plotly figures, styled to be read from the back of a classroom: large fonts, thick lines, units."""
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 import json
+import pickle
+import threading
 
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit  # noqa: F401  (it makes its own template Plotly's default on import; ours goes after)
 from plotly.subplots import make_subplots
 
-from .i18n import t
+from .i18n import language, t
 
 FONT = 17
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
@@ -41,6 +45,33 @@ def figure(traces: list[dict], layout: dict, title: str, height: int, bottom: in
                  margin=dict(l=70, r=30, t=70, b=bottom), hoverlabel=dict(font=dict(size=FONT)),
                  legend=dict(font=dict(size=FONT - 1)))
     return go.Figure(data=traces, layout=merged(style, layout))
+
+
+FIGURES_KEPT = 64
+_kept: collections.OrderedDict[str, go.Figure] = collections.OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def kept(function):
+    """A figure function whose latest FIGURES_KEPT figures are kept, by function, arguments and the
+    page's language: a revisit (a tab, a page, the same models on Compare, the same checkpoint's
+    attributions) shows the figure built before. Streamlit only reads a figure (it draws a copy), so
+    sessions can share one."""
+    @functools.wraps(function)
+    def keeping(*args, **kwargs):
+        # Pickled only to be hashed, never loaded.
+        key = hashlib.blake2b(pickle.dumps((function.__qualname__, language(), args, kwargs))).hexdigest()
+        with _kept_lock:
+            if key in _kept:
+                _kept.move_to_end(key)
+                return _kept[key]
+        fig = function(*args, **kwargs)
+        with _kept_lock:
+            _kept[key] = fig
+            while len(_kept) > FIGURES_KEPT:
+                _kept.popitem(last=False)
+        return fig
+    return keeping
 
 
 def merged(base: dict, over: dict) -> dict:
@@ -79,6 +110,7 @@ def on_panel(trace: dict, suffix: str) -> dict:
     return {**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
+@kept
 def channels_figure(main_path: list[dict]) -> go.Figure:
     """Channels (top) and feature-map side (bottom) after every block-level step."""
     x = [row["index"] for row in main_path]
@@ -102,6 +134,7 @@ def channels_figure(main_path: list[dict]) -> go.Figure:
     return figure(traces, layout, t("chan.title"), 720, bottom=190)
 
 
+@kept
 def connection_matrix_figure(ir: dict, block: str) -> go.Figure:
     """Which layer of an expanded block reads which source, from the graph's edges: rows are sources
     (the block input, then each layer), columns the layers and the block's output concatenation."""
@@ -136,6 +169,7 @@ def _reads(block: dict, j: int) -> str:
     return f"{block['layer_inputs'][j]} = {block['k0']} + {block['growth']}·{j}"
 
 
+@kept
 def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
     """Per dense block, input channels of each layer (k0 + k·(l−1)) and the transition after it."""
     traces, shapes, annotations = [], [], []
@@ -169,6 +203,7 @@ def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
     return figure(traces, layout, t("chan.stairs_title"), 520)
 
 
+@kept
 def bars_figure(labels: list[str], values: list[float], metric: str) -> go.Figure:
     bars = dict(type="bar", x=labels, y=values, marker=dict(color=COLORS[: len(labels)]),
                 text=[f"{v:,.2f}" for v in values], textposition="outside", textfont=dict(size=FONT))
@@ -186,6 +221,7 @@ DEPTH_LABEL_SIDES = ("top left", "bottom right", "bottom right", "top center")
 DEPTH_LABEL_SIDE = {"densenet_bc100_k12": "middle right", "densenet_bc250_k24": "bottom center"}
 
 
+@kept
 def depth_figure(series: dict[str, list[dict]]) -> go.Figure:
     """Parameters (millions, log) against depth, one series per family and dataset.
 
@@ -213,6 +249,7 @@ def depth_figure(series: dict[str, list[dict]]) -> go.Figure:
     return figure(traces, layout, t("compare.depth_title"), 560)
 
 
+@kept
 def accuracy_figure(series: dict[str, list[dict]], source: str) -> go.Figure:
     """Published top-1 against parameters: a reference series, labelled and cited on the chart."""
     traces = []

@@ -10,7 +10,7 @@ import io
 
 import plotly.graph_objects as go
 
-from .charts import FONT, figure
+from .charts import FONT, figure, kept
 from .i18n import t
 
 # Beyond the dense layers a block's last column is the layer that reads the whole block output.
@@ -41,6 +41,7 @@ def color_range(blocks: list[dict], from_zero: bool = True) -> tuple[float, floa
     return (0.0 if from_zero else min(values)), max(values)
 
 
+@kept
 def block_figure(block: dict, kind: str, colorbar: str, zrange: tuple[float, float]) -> go.Figure:
     """The heatmap of one block on the colour range `zrange`; hover shows (s, ℓ, value); the extra
     column is outlined."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .charts import COLORS, FONT, figure
+from .charts import COLORS, FONT, figure, kept
 from .i18n import t
 
 PHASES = ("parameters", "gradients", "optimizer_state", "activations", "workspace")
@@ -20,6 +20,7 @@ def bar_label(report: dict) -> str:
     return t("mem.bar", **labels(report))
 
 
+@kept
 def timeline_figure(points: list[dict], title: str) -> go.Figure:
     """Allocated MiB against allocator events (CUDA memory history of one measurement)."""
     line = dict(type="scatter", x=[p["event"] for p in points], y=[p["allocated"] / 2**20 for p in points],
@@ -51,6 +52,7 @@ def live_figure(samples: list[dict], cuda: bool, title: str) -> go.Figure:
     return figure(lines, layout, title, 420, bottom=110)
 
 
+@kept
 def breakdown_figure(reports: list[dict], title: str, names: list[str] | None = None) -> go.Figure:
     """Stacked MiB per phase; the peak is written above each bar."""
     names = names or [bar_label(r) for r in reports]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .charts import FONT, figure, grid, on_panel, panel
+from .charts import FONT, figure, grid, kept, on_panel, panel
 from .i18n import t
 
 WRONG = "#d62728"
@@ -17,6 +17,7 @@ WRONG = "#d62728"
 OUTLINE = "#00b4ff"  # the image's outline on a map: a colour the Hot scale never takes
 
 
+@kept
 def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wrong: list[bool],
                    title: str, columns: int = 5) -> go.Figure:
     """Per image, the image in grey above its map (images (N, C, H, W) in [0, 1], maps (N, H, W)).
