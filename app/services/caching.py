@@ -13,8 +13,10 @@ from app import engine
 CACHE_TTL_S = 3600
 
 
-def cached(max_entries: int | None = None):
-    """st.cache_data on a function that asks the engine, with engine failures as {"error": ...}."""
+def cached(max_entries: int):
+    """st.cache_data on a function that asks the engine, with engine failures as {"error": ...}. The
+    bound is required: a function with arguments would otherwise keep one entry per distinct call for
+    an hour."""
     def decorate(function):
         inner = st.cache_data(show_spinner=False, max_entries=max_entries, ttl=CACHE_TTL_S)(function)
 
