@@ -14,8 +14,9 @@ TRAINING_NICENESS = 10
 def run(progress, model: str, changes: dict, settings: dict, out: str) -> dict:
     """Train `model` with `changes` under `settings`, writing the checkpoint to `out` after every
     epoch. {"stopped": bool}, or {"error": ...} for settings core refuses."""
-    # A run is batch work in its own process: it gives way to the visitors' pages and queries (two
-    # runs on a two-core server otherwise doubled every click's time) and still has every idle cycle.
+    # A run is batch work in its own process: it gives way to the visitors' pages and queries and
+    # still has every idle cycle (30 sessions, three training: click p95 4.3 -> 1.6 s with this and
+    # the Layers table's fix, docs/benchmarks.md).
     os.nice(TRAINING_NICENESS)
     progress.live = memory.MemorySampler()
     try:
