@@ -2,9 +2,9 @@
 import pytest
 
 import core
+from app.components import explore_state
 from app.components.config_form import widget_value
 from app.views.compare import input_for, parse_changes
-from app.views.explore import _url_value, url_changes
 
 DENSENET_FIELDS = [s.to_dict() for s in core.FAMILIES["densenet"].config_cls.fields()]
 SPEC = {s["name"]: s for s in DENSENET_FIELDS}
@@ -22,12 +22,18 @@ def test_parse_changes_rejects_parts_without_key_and_value(text):
         parse_changes(text)
 
 
-def test_url_changes_lists_only_fields_that_differ_from_the_preset():
+def test_the_link_names_only_fields_that_differ_from_the_preset():
     preset = core.get_config("densenet121").to_dict()
+    cat = {"presets": {"densenet121": {"family": "densenet", "config": preset}},
+           "families": {"densenet": {"fields": DENSENET_FIELDS}}}
     values = {s["name"]: widget_value(s, preset[s["name"]]) for s in DENSENET_FIELDS}
-    assert url_changes(values, DENSENET_FIELDS, preset) == {}
+    state = explore_state.ExploreState("densenet", "densenet121", values, height=224, width=224)
+    assert explore_state.changes(cat, state) == {}
+    assert explore_state.link(cat, state, "en") == {
+        "lang": "en", "model": "densenet121", "h": 224, "w": 224, "batch": 1, "tab": "graph",
+        "expand": None, "memory": None}
     values.update(growth_rate=12, block_config="6,12", memory_efficient=True)
-    assert url_changes(values, DENSENET_FIELDS, preset) == {
+    assert explore_state.changes(cat, state) == {
         "growth_rate": 12, "block_config": "6,12", "memory_efficient": "true"}
 
 
@@ -37,7 +43,7 @@ def test_url_changes_lists_only_fields_that_differ_from_the_preset():
     ("growth_rate", "12", 12), ("compression", "0.25", 0.25), ("memory_efficient", "true", True),
     ("conv_bias", "false", False), ("block_config", "6,12", "6,12"), ("stem", "cifar", "cifar")])
 def test_url_values_become_widget_values(name, text, value):
-    assert _url_value(SPEC[name], text) == value
+    assert explore_state.link_value(SPEC[name], text) == value
 
 
 def test_compare_input_follows_channels_and_sized_classifiers():

@@ -1,12 +1,10 @@
 """Hyperparameter widgets generated from a family's config schema (core FieldSpec dicts).
 
 Widget values are what a person types: int_list fields stay "6,12,24,16" strings, and core parses
-and validates them, so there is one set of rules. The page evaluates the values the widgets hold
-before drawing them, so core's error message can go right below the field it names.
+and validates them, so there is one set of rules. The page evaluates its values before drawing the
+widgets, so core's error message can go right below the field it names.
 """
 from __future__ import annotations
-
-import streamlit as st
 
 from . import error_text
 from .field_help import help_text
@@ -28,17 +26,10 @@ def widget_value(spec: dict, value):
     return value
 
 
-def load(family: str, fields: list[dict], values: dict) -> None:
-    """Put config values into the widgets (before they are drawn in this run)."""
-    for spec in fields:
-        if spec["name"] in values:
-            st.session_state[field_key(family, spec["name"])] = widget_value(spec, values[spec["name"]])
-
-
 def _widget(family: str, spec: dict, container, on_change):
     name, kind = spec["name"], spec["kind"]
     common = dict(key=field_key(family, name), help=help_text(family, spec), on_change=on_change,
-                  persist_state="session")
+                  args=(name,))
     if spec["choices"]:
         return container.radio(name, spec["choices"], horizontal=True, **common)
     if kind == "bool":
@@ -55,14 +46,9 @@ def _widget(family: str, spec: dict, container, on_change):
     return container.number_input(name, step=1, **common)
 
 
-def held(family: str, fields: list[dict]) -> dict:
-    """{field: value} as the widgets hold it (a widget shows its session state)."""
-    return {spec["name"]: st.session_state[field_key(family, spec["name"])] for spec in fields}
-
-
 def render(family: str, fields: list[dict], container, on_change, error: dict | None = None) -> bool:
-    """Draw every field, each calling `on_change` when it changes, with core's `error` right below the
-    field it names; whether it named one."""
+    """Draw every field, each calling `on_change(field name)` when it changes, with core's `error` right
+    below the field it names; whether it named one."""
     placed = False
     for spec in fields:
         _widget(family, spec, container, on_change)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import services
 
-from . import charts, url_state
+from . import charts
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -66,13 +66,15 @@ def expanded_block() -> str | None:
     return None if not value or value in STRINGS["graph.none"] else value
 
 
-def render(model: dict, blocks: list[str], growth: dict) -> None:
-    """Draw the graph of `model` (family, config_json, input_shape, name) with one block expanded."""
+def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_expand) -> None:
+    """Draw the graph of `model` (family, config_json, input_shape, name) with block `expand` expanded
+    (none when it is not one of `blocks`); a pick in the block list calls `on_expand(block or None)`."""
     none = t("graph.none")
-    if st.session_state.get(EXPAND_KEY) not in blocks:
-        st.session_state[EXPAND_KEY] = none  # nothing, or no such block in this model: the block view
+    shown = expand if expand in blocks else none
+    if st.session_state.get(EXPAND_KEY) != shown:
+        st.session_state[EXPAND_KEY] = shown
     st.selectbox(t("graph.expand"), [none, *blocks], key=EXPAND_KEY, on_change=_on_expand_change,
-                 persist_state="session")
+                 args=(on_expand,))
     expand = expanded_block()
     words = tuple((word, t(f"graph.word_{word}")) for word in services.catalog()["graph_words"])
     graph = services.graph(model["family"], model["config_json"], tuple(model["input_shape"]), expand,
@@ -98,8 +100,8 @@ def render(model: dict, blocks: list[str], growth: dict) -> None:
                               mime="image/svg+xml", key="explore.download_svg", on_click="ignore")
 
 
-def _on_expand_change() -> None:
-    url_state.acted()
+def _on_expand_change(on_expand) -> None:
+    on_expand(expanded_block())
     st.session_state[FULL_KEY] = False  # another block opens as its matrix again, when large
 
 
