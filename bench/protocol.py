@@ -36,6 +36,7 @@ class Run:
     seconds: float
     exceptions: list[str] = field(default_factory=list)  # the messages of exception elements shown
     errors: list[str] = field(default_factory=list)      # the bodies of st.error alerts shown
+    metrics: dict[str, str] = field(default_factory=dict)  # st.metric label -> value shown
 
 
 class ProtocolError(RuntimeError):
@@ -133,6 +134,8 @@ class Session:
             run.exceptions.append(element.exception.message)
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
             run.errors.append(element.alert.body)
+        elif kind == "metric":
+            run.metrics[element.metric.label] = element.metric.body
         elif kind in WIDGETS:
             proto = getattr(element, kind)
             if key := _key_of(proto.id):

@@ -1,0 +1,106 @@
+"""The hardening issue's session vectors replayed against one real server (`streamlit run
+app/server.py` on 127.0.0.1), driven at Streamlit's websocket protocol as browsers drive it
+(bench/protocol.py): a training run whose browser closed stops, and a stream of distinct memory
+estimates leaves the server's memory flat, while another session's page loads normally."""
+import asyncio
+import contextlib
+import time
+
+import psutil
+import pytest
+from browser_support import ROOT, streamlit_server
+
+from bench.load import server_process
+from bench.protocol import Session, number, press
+
+pytestmark = pytest.mark.browser  # a real server, like the browser tests
+UNWATCHED_S = 3
+MIB = 2**20
+
+
+@pytest.fixture(scope="module")
+def served():
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CNN_EXPLORER_TRAIN_UNWATCHED_S", str(UNWATCHED_S))
+        with streamlit_server(ROOT / "app" / "server.py") as base:
+            yield base, server_process(base)
+
+
+def job_workers(web: psutil.Process) -> list[psutil.Process]:
+    """The engine's job actors (a training run's worker process) under this server."""
+    found = []
+    for p in web.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if p.cmdline()[:1] == ["ray::_JobActor"]:
+                found.append(p)
+    return found
+
+
+def total_rss(web: psutil.Process) -> int:
+    total = 0
+    for p in [web, *web.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+async def explore_loads(base: str) -> None:
+    other = Session(base, 120)
+    run = await other.open("model=resnet18")
+    await other.close()
+    assert not run.exceptions and not run.errors
+
+
+def test_a_run_whose_browser_closed_stops_and_frees_its_worker(served):
+    """Before: 200 epochs went on at a full core 330 s after the tab closed (Streamlit keeps a closed
+    tab's session for a reconnect and frees it lazily). Now the run stops UNWATCHED_S after its last
+    browser left, and its worker (and training slot) is freed without anyone polling it."""
+    base, web = served
+
+    async def scenario():
+        trainer = Session(base, 120)
+        await trainer.open("model=densenet40_k12&set=block_config%3D2%2C2%2C2&epochs=200", page="train")
+        started = await trainer.rerun([press(trainer.widgets["train.start"])])
+        assert not started.exceptions and not started.errors
+        deadline = time.monotonic() + 60
+        while not job_workers(web):
+            assert time.monotonic() < deadline, "the run's worker never started"
+            await asyncio.sleep(0.5)
+        worker = job_workers(web)[0]
+        await asyncio.sleep(3)
+        busy = worker.cpu_times()
+        await asyncio.sleep(2)
+        assert sum(worker.cpu_times()[:2]) > sum(busy[:2])  # training
+        await trainer.close()
+        await explore_loads(base)  # another session meanwhile
+        deadline = time.monotonic() + UNWATCHED_S + 60  # the watch's period, the batch in progress
+        while job_workers(web):
+            assert time.monotonic() < deadline, "the unwatched run's worker is still there"
+            await asyncio.sleep(1)
+    asyncio.run(scenario())
+
+
+def test_distinct_memory_estimates_leave_the_servers_memory_flat(served):
+    """Before: 80 Compare links with distinct configs took the server 885 -> 1,414 MB for good (the
+    estimate's saved-tensor hooks kept ~1.35 MB a call). Caches are bounded and the estimate frees
+    what it traced: after a warm-up, 60 more distinct estimates grow web + engine by < 10 %."""
+    base, web = served
+
+    async def estimates(session, widths):
+        for width in widths:
+            run = await session.rerun([number(session.widgets["cfg.resnet.width"], width)])
+            assert not run.exceptions and not run.errors, (width, run.errors)
+            assert any(label.startswith("Training memory, peak") for label in run.metrics), run.metrics
+
+    async def scenario():
+        session = Session(base, 120)
+        await session.open("model=resnet18&h=64&w=64&memory=true")
+        await estimates(session, range(16, 36))  # warm-up: every worker has traced and estimated
+        before = total_rss(web)
+        await estimates(session, range(36, 96))
+        await session.close()
+        return before, total_rss(web)
+    before, after = asyncio.run(scenario())
+    print(f"web + engine RSS {before / MIB:.0f} -> {after / MIB:.0f} MiB")
+    assert after < before * 1.10
+    asyncio.run(explore_loads(base))
