@@ -58,5 +58,6 @@ def errors(at: AppTest) -> list[str]:
 
 
 def uploader(at: AppTest, key: str):
-    """The file uploader with this key (AppTest stages a file with .set_value((name, bytes, mime)))."""
-    return next(u for u in at.get("file_uploader") if u.key == key)
+    """The file uploader whose key is or starts with `key` (the checkpoint uploader's key counts the
+    uploads); AppTest stages a file with .set_value((name, bytes, mime))."""
+    return next(u for u in at.get("file_uploader") if u.key == key or u.key.startswith(f"{key}."))

@@ -19,6 +19,7 @@ import core
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 ALERTS = "[data-testid='stAlert']"
+CHECKPOINT_UPLOAD = "[class*='st-key-ckpt-upload'] input[type='file']"  # its key counts the uploads
 MIB = 2**20
 
 
@@ -88,6 +89,31 @@ def test_training_at_1024_squared_is_refused_by_the_budget(server, two_sessions)
     attack_and_check(server, two_sessions, train, "MiB a job may use")
 
 
+def test_an_uploaded_checkpoints_bytes_leave_the_web_process(server, two_sessions, tmp_path):
+    """A 150 MB upload held 151 MB of the web process's RSS for the whole session (Streamlit's
+    uploaded-file store and the uploader's value both kept it). Once on disk its bytes go: the web
+    process is back within 40 MB of where it was, and the upload is the chosen checkpoint."""
+    upload = tmp_path / "big.safetensors"
+    upload.write_bytes(os.urandom(150 * MIB))  # not a checkpoint: core says so, after it is saved
+    attacker, other = two_sessions
+    web = server_process(server)
+    attacker.goto(f"{server}/connections")
+    attacker.wait_for_selector(CHECKPOINT_UPLOAD, state="attached", timeout=TIMEOUT)
+    settle(attacker)
+    before = web.memory_info().rss
+    attacker.locator(CHECKPOINT_UPLOAD).set_input_files(str(upload))
+    # core read the saved file as the chosen checkpoint, and says what it is not
+    said = attacker.locator(ALERTS, has_text="big.safetensors is not a valid").first
+    playwright.expect(said).to_be_visible(timeout=TIMEOUT)
+    other.goto(f"{server}/?model=resnet18")
+    settle(other, params("resnet18"))
+    deadline = time.monotonic() + 30
+    while web.memory_info().rss - before > 40 * MIB:
+        grown = (web.memory_info().rss - before) / MIB
+        assert time.monotonic() < deadline, f"the web process holds {grown:.0f} MB more"
+        time.sleep(1)
+
+
 def test_a_13000_squared_png_is_refused_from_its_header(server, two_sessions, tmp_path):
     """0.5 MB on disk, 595 MB decoded before the pixel check."""
     from PIL import Image
@@ -111,8 +137,8 @@ def test_a_checkpoint_whose_metadata_asks_for_1024_squared_is_refused(server, tw
 
     def upload(page):
         page.goto(f"{server}/attributions")
-        page.wait_for_selector(".st-key-ckpt-upload input[type='file']", state="attached", timeout=TIMEOUT)
-        page.locator(".st-key-ckpt-upload input[type='file']").set_input_files(str(lure))
+        page.wait_for_selector(CHECKPOINT_UPLOAD, state="attached", timeout=TIMEOUT)
+        page.locator(CHECKPOINT_UPLOAD).set_input_files(str(lure))
     attack_and_check(server, two_sessions, upload, "do not fit the architecture")
 
 

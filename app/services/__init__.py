@@ -31,6 +31,7 @@ from .checkpoints import (
     gallery,
     heatmap,
     paper_observations,
+    release_upload,
     remove_folders_of_stopped_servers,
     save_upload,
     session_folder,
@@ -54,9 +55,9 @@ __all__ = [
     "TrainingRun", "UploadRefused", "allowed_datasets", "attribution_heatmap", "attributions",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
-    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "resolve", "roofline",
-    "save_upload", "session_folder", "shipped_checkpoints", "stamp", "start_training", "summary",
-    "svg_available", "user_id",
+    "memory_estimate", "paper_observations", "release_upload", "remove_folders_of_stopped_servers",
+    "resolve", "roofline", "save_upload", "session_folder", "shipped_checkpoints", "stamp",
+    "start_training", "summary", "svg_available", "user_id",
 ]
 
 tune_collector()  # the web process builds a page of protobufs and figures per rerun
