@@ -55,6 +55,20 @@ def test_method_picker_and_upload():
     assert "not an image this server can read" in errors(at)[0]
 
 
+def test_an_image_past_its_cap_is_refused_and_its_uploader_replaced():
+    """A client that skips the browser's size check sends a 20 MB "image": it is refused with the cap
+    named, and a fresh, empty uploader replaces the one holding its bytes."""
+    from app.views.attributions import IMAGE_MAX_MB
+    at = start(page=ATTRIBUTIONS)
+    uploader(at, "attr.image").set_value(("big.png", bytes(20 * 2**20), "image/png")).run()
+    assert not at.exception
+    assert errors(at) == [f"This image is 20 MB; images up to {IMAGE_MAX_MB} MB are accepted (a photo or "
+                          "a drawing is far smaller): save it smaller and upload it again."]
+    fresh = uploader(at, "attr.image")
+    assert fresh.key == "attr.image.1" and fresh.value is None
+    assert len(at.get("plotly_chart")) == 1  # the gallery only
+
+
 @pytest.mark.parametrize("mode, channels", [("RGBA", 1), ("P", 1), ("I;16", 1), ("L", 3), ("CMYK", 3)])
 def test_decode_converts_any_mode_to_the_models_channels(mode, channels):
     pixels, note = services.decode_image(png(Image.new(mode, (20, 30))) if mode != "CMYK" else

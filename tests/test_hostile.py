@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 ALERTS = "[data-testid='stAlert']"
 CHECKPOINT_UPLOAD = "[class*='st-key-ckpt-upload'] input[type='file']"  # its key counts the uploads
+IMAGE_UPLOAD = "[class*='st-key-attr-image'] input[type='file']"  # its key counts the refused images
 MIB = 2**20
 
 
@@ -122,8 +123,8 @@ def test_a_13000_squared_png_is_refused_from_its_header(server, two_sessions, tm
 
     def upload(page):
         page.goto(f"{server}/attributions")
-        page.wait_for_selector(".st-key-attr-image input[type='file']", state="attached", timeout=TIMEOUT)
-        page.locator(".st-key-attr-image input[type='file']").set_input_files(str(huge))
+        page.wait_for_selector(IMAGE_UPLOAD, state="attached", timeout=TIMEOUT)
+        page.locator(IMAGE_UPLOAD).set_input_files(str(huge))
     attack_and_check(server, two_sessions, upload, "too large")
 
 

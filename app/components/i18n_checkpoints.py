@@ -138,10 +138,14 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "该检查点在 {trained} 上训练，而此服务器没有它的测试图像："
                            "下面显示的是 {shown} 的图像。"),
     "attr.upload": ("Or upload your own image (PNG, JPEG, …)", "或上传你自己的图像（PNG、JPEG 等）"),
-    "attr.upload_help": ("Converted to the checkpoint's channels and resized to its input; a dark digit "
-                         "on light paper is inverted to match the training data.",
-                         "会转换为检查点的通道数并缩放到其输入大小；"
+    "attr.upload_help": ("Up to {cap} MB. Converted to the checkpoint's channels and resized to its input; "
+                         "a dark digit on light paper is inverted to match the training data.",
+                         "最大 {cap} MB。会转换为检查点的通道数并缩放到其输入大小；"
                          "浅色纸上的深色数字会被反色，以匹配训练数据。"),
+    "attr.image_too_big": ("This image is {size:.0f} MB; images up to {cap} MB are accepted (a photo or a "
+                           "drawing is far smaller): save it smaller and upload it again.",
+                           "这张图像有 {size:.0f} MB；最大接受 {cap} MB 的图像（照片或手绘图远小于此）："
+                           "请存成更小的文件后重新上传。"),
     "attr.uploaded_note": ("Your image: {size} pixels, mode {mode} → {shape}{inverted}.",
                            "你的图像：{size} 像素，模式 {mode} → {shape}{inverted}。"),
     "attr.inverted": (", inverted (light background)", "，已反色（浅色背景）"),
