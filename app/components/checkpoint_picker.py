@@ -11,12 +11,11 @@ import streamlit as st
 
 from app import services
 
-from . import error_text
+from . import error_text, uploads
 from .i18n import STRINGS, t
 from .numbers import shape
 
-K_CHOICE, K_UPLOAD = "ckpt.choice", "ckpt.upload"  # the uploader's key is K_UPLOAD.<uploads so far>
-UPLOADS = "ckpt.uploads"
+K_CHOICE, K_UPLOAD = "ckpt.choice", "ckpt.upload"  # the uploader's key is uploads.key(K_UPLOAD)
 TRAINING_RUN = "train.run"  # the session's training run (the Train page keeps it under this key)
 UPLOADED, TRAINED = "uploaded", "trained"  # ids beside the shipped stems
 REFUSED = "ckpt.refused"  # why the last upload was not kept, shown once
@@ -30,19 +29,10 @@ def open_trained(path: str) -> None:
     st.session_state[K_CHOICE] = TRAINED
 
 
-# An uploaded file's bytes stay in the web process for as long as a widget holds the file (a 150 MB
-# checkpoint kept 151 MB of RSS for the session), and a file uploader's value cannot be cleared: each
-# upload is taken from its uploader, which then gives way to a fresh one (an unrendered widget's state
-# goes at the end of the run), and Streamlit's own copy is dropped.
-def _uploader_key() -> str:
-    return f"{K_UPLOAD}.{st.session_state.get(UPLOADS, 0)}"
-
-
 def _on_upload() -> None:
-    upload = st.session_state.get(_uploader_key())
+    upload = uploads.held(K_UPLOAD)
     if upload is None:
         return
-    st.session_state[UPLOADS] = st.session_state.get(UPLOADS, 0) + 1
     try:
         st.session_state[SESSION_PATHS[UPLOADED]] = services.save_upload(
             upload.name, upload.getvalue(), st.session_state.get(SESSION_PATHS[UPLOADED]))
@@ -50,7 +40,7 @@ def _on_upload() -> None:
         st.session_state[REFUSED] = t("ckpt.upload_full", used=refused.used_mib, budget=refused.budget_mib)
         return
     finally:
-        services.release_upload(upload.file_id)  # on disk now, or refused: the server's copy goes
+        uploads.let_go(K_UPLOAD, upload)  # on disk now, or refused: its bytes leave the web process
     st.session_state["ckpt.uploaded_name"] = upload.name
     st.session_state[K_CHOICE] = UPLOADED
 
@@ -90,7 +80,7 @@ def choose(params: dict, from_url: bool) -> dict:
     # The choice outlives a visit to a page without this widget: Connections and Attributions share it.
     choice = bar.selectbox(t("ckpt.choice"), list(paths), key=K_CHOICE, format_func=_label,
                            help=t("ckpt.choice_help"), persist_state="session")
-    bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=_uploader_key(),
+    bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=uploads.key(K_UPLOAD),
                       on_change=_on_upload, help=t("ckpt.upload_help"))
     if st.session_state.get(REFUSED):
         error_text.show_text(bar, st.session_state.pop(REFUSED))

@@ -31,7 +31,6 @@ from .checkpoints import (
     gallery,
     heatmap,
     paper_observations,
-    release_upload,
     remove_folders_of_stopped_servers,
     save_upload,
     session_folder,
@@ -55,7 +54,7 @@ __all__ = [
     "TrainingRun", "UploadRefused", "allowed_datasets", "attribution_heatmap", "attributions",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
-    "memory_estimate", "paper_observations", "release_upload", "remove_folders_of_stopped_servers",
+    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers",
     "resolve", "roofline", "save_upload", "session_folder", "shipped_checkpoints", "stamp",
     "start_training", "summary", "svg_available", "user_id",
 ]

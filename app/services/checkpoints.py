@@ -16,8 +16,6 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 from PIL import Image, ImageOps, UnidentifiedImageError
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import engine
 
@@ -165,15 +163,6 @@ class UploadRefused(ValueError):
 
 def _bytes_under(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
-
-
-def release_upload(file_id: str) -> None:
-    """Drop Streamlit's copy of an uploaded file once it is no longer needed (written to disk, or
-    refused): its uploaded-file store keeps every upload in the web process's memory until the session
-    ends. The widget holding the file must go too (checkpoint_picker gives the next upload a new one)."""
-    ctx = get_script_run_ctx()
-    if ctx is not None:
-        runtime.get_instance().uploaded_file_mgr.remove_file(ctx.session_id, file_id)
 
 
 def save_upload(name: str, data: bytes, replaces: str | None = None) -> str:

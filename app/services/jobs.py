@@ -20,6 +20,7 @@ from .checkpoints import session
 
 logger = logging.getLogger(__name__)
 
+
 @st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
 def device_info() -> dict:
     """The GPU the workers have: {"cuda": False} without one, else its name and memory."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, error_text, overlays, url_state
+from app.components import checkpoint_picker, error_text, overlays, uploads, url_state
 from app.components.i18n import chosen_id, class_name, language, localize_choice, t
 from app.components.numbers import shape
 
-K_METHOD, K_IMAGE = "attr.method", "attr.image"  # the uploader's key is K_IMAGE.<images refused so far>
+K_METHOD, K_IMAGE = "attr.method", "attr.image"  # the uploader's key is uploads.key(K_IMAGE)
 # An uploaded image stays in the web process while its uploader holds it: a photo or a drawing is a few
 # MB, and the server-wide maxUploadSize (200 MB, sized for checkpoints) is too much for a session to keep.
 IMAGE_MAX_MB = 16
-REFUSED_IMAGES, IMAGE_REFUSED = "attr.refused_images", "attr.image_refused"
+IMAGE_REFUSED = "attr.image_refused"
 METHOD_LABELS = {m: f"attr.{m}" for m in ("integrated_gradients", "saliency", "grad_cam")}
 
 
@@ -54,25 +54,19 @@ def panels(checkpoint: dict, method: str, images, labels: list[int] | None, clas
         st.caption(t("attr.wrong"))
 
 
-def _image_key() -> str:
-    return f"{K_IMAGE}.{st.session_state.get(REFUSED_IMAGES, 0)}"
-
-
 def _on_image() -> None:
     """An image past IMAGE_MAX_MB (sent by a client that skips the browser's check) is refused and its
-    bytes released at once: Streamlit's copy is dropped and a fresh uploader replaces the one holding
-    it (a file uploader's value cannot be cleared)."""
-    upload = st.session_state.get(_image_key())
+    bytes let go at once."""
+    upload = uploads.held(K_IMAGE)
     if upload is not None and upload.size > IMAGE_MAX_MB * 2**20:
         st.session_state[IMAGE_REFUSED] = upload.size / 2**20
-        st.session_state[REFUSED_IMAGES] = st.session_state.get(REFUSED_IMAGES, 0) + 1
-        services.release_upload(upload.file_id)
+        uploads.let_go(K_IMAGE, upload)
 
 
 def upload(checkpoint: dict, method: str, classes: list[str]) -> None:
     channels, side, _ = checkpoint["info"]["input_shape"]
     data = st.file_uploader(t("attr.upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                            key=_image_key(), on_change=_on_image, max_upload_size=IMAGE_MAX_MB,
+                            key=uploads.key(K_IMAGE), on_change=_on_image, max_upload_size=IMAGE_MAX_MB,
                             help=t("attr.upload_help", cap=IMAGE_MAX_MB))
     refused = st.session_state.pop(IMAGE_REFUSED, None)
     if refused is not None:
