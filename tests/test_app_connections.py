@@ -176,6 +176,28 @@ def test_an_upload_past_the_servers_file_budget_is_refused_with_a_message(monkey
     assert at.session_state["ckpt.choice"] == "densenet_fig5_digits" and weight_figures(at)
 
 
+def test_a_session_whose_folder_went_while_it_was_away_is_told_and_can_upload_again():
+    """The session watch removes a session's folder once no browser has shown it for UNWATCHED_S
+    (tests/test_hostile_sessions.py); a browser coming back later, within Streamlit's time for a
+    reconnect, finds its upload gone: the page says so once and falls back, and a new upload works."""
+    import shutil
+    at = upload(start(page=CONNECTIONS), "mine.safetensors", FIG5.read_bytes())
+    assert at.session_state["ckpt.choice"] == "uploaded"
+    folder = pathlib.Path(at.session_state["ckpt.uploaded_path"]).parent
+    shutil.rmtree(folder)  # as the watch does
+    at.run()
+    assert not at.exception and not errors(at)
+    gone = ("This session's uploaded and trained checkpoints were removed while no browser showed it for "
+            "more than 60 s; upload or train again.")
+    assert at.info[0].value == gone
+    assert at.session_state["ckpt.choice"] == "densenet_fig5_digits"
+    assert "uploaded" not in widget(at, "ckpt.choice").options and weight_figures(at)
+    at.run()
+    assert gone not in [i.value for i in at.info]  # said once
+    at = upload(at, "again.safetensors", FIG5.read_bytes())
+    assert at.session_state["ckpt.choice"] == "uploaded" and folder.is_dir() and weight_figures(at)
+
+
 def test_a_session_keeps_its_latest_upload_and_a_refused_one_leaves_the_previous(monkeypatch, tmp_path):
     from app import services
     root = tmp_path / "uploads"

@@ -1,14 +1,19 @@
 """The hardening issue's session vectors replayed against one real server (`streamlit run
-app/server.py` on 127.0.0.1), driven at Streamlit's websocket protocol as browsers drive it
-(bench/protocol.py): a training run whose browser closed stops, and a stream of distinct memory
-estimates leaves the server's memory flat, while another session's page loads normally."""
+app/server.py` on 127.0.0.1), mostly driven at Streamlit's websocket protocol as browsers drive it
+(bench/protocol.py): a training run whose browser closed stops, an upload's folder goes once its
+browser left, and a stream of distinct memory estimates leaves the server's memory flat, while another
+session's page loads normally."""
 import asyncio
 import contextlib
+import re
+import socket
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
 import pytest
-from browser_support import ROOT, streamlit_server
+from browser_support import ROOT, TIMEOUT, browser_context, launch_chromium, streamlit_server
 
 from bench.load import server_process
 from bench.protocol import Session, number, press
@@ -21,7 +26,7 @@ MIB = 2**20
 @pytest.fixture(scope="module")
 def served():
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("CNN_EXPLORER_TRAIN_UNWATCHED_S", str(UNWATCHED_S))
+        env.setenv("CNN_EXPLORER_UNWATCHED_S", str(UNWATCHED_S))
         with streamlit_server(ROOT / "app" / "server.py") as base:
             yield base, server_process(base)
 
@@ -78,6 +83,49 @@ def test_a_run_whose_browser_closed_stops_and_frees_its_worker(served):
             assert time.monotonic() < deadline, "the unwatched run's worker is still there"
             await asyncio.sleep(1)
     asyncio.run(scenario())
+
+
+def test_an_uploads_folder_goes_once_its_browser_left_and_anothers_stays(served, tmp_path):
+    """A 190 MB upload stayed in /tmp after its session ended (still there 200 s after its tab
+    closed: Streamlit frees a closed tab's session lazily). Now its session's folder goes UNWATCHED_S
+    after its last browser left, while another session's upload stays and its page works."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    base, web = served
+    host = re.sub(r"[^\w.]", "_", socket.gethostname())  # as app/services/checkpoints.py names it
+    root = Path(tempfile.gettempdir()) / f"cnn-explorer-{host}-{web.pid}"
+    upload = tmp_path / "mine.safetensors"
+    upload.write_bytes((ROOT / "assets" / "densenet_fig5_digits.safetensors").read_bytes())
+
+    def chosen(page):
+        return page.get_by_role("combobox", name="Checkpoint")
+
+    def uploaded(context):
+        page = context.new_page()
+        page.goto(f"{base}/connections")
+        page.locator("[class*='st-key-ckpt-upload'] input[type='file']").set_input_files(str(upload))
+        expect(chosen(page)).to_have_value("Uploaded: mine.safetensors", timeout=TIMEOUT)
+        return page
+
+    # Its own Chromium, closed before the other tests: the sync API holds an event loop meanwhile.
+    with sync_api.sync_playwright() as p, contextlib.closing(launch_chromium(p)) as browser, \
+            browser_context(browser) as leaving, browser_context(browser) as staying:
+        uploaded(leaving)
+        page = uploaded(staying)
+        files = set(root.glob("session-*/mine.safetensors"))
+        assert len(files) == 2
+        leaving.close()
+        deadline = time.monotonic() + UNWATCHED_S + 60  # the watch's period, a slow machine
+        while len(set(root.glob("session-*/mine.safetensors"))) == 2:
+            assert time.monotonic() < deadline, "the closed session's upload is still on disk"
+            time.sleep(1)
+        (gone,) = files - set(root.glob("session-*/mine.safetensors"))
+        assert not gone.parent.exists()  # the folder, not only the file
+        page.get_by_text("÷ column maximum").click()  # the session still open works on its upload
+        expect(page.get_by_text("column maximum").last).to_be_visible(timeout=TIMEOUT)
+        assert page.locator("[data-testid='stException']").count() == 0
+        expect(chosen(page)).to_have_value("Uploaded: mine.safetensors", timeout=TIMEOUT)
+        assert len(set(root.glob("session-*/mine.safetensors"))) == 1
 
 
 def test_distinct_memory_estimates_leave_the_servers_memory_flat(served):

@@ -7,6 +7,8 @@ and another session falls back to the default with a note.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from app import services
@@ -19,6 +21,7 @@ K_CHOICE, K_UPLOAD = "ckpt.choice", "ckpt.upload"  # the uploader's key is uploa
 TRAINING_RUN = "train.run"  # the session's training run (the Train page keeps it under this key)
 UPLOADED, TRAINED = "uploaded", "trained"  # ids beside the shipped stems
 REFUSED = "ckpt.refused"  # why the last upload was not kept, shown once
+GONE = "ckpt.gone"  # the session's files were removed while no browser showed it, said once
 SESSION_PATHS = {UPLOADED: "ckpt.uploaded_path", TRAINED: "ckpt.trained_path"}
 DEFAULT = "densenet_fig5_digits"
 
@@ -52,8 +55,12 @@ def _paths() -> dict[str, str]:
     if run is not None and run.checkpoint:  # listed once its first epoch is written, on every page
         st.session_state[SESSION_PATHS[TRAINED]] = run.checkpoint
     for choice, key in SESSION_PATHS.items():
-        if st.session_state.get(key):
-            paths[choice] = st.session_state[key]
+        path = st.session_state.get(key)
+        if path and not Path(path).exists():  # its browser came back after the session's folder went
+            del st.session_state[key]
+            st.session_state[GONE] = True
+        elif path:
+            paths[choice] = path
     return paths
 
 
@@ -78,12 +85,15 @@ def choose(params: dict, from_url: bool) -> dict:
         st.session_state[K_CHOICE] = DEFAULT if DEFAULT in paths else next(iter(paths))
     bar = st.sidebar
     # The choice outlives a visit to a page without this widget: Connections and Attributions share it.
-    choice = bar.selectbox(t("ckpt.choice"), list(paths), key=K_CHOICE, format_func=_label,
+    labels = {choice: _label(choice) for choice in paths}  # as drawn now, for whoever formats them later
+    choice = bar.selectbox(t("ckpt.choice"), list(paths), key=K_CHOICE, format_func=labels.__getitem__,
                            help=t("ckpt.choice_help"), persist_state="session")
     bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=uploads.key(K_UPLOAD),
                       on_change=_on_upload, help=t("ckpt.upload_help"))
     if st.session_state.get(REFUSED):
         error_text.show_text(bar, st.session_state.pop(REFUSED))
+    if st.session_state.pop(GONE, False):
+        st.info(t("ckpt.gone", seconds=services.UNWATCHED_S))
     if note:
         st.info(note)
     path = paths[choice]

@@ -26,6 +26,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ckpt.summary": ("{arch} · trained on {dataset}, epochs: {epochs} · test accuracy {accuracy} · "
                      "input {shape}",
                      "{arch} · 在 {dataset} 上训练 {epochs} 轮 · 测试准确率 {accuracy} · 输入 {shape}"),
+    "ckpt.gone": ("This session's uploaded and trained checkpoints were removed while no browser showed "
+                  "it for more than {seconds} s; upload or train again.",
+                  "此会话超过 {seconds} 秒没有浏览器显示，它上传和训练的检查点已被删除；请重新上传或训练。"),
     "ckpt.not_here": ("That checkpoint belongs to another session; showing {name} instead.",
                       "该检查点属于另一个会话；改为显示 {name}。"),
     # ---- connections

@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 from PIL import Image, ImageOps, UnidentifiedImageError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import engine
 
+from . import session_watch
 from .analysis import catalog
 from .caching import cached
 
@@ -110,6 +112,7 @@ def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dic
 # (docs/deploy.md), and the host's name keeps the replicas' folders apart.
 HOST = re.sub(r"[^\w.]", "_", socket.gethostname())
 UPLOADS_ROOT = Path(tempfile.gettempdir()) / f"cnn-explorer-{HOST}-{os.getpid()}"
+FOLDER = "_services.folder"  # this session's SessionFolder, in its state
 
 
 def _running(pid: int) -> bool:
@@ -133,17 +136,37 @@ remove_folders_of_stopped_servers()
 
 
 class SessionFolder:
-    """A temporary folder owned by one browser session, removed when the session's state is freed."""
+    """A temporary folder owned by one browser session, removed when the session's state is freed or
+    once the session has had no browser for a while (session_watch: Streamlit keeps a closed tab's
+    session for a reconnect and frees it only lazily)."""
 
-    def __init__(self):
+    def __init__(self, session_id: str | None):
         UPLOADS_ROOT.mkdir(exist_ok=True)
+        self.session_id = session_id
         self.path = Path(tempfile.mkdtemp(prefix="session-", dir=UPLOADS_ROOT))
         weakref.finalize(self, shutil.rmtree, self.path, True)
+        self._watch()
+
+    def _watch(self) -> None:
+        if self.session_id is not None:
+            session_watch.add_folder(self.session_id, self.path)
+
+    def reopen(self) -> None:
+        """Make the folder again after the watch removed it (its browser came back later than
+        UNWATCHED_S, within Streamlit's time for a reconnect); what was in it is gone."""
+        if not self.path.is_dir():
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._watch()
 
 
 def session() -> SessionFolder:
     """This session's folder object: it lives exactly as long as the session's state."""
-    return st.session_state.setdefault("_services.folder", SessionFolder())
+    folder = st.session_state.get(FOLDER)
+    if folder is None:
+        ctx = get_script_run_ctx()
+        folder = st.session_state[FOLDER] = SessionFolder(ctx.session_id if ctx else None)
+    folder.reopen()
+    return folder
 
 
 def session_folder() -> Path:

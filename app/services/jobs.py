@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 import weakref
 from pathlib import Path
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import engine
 
+from . import session_watch
 from .caching import CACHE_TTL_S, cached
 from .checkpoints import session
 
@@ -81,13 +79,12 @@ class MemoryJob(_Polled):
 
 
 # What one training run may take, and how many may queue on the whole cluster: a run nobody watches
-# (no browser on its session for UNWATCHED_S, or its session's state freed) stops, and so does one past
-# its time budget, keeping its last completed epoch's checkpoint. How many run at once is the cluster's
-# `training` resource (engine.LOCAL_TRAINING_SLOTS).
+# (no browser on its session for session_watch.UNWATCHED_S, or its session's state freed) stops, and
+# so does one past its time budget, keeping its last completed epoch's checkpoint. How many run at
+# once is the cluster's `training` resource (engine.LOCAL_TRAINING_SLOTS).
 TRAIN_SECONDS = engine.setting("CNN_EXPLORER_TRAIN_SECONDS", 900)
 MAX_QUEUED_TRAINING = engine.setting("CNN_EXPLORER_TRAIN_QUEUE", 8)         # running and waiting, all users
 MAX_TRAINING_PER_USER = engine.setting("CNN_EXPLORER_TRAIN_PER_USER", 2)    # running and waiting, one user
-UNWATCHED_S = engine.setting("CNN_EXPLORER_TRAIN_UNWATCHED_S", 60)  # a dropped Wi-Fi reconnects within it
 TRAIN_GPU_SHARE = 0.5  # two runs share a GPU; a memory job (num_gpus=1) waits for it whole
 
 
@@ -98,8 +95,8 @@ class TrainingRun(_Polled):
     """One session's training run, an engine job the page polls: `batches` ({"epoch", "step",
     "steps", "loss"} every few batches), `epochs` (core's per-epoch records), `done`, `waiting` (for a
     training slot), `error`, `stopped`, `ended_by` ("stop", "session" or "time"). Once its session's
-    state (`owner`) is freed, or its session (`session_id`) has had no browser for UNWATCHED_S, the run
-    is told to stop after its current batch (_Watcher)."""
+    state (`owner`) is freed, or its session (`session_id`) has had no browser for a while
+    (session_watch), the run is told to stop after its current batch."""
 
     def __init__(self, model: str, changes: dict, settings: dict, out: str, owner=None,
                  user: str = "", seconds: float | None = None, session_id: str | None = None):
@@ -112,17 +109,14 @@ class TrainingRun(_Polled):
                                queue_limit=MAX_QUEUED_TRAINING, user_limit=MAX_TRAINING_PER_USER)
         if owner is not None:
             weakref.finalize(owner, self._job.stop, "session")
-        self.session_id, self.watched_at = session_id, time.monotonic()
         if session_id is not None:
-            _WATCHER.add(self)
+            session_watch.add_run(session_id, self)
 
-    def check_watched(self) -> None:
-        """Stop the run once its session has had no browser for UNWATCHED_S; take its news either way,
-        so that a run that ended unwatched frees its worker and its training slot."""
-        if runtime.get_instance().is_active_session(self.session_id):
-            self.watched_at = time.monotonic()
-        elif time.monotonic() - self.watched_at > UNWATCHED_S and not self._job.done:
-            logger.info("a training run stops: its session has had no browser for %d s", UNWATCHED_S)
+    def check_watched(self, watched: bool) -> None:
+        """Stop once its session has had no browser for a while (session_watch); take its news either
+        way, so that a run that ended unwatched frees its worker and its training slot."""
+        if not watched and not self._job.done:
+            logger.info("a training run stops: its session has had no browser")
             self._job.stop("session")
         self._job.sync()
 
@@ -155,44 +149,6 @@ class TrainingRun(_Polled):
     def checkpoint(self) -> str | None:
         """The last completed epoch's checkpoint, once one exists."""
         return self.out if Path(self.out).exists() else None
-
-
-class _Watcher:
-    """One thread for the process: every WATCH_EVERY_S it checks the runs whose session may end. A
-    closed browser leaves its session stored for a reconnect, and Streamlit frees a stored session
-    only when it next tidies its store: a run went on training for 330 s (and counting) after its
-    last browser closed, so its session state's end alone cannot stop it."""
-
-    WATCH_EVERY_S = 5
-
-    def __init__(self):
-        self._runs: set[TrainingRun] = set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def add(self, run: TrainingRun) -> None:
-        with self._lock:
-            self._runs.add(run)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._watch, name="training-watcher", daemon=True)
-                self._thread.start()
-
-    def _watch(self) -> None:
-        while True:
-            time.sleep(self.WATCH_EVERY_S)
-            with self._lock:
-                runs = list(self._runs)
-            for run in runs:
-                try:
-                    run.check_watched()
-                except Exception:  # one run's engine trouble must not end the watch over the others
-                    logger.exception("checking a training run failed")
-                if run.done:
-                    with self._lock:
-                        self._runs.discard(run)
-
-
-_WATCHER = _Watcher()
 
 
 # The datasets a user may train on, by the name the page shows; workers read only these (a free path
@@ -231,6 +187,5 @@ def start_training(model: str, changes: dict, settings: dict, user: str) -> Trai
     settings = {**settings, "dataset": datasets.get(settings["dataset"], next(iter(datasets.values())))}
     owner = session()
     out = owner.path / f"trained-{time.time_ns()}.safetensors"
-    ctx = get_script_run_ctx()
     return TrainingRun(model, changes, settings, str(out), owner=owner, user=user,
-                       session_id=ctx.session_id if ctx else None)
+                       session_id=owner.session_id)
