@@ -65,12 +65,14 @@ JOB_MEMORY_MIB = setting("CNN_EXPLORER_JOB_MEMORY_MIB", 2048)
 QUERY_WORKERS = setting("CNN_EXPLORER_WORKERS", max(2, os.cpu_count() or 2))
 LOCAL_TRAINING_SLOTS = setting("CNN_EXPLORER_TRAINING_SLOTS", 2)
 NAMESPACE = "cnn-explorer"
+DOOR_SECONDS = 30  # the first admission on a cluster starts the door's process
 _MEMORY_EXIT = 75  # the exit status of a worker that went past a job's memory cap
 _connected = threading.Lock()
 
 
 class JobFailed(RuntimeError):
-    """The engine could not give a result: `code` is "deadline", "memory", "unreachable" or "failed";
+    """The engine could not give a result: `code` is "deadline", "memory", "unreachable", "busy" or
+    "failed";
     `to_dict()` is the app's error shape ({"field", "message", "code", "args"}) for error_text to show."""
 
     def __init__(self, code: str, message: str, **args):
@@ -336,10 +338,9 @@ class Job:
     across every replica. Past `seconds` it stops itself; past `seconds + GRACE_S` it is killed.
 
     `queue_limit` and `user_limit` cap the jobs of its kind on the whole cluster and those of its user
-    (running or waiting). They are checked after the actor exists and before it is given work, against
-    the jobs created before it: two starts at one moment (two replicas, two clicks) each see the other
-    once both exist, and the later one withdraws (Refused), which a check before creating would miss.
-    Creation times are the replicas' clocks: kept in sync, as a cluster's are."""
+    (running or waiting). The cluster's one door (_Door) checks them once the actor exists and before
+    it is given work, one start at a time, whichever replica asks: a refused job's actor is ended
+    (Refused)."""
 
     GRACE_S = 60
     POLL_EVERY_S = 0.25  # the page reads several attributes a rerun; one poll serves them
@@ -361,7 +362,7 @@ class Job:
                                         resources=resources or {}).remote(seconds)
         try:
             _admit(kind, actor_name, queue_limit, user_limit)
-        except Refused:
+        except (Refused, JobFailed):
             ray.kill(self._actor)
             raise
         self._run = self._actor.run.remote(name, args, {}, JOB_MEMORY_MIB)
@@ -429,25 +430,56 @@ class Job:
                 self._actor.stop.remote(why)
 
 
-def _jobs(kind: str) -> list[str]:
-    """The actor names of the jobs of this kind on the whole cluster, oldest first."""
+def _jobs(kind: str | None = None) -> list[str]:
+    """The actor names of the jobs of this kind (of every kind) on the whole cluster, oldest first."""
     connect()
     names = [n["name"] if isinstance(n, dict) else n for n in ray.util.list_named_actors()]
-    return sorted(name for name in names if name.startswith(f"{kind}/") and name.count("/") >= 2)
+    return sorted(name for name in names
+                  if name.count("/") >= 2 and (kind is None or name.startswith(f"{kind}/")))
 
 
 def _user(actor_name: str) -> str:
     return actor_name.split("/", 2)[2]
 
 
+@ray.remote(num_cpus=0, max_concurrency=1, max_restarts=0)
+class _Door:
+    """The cluster's one admission of jobs with limits: one decision at a time, each against the jobs
+    it admitted before (those still alive). Listing the jobs from each replica instead let two starts at
+    one moment both in: a job's name is stamped before it registers, so a later-stamped job that
+    registered first saw no earlier one, and the earlier one saw it only as later (two runs for a
+    limit of one, under load)."""
+
+    def __init__(self):
+        self._admitted = set(_jobs())  # a door opened again (below) counts the jobs already in
+
+    def admit(self, kind: str, actor_name: str, queue_limit: int | None, user_limit: int | None):
+        self._admitted &= set(_jobs())  # an ended job's actor is gone
+        before = [name for name in self._admitted if name.startswith(f"{kind}/") and name != actor_name]
+        if queue_limit is not None and len(before) >= queue_limit:
+            return "queue", queue_limit
+        if user_limit is not None and sum(_user(j) == _user(actor_name) for j in before) >= user_limit:
+            return "user", user_limit
+        self._admitted.add(actor_name)
+        return None
+
+
 def _admit(kind: str, actor_name: str, queue_limit: int | None, user_limit: int | None) -> None:
-    """Refused unless the jobs created before this one leave room for it under both limits."""
-    jobs = _jobs(kind)
-    before = jobs[:jobs.index(actor_name)] if actor_name in jobs else jobs
-    if queue_limit is not None and len(before) >= queue_limit:
-        raise Refused("queue", queue_limit)
-    if user_limit is not None and sum(_user(j) == _user(actor_name) for j in before) >= user_limit:
-        raise Refused("user", user_limit)
+    """Refused unless the jobs admitted before this one leave room for it under both limits."""
+    if queue_limit is None and user_limit is None:
+        return
+    for attempt in range(2):  # the door goes with the replica that opened it: then another opens one
+        door = _Door.options(name="door", get_if_exists=True).remote()
+        try:
+            refused = ray.get(door.admit.remote(kind, actor_name, queue_limit, user_limit),
+                              timeout=DOOR_SECONDS)
+            break
+        except (RayActorError, GetTimeoutError) as exc:
+            if attempt or isinstance(exc, GetTimeoutError):
+                raise JobFailed("busy", "the job engine cannot take a job now; try again in a "
+                                        "minute") from None
+    if refused:
+        raise Refused(*refused)
 
 
 def running(kind: str) -> list[str]:

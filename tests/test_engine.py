@@ -1,6 +1,7 @@
 """The job engine (Ray): a query past its deadline or its memory cap is stopped, the user is told
 why, and the next query is answered as usual; training limits count the runs of every process that
 shares the cluster (every replica)."""
+import functools
 import os
 import subprocess
 import sys
@@ -116,6 +117,27 @@ def _start_together(user: str, count: int, out) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+def test_a_start_stamped_earlier_but_checked_later_is_refused(tmp_path, monkeypatch):
+    """What made two runs of a limit of one, under load: a job's name is stamped before it registers,
+    so a start stamped later could be checked first (seeing nothing before it), and the one stamped
+    earlier, checked next, saw the other only as later and went in as well. Here the later stamp is
+    checked first, as that race does it: the start checked second must be refused."""
+    now = time.time_ns()
+    stamps = iter([now + 10**12, now])  # the first start's stamp is the later one
+    monkeypatch.setattr(engine.time, "time_ns", lambda: next(stamps, None) or now)
+    start = functools.partial(engine.Job, "training.run", "d2l_lenet", {},
+                              {"epochs": 1000, "dataset": "digits"}, kind="train", user="stamped",
+                              seconds=60, resources={"training": 1}, user_limit=1)
+    first = start(str(tmp_path / "first.safetensors"))
+    try:
+        with pytest.raises(engine.Refused) as refused:
+            start(str(tmp_path / "second.safetensors"))
+        assert refused.value.reason == "user" and engine.running("train").count("stamped") == 1
+    finally:
+        first.stop()
+        first._end({}, "stop")
 
 
 def test_training_starts_at_one_moment_admit_exactly_the_limit(tmp_path):

@@ -121,6 +121,7 @@ _INPUT_ZH = {
     "job.memory": lambda a: (f"任务已被停止：其工作进程已结束（超过本服务器每项任务可增加的 "
                              f"{a['cap_mib']:,} MiB 内存，或被系统终止）；请减小批量或输入"),
     "job.unreachable": lambda a: f"无法连接计算引擎（Ray，{a['address']}）；请稍后重试，或请管理员检查它",
+    "job.busy": lambda a: "计算引擎现在无法接收任务；请一分钟后重试",
 }
 
 

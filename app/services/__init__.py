@@ -38,6 +38,7 @@ from .checkpoints import (
     stamp,
 )
 from .jobs import (
+    JobFailed,
     MemoryJob,
     TrainingRefused,
     TrainingRun,
@@ -51,8 +52,9 @@ from .jobs import (
 from .session_watch import UNWATCHED_S
 
 __all__ = [
-    "BROWSER_LAYOUT_EDGES", "DOT_TIMEOUT_S", "ImageError", "LayoutRefused", "MemoryJob", "TrainingRefused",
-    "TrainingRun", "UNWATCHED_S", "UploadRefused", "allowed_datasets", "attribution_heatmap", "attributions",
+    "BROWSER_LAYOUT_EDGES", "DOT_TIMEOUT_S", "ImageError", "JobFailed", "LayoutRefused", "MemoryJob",
+    "TrainingRefused", "TrainingRun", "UNWATCHED_S", "UploadRefused", "allowed_datasets",
+    "attribution_heatmap", "attributions",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
     "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers",
