@@ -72,8 +72,8 @@ _connected = threading.Lock()
 
 class JobFailed(RuntimeError):
     """The engine could not give a result: `code` is "deadline", "memory", "unreachable", "busy" or
-    "failed";
-    `to_dict()` is the app's error shape ({"field", "message", "code", "args"}) for error_text to show."""
+    "failed"; `to_dict()` is the app's error shape ({"field", "message", "code", "args"}) for
+    error_text to show."""
 
     def __init__(self, code: str, message: str, **args):
         super().__init__(message)
