@@ -218,3 +218,18 @@ def test_fashion_mnist_is_the_default_with_training_set_sizes(monkeypatch):
     assert list(widget(at, "train.size").options) == ["5,000", "20,000", "all"]
     assert widget(at, "train.size").value == 5000
     assert not any("not installed" in c.value for c in at.caption)
+
+
+def test_an_engine_that_cannot_admit_a_run_is_said_and_the_page_carries_on(monkeypatch):
+    """A door that does not answer in time (a cluster too busy) is said on the page (the app's
+    boundary for the engine's failures), not a traceback, and Start stays."""
+    from app import engine
+
+    def door_busy(*args):
+        raise engine.JobFailed("busy", "the job engine cannot take a job now; try again in a minute")
+    monkeypatch.setattr(engine, "_admit", door_busy)
+    at = start(page=TRAIN)
+    click(at, "train.start")
+    assert not at.exception and "train.run" not in at.session_state
+    assert errors(at) == ["the job engine cannot take a job now; try again in a minute"]
+    assert not next(b for b in at.button if b.key == "train.start").disabled  # Start stays usable

@@ -38,7 +38,6 @@ from .checkpoints import (
     stamp,
 )
 from .jobs import (
-    JobFailed,
     MemoryJob,
     TrainingRefused,
     TrainingRun,
@@ -52,7 +51,7 @@ from .jobs import (
 from .session_watch import UNWATCHED_S
 
 __all__ = [
-    "BROWSER_LAYOUT_EDGES", "DOT_TIMEOUT_S", "ImageError", "JobFailed", "LayoutRefused", "MemoryJob",
+    "BROWSER_LAYOUT_EDGES", "DOT_TIMEOUT_S", "ImageError", "LayoutRefused", "MemoryJob",
     "TrainingRefused", "TrainingRun", "UNWATCHED_S", "UploadRefused", "allowed_datasets",
     "attribution_heatmap", "attributions",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",

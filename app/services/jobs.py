@@ -89,7 +89,6 @@ TRAIN_GPU_SHARE = 0.5  # two runs share a GPU; a memory job (num_gpus=1) waits f
 
 
 TrainingRefused = engine.Refused  # a run the limits do not allow now: `reason` "queue" or "user"
-JobFailed = engine.JobFailed  # the engine could not start it (unreachable, busy): `to_dict()` says why
 
 
 class TrainingRun(_Polled):

@@ -97,9 +97,6 @@ def start(inputs: dict) -> None:
     except services.TrainingRefused as refused:
         st.session_state["train.error"] = t(f"train.refused_{refused.reason}", limit=refused.limit)
         return
-    except services.JobFailed as failed:
-        st.session_state["train.error"] = error_text.localized(failed.to_dict())
-        return
     st.session_state[LIVE] = True
 
 
