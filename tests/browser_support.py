@@ -21,6 +21,7 @@ GROWTH = ".st-key-cfg-densenet-growth_rate input"  # a number box: type, or arro
 TIMEOUT = 90_000  # ms for one wait in a browser test (a first analysis can queue on its worker under CI load)
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots (git-ignored)
+CHECKPOINT_UPLOAD = "[class*='st-key-ckpt-upload'] input[type='file']"  # its key counts the uploads
 
 
 def step_key(input_type: str | None, up: bool) -> str:

@@ -12,14 +12,22 @@ import zipfile
 import psutil
 import pytest
 import torch
-from browser_support import METRIC, ROOT, TIMEOUT, browser_context, free_port, params, settle
+from browser_support import (
+    CHECKPOINT_UPLOAD,
+    METRIC,
+    ROOT,
+    TIMEOUT,
+    browser_context,
+    free_port,
+    params,
+    settle,
+)
 
 import core
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 ALERTS = "[data-testid='stAlert']"
-CHECKPOINT_UPLOAD = "[class*='st-key-ckpt-upload'] input[type='file']"  # its key counts the uploads
 IMAGE_UPLOAD = "[class*='st-key-attr-image'] input[type='file']"  # its key counts the refused images
 MIB = 2**20
 

@@ -5,16 +5,22 @@ browser left, and a stream of distinct memory estimates leaves the server's memo
 session's page loads normally."""
 import asyncio
 import contextlib
-import re
-import socket
 import tempfile
 import time
 from pathlib import Path
 
 import psutil
 import pytest
-from browser_support import ROOT, TIMEOUT, browser_context, launch_chromium, streamlit_server
+from browser_support import (
+    CHECKPOINT_UPLOAD,
+    ROOT,
+    TIMEOUT,
+    browser_context,
+    launch_chromium,
+    streamlit_server,
+)
 
+from app.services.checkpoints import HOST
 from bench.load import server_process
 from bench.protocol import Session, number, press
 
@@ -92,8 +98,7 @@ def test_an_uploads_folder_goes_once_its_browser_left_and_anothers_stays(served,
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
     base, web = served
-    host = re.sub(r"[^\w.]", "_", socket.gethostname())  # as app/services/checkpoints.py names it
-    root = Path(tempfile.gettempdir()) / f"cnn-explorer-{host}-{web.pid}"
+    root = Path(tempfile.gettempdir()) / f"cnn-explorer-{HOST}-{web.pid}"  # the server's UPLOADS_ROOT
     upload = tmp_path / "mine.safetensors"
     upload.write_bytes((ROOT / "assets" / "densenet_fig5_digits.safetensors").read_bytes())
 
@@ -103,7 +108,7 @@ def test_an_uploads_folder_goes_once_its_browser_left_and_anothers_stays(served,
     def uploaded(context):
         page = context.new_page()
         page.goto(f"{base}/connections")
-        page.locator("[class*='st-key-ckpt-upload'] input[type='file']").set_input_files(str(upload))
+        page.locator(CHECKPOINT_UPLOAD).set_input_files(str(upload))
         expect(chosen(page)).to_have_value("Uploaded: mine.safetensors", timeout=TIMEOUT)
         return page
 

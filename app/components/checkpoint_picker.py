@@ -85,7 +85,7 @@ def choose(params: dict, from_url: bool) -> dict:
         st.session_state[K_CHOICE] = DEFAULT if DEFAULT in paths else next(iter(paths))
     bar = st.sidebar
     # The choice outlives a visit to a page without this widget: Connections and Attributions share it.
-    labels = {choice: _label(choice) for choice in paths}  # as drawn now, for whoever formats them later
+    labels = {option: _label(option) for option in paths}  # as drawn now, for whoever formats them later
     choice = bar.selectbox(t("ckpt.choice"), list(paths), key=K_CHOICE, format_func=labels.__getitem__,
                            help=t("ckpt.choice_help"), persist_state="session")
     bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=uploads.key(K_UPLOAD),

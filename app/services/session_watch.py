@@ -38,7 +38,7 @@ class _Left:
     """What one session has left to end, and when a browser last showed it."""
     seen: float = field(default_factory=time.monotonic)
     runs: list[Run] = field(default_factory=list)
-    folders: set[Path] = field(default_factory=set)
+    folder: Path | None = None
 
 
 class _Watch:
@@ -53,7 +53,7 @@ class _Watch:
             if run is not None:
                 left.runs.append(run)
             if folder is not None:
-                left.folders.add(folder)
+                left.folder = folder
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="session-watch", daemon=True)
                 self._thread.start()
@@ -82,9 +82,9 @@ class _Watch:
             if watched or left.runs:  # a stopping run may still write its checkpoint into the folder
                 return
             del self._sessions[session_id]
-        for folder in left.folders:
+        if left.folder is not None:
             logger.info("a session's folder goes: no browser for %d s", UNWATCHED_S)
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(left.folder, ignore_errors=True)
 
 
 _WATCH = _Watch()
