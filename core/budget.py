@@ -30,12 +30,13 @@ def check(what: str, needed: int, fix: str) -> None:
                                                "budget_mib": round(budget / MIB), "fix": fix})
 
 
-def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd") -> int:
+def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd",
+               dtype: str = "fp32") -> int:
     """Bytes of one forward and backward pass at this batch (with the optimizer's state when one
-    steps), from the meta-device estimate: nothing is allocated."""
+    steps) in fp32 or under bf16 autocast, from the meta-device estimate: nothing is allocated."""
     from .memory import estimate
     report = estimate(config, batch=batch, input_shape=tuple(input_shape),
-                      optimizer=optimizer or "sgd")
+                      optimizer=optimizer or "sgd", dtype=dtype)
     state = 0 if optimizer else report.optimizer_state  # no step: no optimizer state to allocate
     inputs = batch * 4 * int(input_shape[0]) * int(input_shape[1]) * int(input_shape[2])
     return report.peak - state + inputs

@@ -53,7 +53,7 @@ class Checkpoint:
 
 def save_checkpoint(path, model: torch.nn.Module, config: ArchConfig, dataset: str, epochs: int,
                     test_accuracy: float, arch: str | None = None,
-                    input_shape: tuple | None = None) -> None:
+                    input_shape: tuple | None = None, extra: dict[str, str] | None = None) -> None:
     metadata = {
         "arch": arch or preset_of(config) or config.family, "family": config.family,
         "config": config.to_json(), "dataset": dataset, "epochs": str(epochs),
@@ -63,6 +63,7 @@ def save_checkpoint(path, model: torch.nn.Module, config: ArchConfig, dataset: s
     }
     if input_shape is not None:  # what the model was trained on (C,H,W), for attribution inputs
         metadata["input_shape"] = json.dumps(list(input_shape))
+    metadata.update(extra or {})  # e.g. how it was trained: precision and why
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     tmp = pathlib.Path(f"{path}.partial")
     save_file(state, str(tmp), metadata=metadata)

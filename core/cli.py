@@ -113,25 +113,31 @@ def cmd_train(args) -> None:
     settings = TrainSettings(dataset=args.dataset, train_size=args.train_size, epochs=args.epochs,
                              batch_size=args.batch_size,
                              optimizer=args.optimizer, lr=args.lr, seed=args.seed,
-                             input_size=args.input_size, device=args.device)
-    out = args.out or f"{args.name}-{args.dataset.split(':')[0]}.safetensors"
+                             input_size=args.input_size, device=args.device,
+                             precision=args.precision, compile=args.compile)
+    out = args.out or args.resume or f"{args.name}-{args.dataset.split(':')[0]}.safetensors"
     primary = os.environ.get("RANK", "0") == "0"  # under torchrun only process 0 reports
     bar = tqdm(total=args.epochs, unit="epoch", file=sys.stderr, disable=not primary)
 
     def progress(event):
-        if event["kind"] == "epoch":
+        if event["kind"] == "start":
+            bar.reset(total=event["epochs"])
+            bar.update(event["first_epoch"] - 1)
+            bar.write(f"precision: {event['reason']}")
+        elif event["kind"] == "epoch":
             bar.update(1)
             bar.set_postfix(loss=f"{event['train_loss']:.3f}", test_acc=f"{event['test_accuracy']:.3f}")
 
     try:
-        result = train(args.name, settings, out=out, on_progress=progress, **parse_sets(args.set))
+        result = train(args.name, settings, out=out, on_progress=progress, resume_from=args.resume,
+                       **parse_sets(args.set))
     except KeyboardInterrupt:
         bar.close()
         print(f"interrupted: {out} holds the last completed epoch", file=sys.stderr)
         raise SystemExit(130) from None
     bar.close()
     if primary:
-        print(json.dumps({"out": out, "epochs": len(result.history),
+        print(json.dumps({"out": out, "epochs": len(result.history), "precision": result.precision,
                           "test_accuracy": result.test_accuracy, "history": result.history}))
 
 
@@ -221,6 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--input-size", type=int, help="train at this H = W (default: the dataset's)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="auto: bf16 autocast on CUDA and on CPUs with amx_bf16 or avx512_bf16, else fp32")
+    p.add_argument("--compile", metavar="MODE", default="",
+                   help="torch.compile the training step (e.g. default); pays on long runs only")
+    p.add_argument("--resume", metavar="CKPT",
+                   help="go on from a checkpoint this command wrote (its recipe, optimizer and "
+                        "schedule); --epochs is the run's new total")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("heatmap", help="DenseNet connection strength (paper Fig. 5)")
     p.add_argument("checkpoint", help=".safetensors, or a .pt/.pth DenseNet state_dict")

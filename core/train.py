@@ -1,8 +1,11 @@
 """Train any preset or config on a dataset and write the contract checkpoint after every epoch.
 
-Deterministic for a seed on CPU. On CUDA it uses bf16 autocast and channels_last. Stopping (Ctrl-C,
-the app's Stop button) ends after the current batch; the checkpoint on disk is then the last
-completed epoch's, written atomically. Under `torchrun --nproc_per_node=N` it trains with
+Deterministic for a seed on CPU. Precision "auto" trains and evaluates under bf16 autocast on CUDA and
+on CPUs with native bf16 instructions (core.precision), fp32 elsewhere; CUDA also uses channels_last.
+Stopping (Ctrl-C, the app's Stop button) ends after the current batch; the checkpoint on disk is then
+the last completed epoch's, written atomically, with the optimizer's and the schedule's state beside
+it (core.resume), so `--resume` goes on from there to the same weights an unbroken run reaches.
+Under `torchrun --nproc_per_node=N` it trains with
 DistributedDataParallel (gloo on CPU, NCCL on CUDA): each process takes every N-th batch of the same
 shuffled order, and process 0 reports and writes the checkpoint.
 """
@@ -17,8 +20,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from . import budget
-from .checkpoints import save_checkpoint
+from . import budget, precision, resume
+from .checkpoints import load_checkpoint, save_checkpoint
 from .data import Dataset, default_dataset, fit_images, load_dataset
 from .errors import ConfigError
 from .registry import build_model, resolve
@@ -39,7 +42,8 @@ class TrainSettings:
     seed: int = 0
     input_size: int | None = None  # default: the dataset's native size if the model accepts it
     device: str = "auto"
-    compile: str = ""              # torch.compile mode on CUDA ("default", "reduce-overhead", ...)
+    precision: str = "auto"        # "auto" (bf16 where the hardware has it: core.precision), fp32, bf16
+    compile: str = ""              # torch.compile mode ("default", "reduce-overhead", ...); "": eager
     progress_every: int = 10       # batches between progress events (each one syncs the GPU)
 
     def check(self) -> None:
@@ -51,6 +55,7 @@ class TrainSettings:
                  ("momentum", 0 <= self.momentum < 1, "a number in [0, 1)"),
                  ("schedule", self.schedule in ("cosine", "constant"), "cosine or constant"),
                  ("lr", self.lr is None or 0 < self.lr <= 10, "a number in (0, 10]"),
+                 ("precision", self.precision in precision.PRECISIONS, "auto, fp32 or bf16"),
                  ("device", self.device in ("auto", "cpu", "cuda"), "auto, cpu or cuda")]
         for name, ok, rule in rules:
             if not ok:
@@ -71,6 +76,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     stopped: bool = False
     out: str | None = None
+    precision: str = "fp32"
+    precision_reason: str = ""
 
     @property
     def test_accuracy(self) -> float:
@@ -91,11 +98,12 @@ def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[
 
 
 def evaluate(model, x, y, device, batch_size=512, side: int | None = None,
-             channels: int | None = None) -> float:
-    """Test accuracy; images resized to `side` and `channels` (when given) batch by batch."""
+             channels: int | None = None, dtype: str = "fp32") -> float:
+    """Test accuracy in the run's precision; images resized to `side` and `channels` (when given)
+    batch by batch."""
     model.eval()
     correct = 0
-    with torch.no_grad(), _autocast(device):
+    with torch.no_grad(), precision.autocast(dtype, device):
         for i in range(0, len(x), batch_size):
             xb = _to(fit_images(x[i:i + batch_size], side, channels) if side else x[i:i + batch_size],
                      device)
@@ -108,35 +116,42 @@ def _to(x, device):
     return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
 
 
-def _autocast(device):
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
 def train(name_or_config, settings: TrainSettings | None = None, out: str | None = None,
           on_progress: Callable[[dict], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, **overrides) -> TrainResult:
+          should_stop: Callable[[], bool] | None = None, resume_from: str | None = None,
+          **overrides) -> TrainResult:
+    """Train and write `out` after each epoch. `resume_from` (a checkpoint that `train` wrote) goes on
+    after its last completed epoch with its recipe, weights, optimizer and schedule; only
+    `settings.epochs` (the run's total) and the device are taken from `settings`."""
     settings = settings or TrainSettings()
+    saved = _resume_state(resume_from, settings) if resume_from else None
+    if saved:
+        settings = TrainSettings(**{**vars(settings), **saved.recipe})
+        out = out or resume_from
     settings.check()
     config = resolve(name_or_config, **overrides)
     data = load_dataset(settings.dataset).subset(settings.train_size, settings.seed)
     config, side = prepare(config, data, settings.input_size)
     device = torch.device("cuda" if settings.on_cuda else "cpu")
+    dtype, why = precision.choose(settings.precision, device)
     shape = (config.in_channels, side, side)
     if device.type == "cpu":  # the server's own memory: refused before the model is allocated
         budget.check(f"training {config.family} at batch {settings.batch_size}, input "
                      f"{'×'.join(map(str, shape))}",
-                     budget.step_bytes(config, settings.batch_size, shape, settings.optimizer),
+                     budget.step_bytes(config, settings.batch_size, shape, settings.optimizer, dtype),
                      "use a smaller input_size or batch_size")
     rank, world = _init_distributed(device)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     torch.manual_seed(settings.seed)  # the same initial weights in every process
     model = build_model(config).to(device)
+    if saved:
+        model.load_state_dict(_resumed_weights(resume_from, config))
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
         # Small datasets live on the GPU: no host-to-device copy per batch.
         data.train_x, data.train_y = _to(data.train_x, device), data.train_y.to(device)
-    compiled = bool(settings.compile) and device.type == "cuda"
+    compiled = bool(settings.compile)
     step_model = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
@@ -157,13 +172,22 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     global_batch = settings.batch_size * world
     steps_per_epoch = (len(data.train_x) // global_batch if compiled else
                        math.ceil(len(data.train_x) / global_batch))
-    total = settings.epochs * steps_per_epoch
+    total = settings.epochs * steps_per_epoch  # a resumed run with more epochs stretches its cosine
     cosine = settings.schedule == "cosine"
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)) if cosine else 1.0)
     generator = torch.Generator().manual_seed(settings.seed)
-    result = TrainResult(config, out=out)
-    for epoch in range(1, settings.epochs + 1):
+    result = TrainResult(config, out=out, precision=dtype, precision_reason=why)
+    if saved:
+        opt.load_state_dict(saved.optimizer)
+        sched.load_state_dict(saved.schedule)
+        generator.set_state(saved.batch_order)
+        torch.set_rng_state(saved.cpu_rng)
+        result.history = list(saved.history)
+    if on_progress:
+        on_progress(dict(kind="start", precision=dtype, reason=why,
+                         first_epoch=len(result.history) + 1, epochs=settings.epochs))
+    for epoch in range(len(result.history) + 1, settings.epochs + 1):
         model.train()
         start = time.perf_counter()
         # Running sums stay on the device: reading them every batch would stall the GPU.
@@ -181,9 +205,9 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
                 idx = order[-1:]
             xb = _to(fit_images(data.train_x[idx], side, config.in_channels), device)
             yb = data.train_y[idx].to(device)
-            if compiled:
+            if compiled and device.type == "cuda":
                 torch.compiler.cudagraph_mark_step_begin()  # a new iteration for CUDA graphs
-            with _autocast(device):
+            with precision.autocast(dtype, device):
                 logits = step_model(xb)
                 loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
@@ -196,7 +220,8 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
             if on_progress and ((step + 1) % settings.progress_every == 0
                                 or step + 1 == steps_per_epoch):
                 on_progress(dict(kind="batch", epoch=epoch, step=step + 1, steps=steps_per_epoch,
-                                 loss=loss.item()))
+                                 loss=loss.item(),
+                                 examples_per_second=seen / (time.perf_counter() - start)))
         totals = torch.stack([loss_sum, correct.to(loss_sum.dtype),
                               torch.tensor(float(seen), device=device)])
         if world > 1:
@@ -206,17 +231,38 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
         record["train_seconds"] = time.perf_counter() - start
         record["examples_per_second"] = seen / record["train_seconds"]
         record["test_accuracy"] = evaluate(model, data.test_x, data.test_y, device, side=side,
-                                           channels=config.in_channels)
+                                           channels=config.in_channels, dtype=dtype)
         record["seconds"] = time.perf_counter() - start
         result.history.append(record)
         if out:
             save_checkpoint(out, model, config, data.name, epoch, record["test_accuracy"],
-                            input_shape=shape)
+                            input_shape=shape, extra={"precision": dtype, "precision_reason": why})
+            resume.save(out, resume.TrainingState(
+                epoch, {k: getattr(settings, k) for k in resume.RECIPE}, result.history,
+                opt.state_dict(), sched.state_dict(), generator.get_state(), torch.get_rng_state()))
         if on_progress:
             on_progress(dict(kind="epoch", **record))
     if world > 1:
         torch.distributed.destroy_process_group()
     return result
+
+
+def _resume_state(checkpoint: str, settings: TrainSettings) -> resume.TrainingState:
+    saved = resume.load(checkpoint)
+    if settings.epochs <= saved.epoch:
+        raise ConfigError("train.epochs", f"train.epochs = {settings.epochs}: {checkpoint} has "
+                                          f"{saved.epoch} epochs already; give the run's new total, "
+                                          f"more than {saved.epoch}")
+    return saved
+
+
+def _resumed_weights(checkpoint: str, config: ArchConfig) -> dict[str, torch.Tensor]:
+    stored = load_checkpoint(checkpoint)
+    if stored.config != config:
+        raise ConfigError("resume", f"{checkpoint} holds {stored.config.family} "
+                                    f"{stored.config.to_json()}; resume it with the same model and "
+                                    "--set values it was trained with")
+    return stored.state_dict
 
 
 def _init_distributed(device: torch.device) -> tuple[int, int]:
