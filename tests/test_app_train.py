@@ -1,5 +1,6 @@
 """AppTest of the Train page: a real (short) run as an engine job (its own worker process), Stop, the
 checkpoint to download, opening it in Connections, and bad settings."""
+import re
 import time
 
 import pytest
@@ -233,3 +234,40 @@ def test_an_engine_that_cannot_admit_a_run_is_said_and_the_page_carries_on(monke
     assert not at.exception and "train.run" not in at.session_state
     assert errors(at) == ["the job engine cannot take a job now; try again in a minute"]
     assert not next(b for b in at.button if b.key == "train.start").disabled  # Start stays usable
+
+
+def test_the_page_states_a_measured_epoch_time_and_a_run_continues_from_its_last_epoch():
+    at = start(page=TRAIN)
+    widget(at, "train.model").set_value(SMALL_MODEL).run()
+    assert widget(at, "train.changes").value == ""  # the default model's changes stayed with it
+    widget(at, "train.epochs").set_value(1).run()
+    estimate = next(i.value for i in at.info if i.value.startswith("One epoch of this run takes"))
+    # digits: 1,437 training and 360 test images; the time is stated in seconds at this size
+    assert "1,437 training images at" in estimate and "360 images" in estimate
+    assert re.search(r"takes about \*\*\d+ s\*\*", estimate), estimate
+    click(at, "train.start")
+    at = wait(at)
+    first = at.session_state["train.run"]
+    assert [e["epoch"] for e in first.epochs] == [1]
+    assert first.precision.startswith("auto: ")
+    assert any(c.value == f"Precision: {first.precision}" for c in at.caption)
+    widget(at, "train.more_epochs").set_value(2).run()
+    at = click(at, "train.continue")
+    at = wait(at)
+    went_on = at.session_state["train.run"]
+    assert went_on is not first and went_on.error is None
+    assert [e["epoch"] for e in went_on.epochs] == [2, 3]  # epoch 1 was not trained again
+    assert load_checkpoint(went_on.checkpoint).metadata["epochs"] == "3"
+    assert went_on.checkpoint == first.checkpoint
+    assert at.success[0].value.startswith("Finished: test accuracy")
+
+
+def test_a_link_to_another_model_does_not_carry_the_default_models_changes():
+    """`/train?model=d2l_lenet_bn&dataset=digits`, then Start: the default model's block_config stayed
+    and LeNet refused it ("lenet has no field 'block_config'")."""
+    at = start({"model": SMALL_MODEL, "dataset": "digits", "epochs": "1"}, page=TRAIN)
+    assert widget(at, "train.changes").value == ""
+    click(at, "train.start")
+    at = wait(at)
+    assert not errors(at) and at.session_state["train.run"].error is None
+    assert at.session_state["train.run"].changes == {}

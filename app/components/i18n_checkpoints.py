@@ -180,8 +180,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.optimizer": ("Optimizer", "优化器"),
     "train.start": ("Start training", "开始训练"),
     "train.stop": ("Stop", "停止"),
-    "train.running": ("Epoch {epoch}/{epochs}, batch {step}/{steps}",
-                      "第 {epoch}/{epochs} 轮，第 {step}/{steps} 批"),
+    "train.running": ("Epoch {epoch}/{epochs}, batch {step}/{steps}, {speed:,.0f} examples/s",
+                      "第 {epoch}/{epochs} 轮，第 {step}/{steps} 批，每秒 {speed:,.0f} 个样本"),
     "train.starting": ("Preparing the data and the model…", "正在准备数据和模型……"),
     "train.waiting": ("Waiting: other sessions are training or measuring GPU memory; yours starts when "
                       "one of them ends.",
@@ -217,12 +217,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "train.train_acc": ("training set", "训练集"),
     "train.test_acc": ("test set", "测试集"),
     "train.speed": ("{speed:,.0f} examples/s on {device}", "{device} 上每秒 {speed:,.0f} 个样本"),
-    "train.cpu_note": ("Training runs on this server's CPU: keep models small. On two cores the default "
-                       "takes about 25 s an epoch on 5,000 Fashion-MNIST images (79 % test accuracy "
-                       "after 3 epochs) and 1 s on digits (99 %).",
-                       "训练在服务器的 CPU 上运行：请使用小模型。在两个核心上，默认设置在 5,000 张 "
-                       "Fashion-MNIST 图像上每轮约 25 秒（3 轮后测试准确率 79 %），"
-                       "在 digits 上每轮约 1 秒（99 %）。"),
+    "train.cpu_note": ("Training runs on this server's CPU: keep models small. The time an epoch takes "
+                       "is measured before you start.",
+                       "训练在服务器的 CPU 上运行：请使用小模型。开始之前会先测量每轮需要的时间。"),
+    "train.precision": ("Precision", "精度"),
+    "train.precision_help": ("auto: bf16 autocast where the processor multiplies bf16 natively (a CUDA "
+                             "GPU, a CPU with AMX or AVX512-BF16), fp32 elsewhere. bf16 trains faster "
+                             "at the same accuracy; weights and the optimizer stay fp32.",
+                             "auto：处理器原生支持 bf16 乘法时（CUDA GPU，或带 AMX、AVX512-BF16 的 CPU）"
+                             "使用 bf16 自动混合精度，否则使用 fp32。bf16 训练更快、准确率不变；"
+                             "权重和优化器仍为 fp32。"),
+    "train.precision_used": ("Precision: {reason}", "精度：{reason}"),
+    "train.measuring": ("Measuring how long an epoch takes here…", "正在测量这里每轮需要多长时间……"),
+    "train.duration_s": ("{seconds:.0f} s", "{seconds:.0f} 秒"),
+    "train.duration_min": ("{minutes:.1f} min", "{minutes:.1f} 分钟"),
+    "train.estimate": ("One epoch of this run takes about **{duration}** on this server: "
+                       "{images:,} training images at {speed:,.0f} examples/s, then the test pass over "
+                       "{tests:,} images (measured just now with a few real steps; {reason}).",
+                       "这次训练每轮在本服务器上约需 **{duration}**：{images:,} 张训练图像，"
+                       "每秒 {speed:,.0f} 个样本，然后在 {tests:,} 张测试图像上评估"
+                       "（刚刚用几个真实训练步测得；{reason}）。"),
+    "train.more_epochs": ("More epochs", "再训练几轮"),
+    "train.continue": ("Continue from epoch {done}", "从第 {done} 轮继续"),
     # ---- memory
     "mem.title": ("Training memory", "训练显存"),
     "mem.no_gpu": ("This server has no CUDA GPU, so nothing here is measured on a GPU. Shown: the "

@@ -2,6 +2,7 @@
 engine job (app/engine.py) in its own worker process, polled by the page."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -30,6 +31,13 @@ def memory_estimate(model: str, changes_json: str, batch: int, input_shape: tupl
                     optimizer: str) -> dict:
     """Training-step memory estimated on the meta device (nothing allocated)."""
     return engine.query("memory.estimate", model, changes_json, batch, tuple(input_shape), dtype, optimizer)
+
+
+@cached(max_entries=32)
+def epoch_estimate(model: str, changes_json: str, settings_json: str) -> dict:
+    """How long one epoch of this run takes on a worker, from a few real steps of it
+    (core.train_speed.measure): {"epoch_seconds", "examples_per_second", "precision", ...}."""
+    return engine.query("training.measure", model, json.loads(changes_json), json.loads(settings_json))
 
 
 @cached(max_entries=32)
@@ -99,12 +107,14 @@ class TrainingRun(_Polled):
     (session_watch), the run is told to stop after its current batch."""
 
     def __init__(self, model: str, changes: dict, settings: dict, out: str, owner=None,
-                 user: str = "", seconds: float | None = None, session_id: str | None = None):
+                 user: str = "", seconds: float | None = None, session_id: str | None = None,
+                 resume_from: str | None = None):
         self.model, self.changes, self.settings, self.out = model, changes, settings, out
         self.user = user
         self.seconds = TRAIN_SECONDS if seconds is None else seconds
         gpu = TRAIN_GPU_SHARE if engine.has_gpu() and settings.get("device", "auto") != "cpu" else 0
-        self._job = engine.Job("training.run", model, changes, settings, out, kind="train", user=user,
+        self._job = engine.Job("training.run", model, changes, settings, out, resume_from,
+                               kind="train", user=user,
                                seconds=self.seconds, num_gpus=gpu, resources={"training": 1},
                                queue_limit=MAX_QUEUED_TRAINING, user_limit=MAX_TRAINING_PER_USER)
         if owner is not None:
@@ -122,7 +132,14 @@ class TrainingRun(_Polled):
 
     @property
     def batches(self) -> list[dict]:
-        return [e for e in self._synced().events if e["kind"] != "epoch"]
+        return [e for e in self._synced().events if e["kind"] == "batch"]
+
+    @property
+    def precision(self) -> str | None:
+        """Why the run computes in the precision it does (e.g. "auto: bf16 autocast, the CPU has
+        avx512_bf16"), once it has started."""
+        started = [e for e in self._synced().events if e["kind"] == "start"]
+        return started[-1]["reason"] if started else None
 
     @property
     def epochs(self) -> list[dict]:
@@ -179,13 +196,29 @@ def user_id() -> str:
     return (header and st.context.headers.get(header)) or st.context.ip_address or "local"
 
 
+def dataset_spec(name: str) -> str:
+    """core's spec of a dataset the page names (a name of allowed_datasets(); else the default)."""
+    datasets = allowed_datasets()
+    return datasets.get(name, next(iter(datasets.values())))
+
+
 def start_training(model: str, changes: dict, settings: dict, user: str) -> TrainingRun:
     """A run on the dataset the page named (`settings["dataset"]` is a name of allowed_datasets()),
     owned by this session; TrainingRefused past the cluster's queue or this user's limit (counted over
     every replica's runs: the engine's named jobs)."""
-    datasets = allowed_datasets()
-    settings = {**settings, "dataset": datasets.get(settings["dataset"], next(iter(datasets.values())))}
+    settings = {**settings, "dataset": dataset_spec(settings["dataset"])}
     owner = session()
     out = owner.path / f"trained-{time.time_ns()}.safetensors"
     return TrainingRun(model, changes, settings, str(out), owner=owner, user=user,
                        session_id=owner.session_id)
+
+
+def continue_training(run: TrainingRun, more_epochs: int, user: str) -> TrainingRun:
+    """`run` (this session's, ended) going on for `more_epochs` from its last completed epoch, into
+    the same checkpoint, with its optimizer and schedule (core.resume): the schedule is stretched
+    over the new total."""
+    owner = session()
+    done = len(run.epochs)
+    settings = {**run.settings, "epochs": done + more_epochs}
+    return TrainingRun(run.model, run.changes, settings, run.out, owner=owner, user=user,
+                       session_id=owner.session_id, resume_from=run.out)

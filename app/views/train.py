@@ -6,6 +6,7 @@ The run object lives in this session's state only; its model never leaves the wo
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -16,21 +17,20 @@ from app.components import checkpoint_picker, error_text, live_memory, training_
 from app.components.i18n import language, t
 from app.views.compare import parse_changes
 
-# A DenseNet small enough that a CPU run shows its first accuracy point within half a minute (about
-# 25 s an epoch on 5,000 Fashion-MNIST images on two cores, test pass included), with dense blocks for
-# Connections to draw.
+# A DenseNet small enough that a class sees its first epoch end within a lesson's minute or two (the
+# page states the time it measures before Start), with dense blocks for Connections to draw.
 DEFAULT_MODEL, DEFAULT_CHANGES = "densenet40_k12", "block_config=2,2,2"
-OPTIMIZERS = ("sgd", "adamw")
+OPTIMIZERS, PRECISIONS = ("sgd", "adamw"), ("auto", "fp32", "bf16")
 K_MODEL, K_CHANGES, K_DATASET = "train.model", "train.changes", "train.dataset"
 K_EPOCHS, K_BATCH, K_OPTIMIZER = "train.epochs", "train.batch", "train.optimizer"
-K_SIZE = "train.size"
+K_SIZE, K_PRECISION, K_MORE = "train.size", "train.precision", "train.more_epochs"
 # Training-set sizes offered per dataset (0: the whole set); a class's CPU run starts small.
 TRAIN_SIZES = {"fashion-mnist": (5000, 20000, 0)}
 RUN, LIVE = checkpoint_picker.TRAINING_RUN, "train.live"
 _URL = {"model": K_MODEL, "set": K_CHANGES, "dataset": K_DATASET, "epochs": K_EPOCHS, "batch": K_BATCH,
-        "opt": K_OPTIMIZER, "size": K_SIZE}
+        "opt": K_OPTIMIZER, "size": K_SIZE, "precision": K_PRECISION}
 _DEFAULTS = {K_MODEL: DEFAULT_MODEL, K_CHANGES: DEFAULT_CHANGES, K_DATASET: "", K_EPOCHS: 3,
-             K_BATCH: 64, K_OPTIMIZER: "sgd", K_SIZE: 5000}
+             K_BATCH: 64, K_OPTIMIZER: "sgd", K_SIZE: 5000, K_PRECISION: "auto"}
 
 
 def load_state(params: dict, from_url: bool, presets: dict) -> None:
@@ -51,15 +51,31 @@ def load_state(params: dict, from_url: bool, presets: dict) -> None:
         elif key == K_DATASET:
             if value in services.allowed_datasets():
                 st.session_state[key] = value
+        elif key == K_PRECISION:
+            if value in PRECISIONS:
+                st.session_state[key] = value
         elif key != K_MODEL or value in presets:
             st.session_state[key] = value
+    if params.get("model") in presets and "set" not in params:  # changes belong to their model
+        st.session_state[K_CHANGES] = _changes_for(params["model"])
+
+
+def _changes_for(model: str) -> str:
+    return DEFAULT_CHANGES if model == DEFAULT_MODEL else ""
+
+
+def _model_changed() -> None:
+    """A model's changes are its own: another model starts from its preset (or the page's default)."""
+    st.session_state[K_CHANGES] = _changes_for(st.session_state[K_MODEL])
+    url_state.acted()
 
 
 def settings_form(presets: dict, running: bool) -> dict:
     """The run's inputs (disabled while a run is going)."""
     common = dict(disabled=running, on_change=url_state.acted)  # the link holds them: url_state.acted
     left, middle, right = st.columns([2, 2, 1])
-    model = left.selectbox(t("train.model"), list(presets), key=K_MODEL, **common)
+    model = left.selectbox(t("train.model"), list(presets), key=K_MODEL, disabled=running,
+                           on_change=_model_changed)
     changes = middle.text_input(t("compare.overrides"), key=K_CHANGES, help=t("compare.overrides_help"),
                                 **common)
     optimizer = right.selectbox(t("train.optimizer"), OPTIMIZERS, key=K_OPTIMIZER, **common)
@@ -74,13 +90,43 @@ def settings_form(presets: dict, running: bool) -> dict:
     sizes = TRAIN_SIZES.get(dataset, (0,))
     if st.session_state.get(K_SIZE) not in sizes:
         st.session_state[K_SIZE] = sizes[0]
-    size = st.segmented_control(t("train.size"), sizes, key=K_SIZE, required=True,
-                                format_func=lambda n: f"{n:,}" if n else t("train.size_all"),
-                                help=t("train.size_help"), **common)
+    left, right = st.columns([3, 1])
+    size = left.segmented_control(t("train.size"), sizes, key=K_SIZE, required=True,
+                                  format_func=lambda n: f"{n:,}" if n else t("train.size_all"),
+                                  help=t("train.size_help"), **common)
+    chosen_precision = right.selectbox(t("train.precision"), PRECISIONS, key=K_PRECISION,
+                                       help=t("train.precision_help"), **common)
     if "fashion-mnist" not in datasets and not os.environ.get("CNN_EXPLORER_DATASETS"):
         st.caption(t("train.no_fashion"))  # the book's dataset is one Debian package away
     return dict(model=model, changes=changes, dataset=dataset, epochs=int(epochs), batch=int(batch),
-                optimizer=optimizer, train_size=size or None)
+                optimizer=optimizer, train_size=size or None, precision=chosen_precision)
+
+
+def _settings(inputs: dict) -> dict:
+    return dict(dataset=inputs["dataset"], epochs=inputs["epochs"], batch_size=inputs["batch"],
+                optimizer=inputs["optimizer"], train_size=inputs["train_size"],
+                precision=inputs["precision"])
+
+
+def estimate(inputs: dict) -> None:
+    """The time an epoch of this run takes here, measured on a worker before Start (a few real steps),
+    so a teacher knows whether it fits the lesson."""
+    try:
+        changes = parse_changes(inputs["changes"])
+    except ValueError:
+        return  # said by Start, where the changes are used
+    settings = {**_settings(inputs), "dataset": services.dataset_spec(inputs["dataset"])}
+    with st.spinner(t("train.measuring")):
+        measured = services.epoch_estimate(inputs["model"], json.dumps(changes, sort_keys=True),
+                                           json.dumps(settings, sort_keys=True))
+    if "error" in measured:
+        return  # a run core refuses: Start says why, where it matters
+    seconds = measured["epoch_seconds"]
+    duration = (t("train.duration_s", seconds=seconds) if seconds < 90 else
+                t("train.duration_min", minutes=seconds / 60))
+    st.info(t("train.estimate", duration=duration,
+              images=measured["train_images"], speed=measured["examples_per_second"],
+              tests=measured["test_images"], reason=measured["reason"]))
 
 
 def start(inputs: dict) -> None:
@@ -89,11 +135,21 @@ def start(inputs: dict) -> None:
     except ValueError as exc:
         st.session_state["train.error"] = t("compare.bad_changes", part=str(exc))
         return
-    settings = dict(dataset=inputs["dataset"], epochs=inputs["epochs"], batch_size=inputs["batch"],
-                    optimizer=inputs["optimizer"], train_size=inputs["train_size"])
+    settings = _settings(inputs)
     try:
         st.session_state[RUN] = services.start_training(inputs["model"], changes, settings,
                                                          services.user_id())
+    except services.TrainingRefused as refused:
+        st.session_state["train.error"] = t(f"train.refused_{refused.reason}", limit=refused.limit)
+        return
+    st.session_state[LIVE] = True
+
+
+def go_on(run: services.TrainingRun) -> None:
+    """`run` continues for the chosen number of epochs from its last completed one."""
+    try:
+        st.session_state[RUN] = services.continue_training(run, int(st.session_state[K_MORE]),
+                                                            services.user_id())
     except services.TrainingRefused as refused:
         st.session_state["train.error"] = t(f"train.refused_{refused.reason}", limit=refused.limit)
         return
@@ -108,7 +164,7 @@ def progress(run: services.TrainingRun) -> None:
         last = run.batches[-1]
         done = (last["epoch"] - 1 + last["step"] / last["steps"]) / run.settings["epochs"]
         text = t("train.running", epoch=last["epoch"], epochs=run.settings["epochs"], step=last["step"],
-                 steps=last["steps"])
+                 steps=last["steps"], speed=last["examples_per_second"])
         st.progress(min(done, 1.0), text=text)
     elif not run.done:
         st.progress(0.0, text=t("train.waiting" if run.waiting else "train.starting"))
@@ -120,6 +176,8 @@ def progress(run: services.TrainingRun) -> None:
         last = run.epochs[-1]
         device = services.device_info().get("name", "CPU")
         st.caption(t("train.speed", speed=last["examples_per_second"], device=device))
+    if run.precision:
+        st.caption(t("train.precision_used", reason=run.precision))
     live_memory.render(run.memory.samples, run.memory.cuda, key="train.memory_chart")
     if run.done and st.session_state.get(LIVE):
         st.session_state[LIVE] = False
@@ -147,6 +205,10 @@ def results(run: services.TrainingRun) -> None:
         if right.button(t("train.open"), key="train.open", type="primary"):
             checkpoint_picker.open_trained(path)
             st.switch_page("views/connections.py")
+        left, right = st.columns([1, 3], vertical_alignment="bottom")
+        left.number_input(t("train.more_epochs"), 1, 1000, value=1, key=K_MORE)
+        right.button(t("train.continue", done=len(run.epochs)), key="train.continue", on_click=go_on,
+                     args=(run,), icon=":material/resume:")
 
 
 def render() -> None:
@@ -160,10 +222,12 @@ def render() -> None:
     inputs = settings_form(presets, running)
     if running:
         st.button(t("train.stop"), key="train.stop", on_click=run.stop, icon=":material/stop:")
-    elif st.button(t("train.start"), key="train.start", type="primary", icon=":material/play_arrow:"):
-        start(inputs)
-        if st.session_state.get(LIVE):
-            st.rerun()  # draw the page as running: form disabled, Stop button shown
+    else:
+        estimate(inputs)
+        if st.button(t("train.start"), key="train.start", type="primary", icon=":material/play_arrow:"):
+            start(inputs)
+            if st.session_state.get(LIVE):
+                st.rerun()  # draw the page as running: form disabled, Stop button shown
     if st.session_state.get("train.error"):
         error_text.show_text(st, st.session_state.pop("train.error"))
     if run:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 
 import core
-from core import memory
+from core import memory, train_speed
 from core.train import TrainSettings, train
 
 TRAINING_NICENESS = 10
 
 
-def run(progress, model: str, changes: dict, settings: dict, out: str) -> dict:
+def run(progress, model: str, changes: dict, settings: dict, out: str,
+        resume_from: str | None = None) -> dict:
     """Train `model` with `changes` under `settings`, writing the checkpoint to `out` after every
-    epoch. {"stopped": bool}, or {"error": ...} for settings core refuses."""
+    epoch (going on from `resume_from`'s last epoch when given). {"stopped": bool}, or {"error": ...}
+    for settings core refuses."""
     # A run is batch work in its own process: it gives way to the visitors' pages and queries and
     # still has every idle cycle (30 sessions, three training: click p95 4.3 -> 1.6 s with this and
     # the Layers table's fix, docs/benchmarks.md).
@@ -22,7 +24,15 @@ def run(progress, model: str, changes: dict, settings: dict, out: str) -> dict:
     try:
         with progress.live:
             result = train(model, TrainSettings(**settings), out=out, on_progress=progress.report,
-                           should_stop=progress.should_stop, **changes)
+                           should_stop=progress.should_stop, resume_from=resume_from, **changes)
     except core.ConfigError as exc:
         return {"error": exc.to_dict()}
     return {"stopped": result.stopped}
+
+
+def measure(model: str, changes: dict, settings: dict) -> dict:
+    """An epoch's time for this run on this worker, from a few real steps (core.train_speed)."""
+    try:
+        return train_speed.measure(model, TrainSettings(**settings), **changes)
+    except core.ConfigError as exc:
+        return {"error": exc.to_dict()}
