@@ -8,6 +8,16 @@ from browser_support import ARTIFACTS, launch_chromium, streamlit_server  # noqa
 from hypothesis import HealthCheck, settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def shipped(network: str) -> pathlib.Path:
+    """The shipped file the pages use for a network: its Fashion-MNIST checkpoint where that dataset
+    is installed (and the file exists), else its digits one."""
+    from core.data import PACKAGED_FASHION_MNIST
+    fashion = ROOT / "assets" / f"{network}_fashion.safetensors"
+    if PACKAGED_FASHION_MNIST.is_dir() and fashion.exists():
+        return fashion
+    return ROOT / "assets" / f"{network}_digits.safetensors"
 # Copies of shared/reference/*.json, so the repository tests stand alone; test_reference_copy checks
 # they still equal the shared ones where those are present. torchvision_more.json holds parameter
 # counts only (ResNeXt, Wide ResNet, RegNet): their MACs are checked against FlopCounterMode.

@@ -6,13 +6,13 @@ import io
 import numpy as np
 import pytest
 from app_support import errors, figure, start, uploader, widget
-from conftest import ROOT
+from conftest import shipped
 from PIL import Image, ImageFile
 
 from app import services
 from core.attribution import predict
 from core.checkpoints import load_checkpoint
-from core.data import PACKAGED_FASHION_MNIST, load_digits
+from core.data import FASHION_CLASSES, PACKAGED_FASHION_MNIST, fashion_mnist_test, fit_images, load_digits
 
 ATTRIBUTIONS = "views/attributions.py"
 
@@ -28,14 +28,23 @@ def titles(at, index: int = 0) -> list[str]:
 
 
 def test_gallery_predictions_equal_cores():
+    """The default checkpoint's own test set (Fashion-MNIST's class names where it was trained on
+    it), the first image of each class, predicted as core predicts."""
     at = start(page=ATTRIBUTIONS)
     assert not errors(at)
-    data = load_digits()
-    picks = [next(i for i, y in enumerate(data.test_y.tolist()) if y == c) for c in range(10)]
-    model = load_checkpoint(ROOT / "assets" / "densenet_fig5_digits.safetensors").model()
-    labels, confidences = predict(model, data.test_x[picks])
-    assert titles(at) == [f"predicted {p} ({c:.1%})<br>true {y}"
-                          for p, c, y in zip(labels.tolist(), confidences.tolist(), range(10), strict=True)]
+    checkpoint = load_checkpoint(shipped("densenet_fig5"))
+    if checkpoint.metadata["dataset"] == "fashion-mnist":
+        images, labels = fashion_mnist_test(PACKAGED_FASHION_MNIST)
+        classes = list(FASHION_CLASSES)
+    else:
+        data = load_digits()
+        images, labels, classes = data.test_x, data.test_y, [str(c) for c in range(10)]
+    picks = [next(i for i, y in enumerate(labels.tolist()) if y == c) for c in range(10)]
+    side = checkpoint.config.input_size if hasattr(checkpoint.config, "input_size") else images.shape[-1]
+    predicted, confidences = predict(checkpoint.model(), fit_images(images[picks], side, 1))
+    assert titles(at) == [f"predicted {classes[p]} ({c:.1%})<br>true {classes[y]}"
+                          for p, c, y in zip(predicted.tolist(), confidences.tolist(), range(10),
+                                             strict=True)]
     assert at.query_params["method"] == "integrated_gradients"
 
 

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 import torch
 from app_support import errors, figure, start, uploader, widget
-from conftest import ROOT, hostile_pickle
+from conftest import hostile_pickle, shipped
 
 import core
 from app.components.heatmaps import to_csv as heatmaps_csv
@@ -15,7 +15,7 @@ from core.checkpoints import load_checkpoint, save_checkpoint
 from core.connectivity import connection_strength
 
 CONNECTIONS = "views/connections.py"
-FIG5 = ROOT / "assets" / "densenet_fig5_digits.safetensors"
+FIG5 = shipped("densenet_fig5")
 
 
 def heatmaps(at) -> list[dict]:
@@ -52,7 +52,7 @@ def test_default_shows_fig5_weight_heatmaps_equal_to_core(page):
     assert weights[0]["data"][0]["colorbar"]["title"]["text"] == "mean |w|"
     assert layout["shapes"][0]["type"] == "rect"  # the transition column is outlined
     assert weights[-1]["layout"]["xaxis"]["ticktext"][-1] == "classif."
-    assert dict(page.query_params) == {"lang": "en", "ckpt": "densenet_fig5_digits", "norm": "none"}
+    assert dict(page.query_params) == {"lang": "en", "ckpt": "densenet_fig5", "norm": "none"}
 
 
 def test_colour_scales_start_at_zero_and_share_one_range_per_kind(page):
@@ -81,7 +81,7 @@ def test_page_says_which_of_the_papers_observations_hold_for_this_checkpoint(pag
     checkpoint = load_checkpoint(FIG5)
     found = paper_observations(connection_strength(checkpoint.state_dict, "target", checkpoint.metadata))
     text = next(m.value for m in page.markdown if "four observations" in m.value)
-    assert "densenet_fig5_digits.safetensors" in text
+    assert FIG5.name in text
     verdicts = [line.rsplit("**", 2)[1] for line in text.splitlines() if line.startswith("1. ")]
     assert verdicts == [{True: "holds here", False: "does not hold here"}[o["holds"]] for o in found]
 
@@ -106,10 +106,10 @@ def test_normalisation_switch_and_link():
     widget(at, "conn.normalize").set_value("÷ column maximum").run()
     assert [f["data"][0]["z"] for f in weight_figures(at)] == expected(FIG5, "target")
     assert at.query_params["norm"] == "target"
-    bc = ROOT / "assets" / "densenet_bc_digits.safetensors"
-    again = start({"ckpt": "densenet_bc_digits", "norm": "global", "lang": "zh"}, page=CONNECTIONS)
+    bc = shipped("densenet_bc")
+    again = start({"ckpt": "densenet_bc", "norm": "global", "lang": "zh"}, page=CONNECTIONS)
     assert not errors(again)
-    assert again.session_state["ckpt.choice"] == "densenet_bc_digits"
+    assert again.session_state["ckpt.choice"] == "densenet_bc"
     assert [f["data"][0]["z"] for f in heatmaps(again)[::2]] == expected(bc, "global")
     assert again.title[0].value == "训练后 DenseNet 的连接强度"
 
@@ -130,7 +130,7 @@ def test_corrupt_upload_shows_cores_message_and_the_page_keeps_working(tmp_path,
     assert not at.exception
     assert len(errors(at)) == 1 and errors(at)[0].startswith(message)
     assert at.session_state["ckpt.choice"] == "uploaded"
-    widget(at, "ckpt.choice").set_value("densenet_fig5_digits").run()
+    widget(at, "ckpt.choice").set_value("densenet_fig5").run()
     assert not errors(at) and weight_figures(at)
 
 
@@ -161,7 +161,7 @@ def test_csv_holds_every_connected_cell():
 
 def test_a_session_checkpoint_link_opens_the_default_elsewhere_with_a_note():
     at = start({"ckpt": "trained"}, page=CONNECTIONS)
-    assert at.session_state["ckpt.choice"] == "densenet_fig5_digits"
+    assert at.session_state["ckpt.choice"] == "densenet_fig5"
     assert "belongs to another session" in at.info[0].value
     assert not errors(at)
 
@@ -173,7 +173,7 @@ def test_an_upload_past_the_servers_file_budget_is_refused_with_a_message(monkey
     at = upload(start(page=CONNECTIONS), "big.safetensors", FIG5.read_bytes())
     assert not at.exception
     assert errors(at)[0].startswith("Not uploaded: the server's files already take")
-    assert at.session_state["ckpt.choice"] == "densenet_fig5_digits" and weight_figures(at)
+    assert at.session_state["ckpt.choice"] == "densenet_fig5" and weight_figures(at)
 
 
 def test_a_session_whose_folder_went_while_it_was_away_is_told_and_can_upload_again():
@@ -190,7 +190,7 @@ def test_a_session_whose_folder_went_while_it_was_away_is_told_and_can_upload_ag
     gone = ("This session's uploaded and trained checkpoints were removed while no browser showed it for "
             "more than 60 s; upload or train again.")
     assert at.info[0].value == gone
-    assert at.session_state["ckpt.choice"] == "densenet_fig5_digits"
+    assert at.session_state["ckpt.choice"] == "densenet_fig5"
     assert "uploaded" not in widget(at, "ckpt.choice").options and weight_figures(at)
     at.run()
     assert gone not in [i.value for i in at.info]  # said once
@@ -218,6 +218,7 @@ def test_a_session_keeps_its_latest_upload_and_a_refused_one_leaves_the_previous
 
 
 def test_the_fig5_network_beside_its_one_shot_twin_on_one_colour_range():
+    # Links made before the Fashion-MNIST checkpoints named the digits files: they still open.
     at = start({"ckpt": "densenet_fig5_digits", "beside": "vovnet_osa_digits", "norm": "none"},
                page=CONNECTIONS)
     assert not errors(at)
@@ -225,8 +226,8 @@ def test_the_fig5_network_beside_its_one_shot_twin_on_one_colour_range():
              and "Attribution" not in f["layout"]["title"]["text"]]
     dense, osa = pairs[0::2], pairs[1::2]
     assert [f["data"][0]["z"] for f in dense] == expected(FIG5, "none")
-    osa_file = ROOT / "assets" / "vovnet_osa_digits.safetensors"
+    osa_file = shipped("vovnet_osa")
     assert [f["data"][0]["z"] for f in osa] == expected(osa_file, "none")
-    assert "vovnet_osa_digits" in osa[0]["layout"]["title"]["text"]
+    assert "vovnet_osa" in osa[0]["layout"]["title"]["text"]
     assert len({(f["data"][0]["zmin"], f["data"][0]["zmax"]) for f in pairs}) == 1
-    assert at.query_params["beside"] == "vovnet_osa_digits"
+    assert at.query_params["beside"] == "vovnet_osa"

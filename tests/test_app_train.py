@@ -144,10 +144,10 @@ def test_a_finished_run_is_in_every_checkpoint_list_and_the_choice_is_shared():
     at = wait(at)
     at.switch_page("views/attributions.py").run()
     assert "Trained on the Train page" in widget(at, "ckpt.choice").options  # without pressing "open"
-    widget(at, "ckpt.choice").set_value("densenet_bc_digits").run()
+    widget(at, "ckpt.choice").set_value("densenet_bc").run()
     at.switch_page("views/train.py").run()
     at.switch_page("views/connections.py").run()
-    assert widget(at, "ckpt.choice").value == "densenet_bc_digits"
+    assert widget(at, "ckpt.choice").value == "densenet_bc"
     assert not at.exception
 
 

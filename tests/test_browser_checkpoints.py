@@ -22,7 +22,7 @@ def test_connections_draws_the_shipped_heatmaps(server, context):
     idle(page, CHART, 6)  # 3 dense blocks × (weights, attributions)
     playwright.expect(page.locator(HEATMAP).first).to_be_visible()
     playwright.expect(page.get_by_text("Dense block 1 · Weight-based (paper Fig. 5)")).to_be_visible()
-    assert "ckpt=densenet_fig5_digits" in page.url
+    assert "ckpt=densenet_fig5&" in page.url + "&"
     shoot(page, "connections")
     page.locator(".st-key-conn-normalize button", has_text="÷ column maximum").click()
     page.wait_for_url("**norm=target**")

@@ -87,11 +87,11 @@ def test_compare_densenet_resnet_and_regnet(server, projector):
 def test_one_shot_aggregation_heatmap_beside_the_dense_one(server, projector):
     """VoVNet's OSA: one cell per layer column, a full transition column."""
     page = open_connections(server, projector,
-                            "ckpt=vovnet_osa_digits&norm=target&beside=densenet_fig5_digits")
+                            "ckpt=vovnet_osa_digits&norm=target&beside=densenet_fig5_digits")  # old names
     caption = page.get_by_text("growth rate k = 12, 12 layers · one-shot aggregation")
     playwright.expect(caption).to_have_count(3)  # one per block
     # 3 blocks × (weights, attributions), then 3 blocks × (this checkpoint, the dense one beside it)
     playwright.expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(12)
-    playwright.expect(page.get_by_text("Dense block 1 · densenet_fig5_digits")).to_be_visible()
-    assert "ckpt=vovnet_osa_digits" in page.url
+    playwright.expect(page.get_by_text("Dense block 1 · densenet_fig5")).to_be_visible()
+    assert "ckpt=vovnet_osa&" in page.url + "&"
     shoot(page, "projector-connections-osa")

@@ -1,7 +1,8 @@
 """The sidebar checkpoint choice shared by Connections and Attributions: a shipped checkpoint, one
 uploaded in this session, or the one the Train page wrote. The choice carries over between pages.
 
-Shipped checkpoints go into the link by file stem (`ckpt=densenet_fig5_digits`); an upload or a
+Shipped checkpoints go into the link by network (`ckpt=densenet_fig5`: its Fashion-MNIST file where
+that dataset is installed, else its digits file; services.shipped_checkpoints); an upload or a
 training run lives in this session's folder only, so its link says `ckpt=uploaded` / `ckpt=trained`
 and another session falls back to the default with a note.
 """
@@ -23,7 +24,7 @@ UPLOADED, TRAINED = "uploaded", "trained"  # ids beside the shipped stems
 REFUSED = "ckpt.refused"  # why the last upload was not kept, shown once
 GONE = "ckpt.gone"  # the session's files were removed while no browser showed it, said once
 SESSION_PATHS = {UPLOADED: "ckpt.uploaded_path", TRAINED: "ckpt.trained_path"}
-DEFAULT = "densenet_fig5_digits"
+DEFAULT = "densenet_fig5"
 
 
 def open_trained(path: str) -> None:
@@ -77,6 +78,7 @@ def choose(params: dict, from_url: bool) -> dict:
     paths = _paths()
     note = None
     wanted = params.get("ckpt") if from_url else None
+    wanted = wanted and services.shipped_network(wanted)
     if wanted in paths:
         st.session_state[K_CHOICE] = wanted
     elif wanted:

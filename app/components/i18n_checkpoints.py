@@ -11,10 +11,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ckpt.choice_help": ("A trained network: shipped with the app, uploaded by you, or trained on the "
                          "Train page in this session.",
                          "一个训练好的网络：随应用提供的、你上传的，或本次会话在“训练”页训练的。"),
-    "ckpt.densenet_fig5_digits": ("Paper Fig. 5 network: DenseNet, 3 blocks × 12 layers, k = 12",
+    "ckpt.densenet_fig5": ("Paper Fig. 5 network: DenseNet, 3 blocks × 12 layers, k = 12",
                                   "论文图 5 的网络：DenseNet，3 个块 × 12 层，k = 12"),
-    "ckpt.densenet_bc_digits": ("DenseNet-BC, L = 100, k = 12", "DenseNet-BC，L = 100，k = 12"),
-    "ckpt.vovnet_osa_digits": ("The Fig. 5 network with VoVNet's one-shot aggregation (aggregation=osa)",
+    "ckpt.densenet_bc": ("DenseNet-BC, L = 100, k = 12", "DenseNet-BC，L = 100，k = 12"),
+    "ckpt.vovnet_osa": ("The Fig. 5 network with VoVNet's one-shot aggregation (aggregation=osa)",
                                "图 5 的网络改用 VoVNet 的一次性聚合（aggregation=osa）"),
     "ckpt.uploaded": ("Uploaded: {name}", "已上传：{name}"),
     "ckpt.trained": ("Trained on the Train page", "在“训练”页训练的"),

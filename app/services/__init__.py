@@ -35,6 +35,7 @@ from .checkpoints import (
     save_upload,
     session_folder,
     shipped_checkpoints,
+    shipped_network,
     stamp,
 )
 from .jobs import (
@@ -60,7 +61,7 @@ __all__ = [
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
     "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers",
-    "resolve", "roofline", "save_upload", "session_folder", "shipped_checkpoints", "stamp",
+    "resolve", "roofline", "save_upload", "session_folder", "shipped_checkpoints", "shipped_network", "stamp",
     "start_training", "summary", "svg_available", "user_id",
 ]
 

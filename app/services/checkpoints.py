@@ -22,15 +22,39 @@ from app import engine
 
 from . import session_watch
 from .analysis import catalog
-from .caching import cached
+from .caching import CACHE_TTL_S, cached
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 MAX_IMAGE_PIXELS = 4096 * 4096
 
 
+# The networks shipped in assets/ (assets/make_assets.py), each trained on Fashion-MNIST and on digits.
+SHIPPED_NETWORKS = ("densenet_fig5", "densenet_bc", "vovnet_osa")
+
+
+@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+def fashion_mnist_installed() -> bool:
+    """Whether the workers have the book's Fashion-MNIST (Debian's dataset-fashion-mnist)."""
+    return engine.query("checkpoints.fashion_mnist_installed")
+
+
 def shipped_checkpoints() -> dict[str, str]:
-    """{file stem: path} of the checkpoints in assets/."""
-    return {p.stem: str(p) for p in sorted(ASSETS.glob("*.safetensors"))}
+    """{network: path} of the shipped checkpoints the pages offer: each network's Fashion-MNIST file
+    where the workers have that dataset (so its test images can be shown), else its digits file."""
+    order = ("fashion", "digits") if fashion_mnist_installed() else ("digits",)
+    found = {}
+    for network in SHIPPED_NETWORKS:
+        path = next((p for p in (ASSETS / f"{network}_{data}.safetensors" for data in order)
+                     if p.exists()), None)
+        if path:
+            found[network] = str(path)
+    return found
+
+
+def shipped_network(stem: str) -> str:
+    """The network a shipped file's stem names (links made before the Fashion-MNIST checkpoints
+    named the file: `densenet_fig5_digits`)."""
+    return re.sub(r"_(digits|fashion)$", "", stem)
 
 
 def stamp(path: str) -> str:

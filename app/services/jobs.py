@@ -15,7 +15,7 @@ from app import engine
 
 from . import session_watch
 from .caching import CACHE_TTL_S, cached
-from .checkpoints import session
+from .checkpoints import fashion_mnist_installed, session
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +171,6 @@ class TrainingRun(_Polled):
 # The datasets a user may train on, by the name the page shows; workers read only these (a free path
 # answered with what it found under /etc). The deployer names them in CNN_EXPLORER_DATASETS as
 # "name=spec,..." (spec as core takes it: fashion-mnist, digits, fashion-mnist:DIR, cifar10:DIR).
-@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
-def _fashion_mnist_installed() -> bool:
-    return engine.query("checkpoints.fashion_mnist_installed")
-
-
 def allowed_datasets() -> dict[str, str]:
     """{name: core's dataset spec}, the first the default: the deployer's list, else the book's
     Fashion-MNIST where its Debian package is installed on the workers (the full 60,000 images; Train
@@ -184,7 +179,7 @@ def allowed_datasets() -> dict[str, str]:
     if configured:
         pairs = [item.partition("=") for item in configured.split(",") if item.strip()]
         return {name.strip(): spec.strip() or name.strip() for name, _, spec in pairs}
-    found = {"fashion-mnist": "fashion-mnist"} if _fashion_mnist_installed() else {}
+    found = {"fashion-mnist": "fashion-mnist"} if fashion_mnist_installed() else {}
     return {**found, "digits": "digits"}
 
 

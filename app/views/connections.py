@@ -49,8 +49,9 @@ def beside(checkpoint: dict, normalize: str, from_zero: bool, params: dict,
     """The weight heatmaps of the chosen checkpoint next to another shipped one, block by block, on one
     colour range (the Fig. 5 network beside its one-shot twin shows what OSA removes)."""
     others = [stem for stem in services.shipped_checkpoints() if stem != checkpoint["id"]]
-    if from_url and params.get("beside") in others:
-        st.session_state[K_BESIDE] = params["beside"]
+    wanted = services.shipped_network(params.get("beside") or "")
+    if from_url and wanted in others:
+        st.session_state[K_BESIDE] = wanted
     if st.session_state.get(K_BESIDE) not in [None, *others]:
         st.session_state[K_BESIDE] = None
     st.subheader(t("conn.beside_title"))
