@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 
 
 def _explore(services) -> None:
-    from app.views import explore
-    resolved = services.resolve(explore.DEFAULT_MODEL, "{}")
+    from app.components import explore_state
+    resolved = services.resolve(explore_state.DEFAULT_MODEL, "{}")
     services.summary(resolved["family"], resolved["config_json"], tuple(resolved["input_shape"]), 1)
     services.channels(resolved["family"], resolved["config_json"], tuple(resolved["input_shape"]))
 
@@ -64,21 +64,24 @@ def _checkpoints(services) -> None:
 STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints}
 
 
-def warm() -> dict[str, float]:
-    """Seconds per step; a failing step is logged and skipped (the page then computes it itself)."""
+def warm() -> tuple[dict[str, float], list[str]]:
+    """(seconds per step, the steps that failed). A failing step is logged and skipped (the page then
+    computes it itself, slowly); tests/test_warmup.py fails on any, so a renamed name is caught."""
     started = time.perf_counter()
     from app import engine, services
     engine.warm()  # every local worker imports torch, captum and core at once
     seconds = {"engine": time.perf_counter() - started}
+    failed = []
     for name, step in STEPS.items():
         start = time.perf_counter()
         try:
             step(services)
         except Exception:  # a warm-up must never keep the server from starting
             logger.exception("warm-up step %s failed", name)
+            failed.append(name)
         seconds[name] = time.perf_counter() - start
     logger.info("warm-up: %s", json.dumps({k: round(v, 2) for k, v in seconds.items()}))
-    return seconds
+    return seconds, failed
 
 
 DONE = threading.Event()  # the warm-up has run (or was skipped)

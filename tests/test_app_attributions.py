@@ -99,6 +99,26 @@ def test_decode_rejects_corrupt_and_huge_images():
         services.decode_image(png(Image.new("1", (5000, 4000))), 1, 8)
 
 
+def png_with_text_bomb(chunk: bytes) -> bytes:
+    """An 8×8 PNG holding 64 MiB of zeros deflated into one text (zTXt) or colour-profile (iCCP) chunk
+    of about 65 KB: PIL refuses to decompress it with a ValueError, not an OSError."""
+    import struct
+    import zlib
+    data = png(Image.new("L", (8, 8)))
+    body = (b"Comment\0\0" if chunk == b"zTXt" else b"icc\0\0") + zlib.compress(b"\0" * 2**26, 9)
+    piece = struct.pack(">I", len(body)) + chunk + body + struct.pack(">I", zlib.crc32(chunk + body))
+    at = data.index(b"IDAT") - 4
+    return data[:at] + piece + data[at:]
+
+
+@pytest.mark.parametrize("chunk", [b"zTXt", b"iCCP"])
+def test_an_image_with_a_decompression_bomb_in_a_chunk_gets_the_pages_message(chunk):
+    data = png_with_text_bomb(chunk)
+    assert len(data) < 100_000
+    with pytest.raises(services.ImageError, match="not an image this server can read"):
+        services.decode_image(data, 1, 8)
+
+
 def test_a_huge_image_is_refused_from_its_header_before_it_is_decoded(monkeypatch):
     """A 0.5 MB PNG of 13000×13000 decoded to 595 MB before the pixel check."""
     data = png(Image.new("1", (5000, 4000)))

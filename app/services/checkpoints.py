@@ -5,6 +5,7 @@ every epoch)."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app import engine
@@ -24,6 +25,7 @@ from . import session_watch
 from .analysis import catalog
 from .caching import CACHE_TTL_S, cached
 
+logger = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 MAX_IMAGE_PIXELS = 4096 * 4096
 
@@ -120,8 +122,13 @@ def decode_image(data: bytes, channels: int, side: int) -> tuple[np.ndarray, dic
             original = {"size": f"{image.width}×{image.height}", "mode": image.mode}
             image = ImageOps.exif_transpose(image).convert("L" if channels == 1 else "RGB")
             image = image.resize((side, side), Image.Resampling.LANCZOS)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as exc:
-        raise ImageError(f"not an image this server can read (PNG, JPEG, BMP, GIF or WebP): {exc}") from None
+    except ImageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- whatever PIL refuses (OSError, ValueError for a text
+        # chunk that decompresses past its limit, EOFError, ...) is a file this server cannot read
+        logger.info("an uploaded image was refused: %s: %s", exc.__class__.__name__, exc)
+        raise ImageError("not an image this server can read: upload a PNG, JPEG, BMP, GIF or WebP "
+                         "picture") from None
     pixels = np.asarray(image, dtype=np.float32) / 255.0
     pixels = pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
     inverted = bool(pixels.mean() > 0.5)
