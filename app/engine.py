@@ -237,8 +237,9 @@ _query_workers = _QueryWorkers(QUERY_WORKERS)
 def _failure(exc: Exception, cap_mib: int) -> JobFailed:
     if isinstance(exc, (WorkerCrashedError, RayActorError)):
         return JobFailed("memory", f"the job was stopped: its worker process ended, past the "
-                                   f"{cap_mib:,} MiB a job may add on this server or killed by the "
-                                   f"system; try a smaller batch or input", cap_mib=cap_mib)
+                                   f"{cap_mib:,} MiB a job may add on this server (its model, batch "
+                                   f"and data together) or killed by the system; a smaller model, "
+                                   f"batch, input or training set may fit", cap_mib=cap_mib)
     cause = exc.cause if isinstance(exc, RayTaskError) else exc
     logger.error("job failed: %s", exc)
     return JobFailed("failed", f"{type(cause).__name__}: {cause}")

@@ -353,6 +353,14 @@ def test_a_bad_link_value_shows_the_preset_with_a_notice_naming_it(query, param,
     assert at.query_params["model"] == "densenet121"
 
 
+def test_a_bad_input_size_in_a_link_does_not_refuse_its_batch():
+    """`h=1000000&batch=8` refused the batch too, with the input's rule as its reason."""
+    at = start({"model": "densenet121", "h": "1000000", "batch": "8"})
+    notice = next(w.value for w in at.warning if "This link asked for" in w.value)
+    assert "**h** = 1000000" in notice and "**batch**" not in notice
+    assert at.query_params["batch"] == "8" and at.query_params.get("h", "224") == "224"
+
+
 def test_a_link_value_is_never_live_markdown():
     at = start({"model": "densenet121", "block_config": "![x](http://HOST/t.png)",
                 "growth_rate": "[Click](https://example.com)"})

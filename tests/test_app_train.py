@@ -132,6 +132,17 @@ def test_datasets_come_from_the_deployers_list_and_no_path_is_read_or_shown(aske
     assert widget(at, "train.epochs").value == 3  # "²" is no number
 
 
+def test_a_deployers_dataset_that_cannot_be_read_is_said_without_its_path(monkeypatch):
+    """A deployer's `cifar10:/etc` answered students with "missing /etc/data_batch_1.bin"."""
+    monkeypatch.setenv("CNN_EXPLORER_DATASETS", "cifar=cifar10:/etc")
+    for lang, expected in (("en", "could not read the dataset"), ("zh", "无法读取这次训练的数据集")):
+        at = start({"model": SMALL_MODEL, "lang": lang}, page=TRAIN)
+        click(at, "train.start")
+        at = wait(at)
+        shown = " ".join(e.value for e in [*at.markdown, *at.caption, *at.error, *at.warning, *at.info])
+        assert expected in shown and "/etc" not in shown and "data_batch" not in shown
+
+
 def test_the_deployer_names_the_datasets(monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_DATASETS", "digits, small=digits")
     assert services.allowed_datasets() == {"digits": "digits", "small": "digits"}

@@ -119,7 +119,10 @@ _INPUT_ZH = {
     "job.deadline": lambda a: (f"任务超过本服务器允许的 {a['seconds']:g} 秒，已被停止；"
                                "请换用更小的模型、批量或输入"),
     "job.memory": lambda a: (f"任务已被停止：其工作进程已结束（超过本服务器每项任务可增加的 "
-                             f"{a['cap_mib']:,} MiB 内存，或被系统终止）；请减小批量或输入"),
+                             f"{a['cap_mib']:,} MiB 内存，包括模型、批量和数据，或被系统终止）；"
+                             "更小的模型、批量、输入或训练集也许可以"),
+    "dataset.unreadable": lambda a: "本服务器无法读取这次训练的数据集；请告诉服务器管理员（原因在其日志中），"
+                                    "或换一个数据集",
     "job.unreachable": lambda a: f"无法连接计算引擎（Ray，{a['address']}）；请稍后重试，或请管理员检查它",
     "job.busy": lambda a: "计算引擎现在无法接收任务；请一分钟后重试",
 }

@@ -169,13 +169,26 @@ def _link_input(state: ExploreState, params: dict, notices: list, evaluate) -> N
     asked = {param: params[param] for param in LINK_INPUTS if param in params}
     numbers = {param: number for param, text in asked.items()
                if (number := url_state.whole_number(text, 0, 10**6)) is not None}
-    tried = dataclasses.replace(state, **{LINK_INPUTS[param]: value for param, value in numbers.items()})
-    error = evaluate(tried)[2] if numbers else None
+    reasons = {param: {"message": t("explore.link_not_number"), "code": None}
+               for param in asked if param not in numbers}
+
+    def refused(values: dict) -> dict | None:
+        changed = {LINK_INPUTS[param]: value for param, value in values.items()}
+        return evaluate(dataclasses.replace(state, **changed))[2] if values else None
+
+    error = refused(numbers)
+    if error and len(numbers) > 1:  # each on its own, so that a bad height does not refuse the batch
+        for param in list(numbers):
+            if alone := refused({param: numbers[param]}):
+                reasons[param] = alone
+                del numbers[param]
+        error = refused(numbers)  # those that pass alone may still not fit together
+    if error:
+        reasons.update(dict.fromkeys(numbers, error))
+        numbers = {}
     for param, text in asked.items():
-        if param not in numbers or error:
-            reason = error or {"message": t("explore.link_not_number"), "code": None}
-            notices.append(dict(param=param, value=text, error=reason,
+        if param in reasons:
+            notices.append(dict(param=param, value=text, error=reasons[param],
                                 used=getattr(state, LINK_INPUTS[param])))
-    if not error:
-        for param, value in numbers.items():
-            setattr(state, LINK_INPUTS[param], value)
+    for param, value in numbers.items():
+        setattr(state, LINK_INPUTS[param], value)

@@ -150,9 +150,9 @@ class TrainingRun(_Polled):
         return self._synced().ended_by
 
     @property
-    def error(self) -> str | None:
-        failed = (self._synced().result or {}).get("error")
-        return failed["message"] if failed else None
+    def error(self) -> dict | None:
+        """core's or the engine's error ({"field", "message", "code", ...}) when the run failed."""
+        return (self._synced().result or {}).get("error")
 
     @property
     def stopped(self) -> bool:

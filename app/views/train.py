@@ -159,7 +159,7 @@ def go_on(run: services.TrainingRun) -> None:
 def progress(run: services.TrainingRun) -> None:
     """Status, progress bar, curves and memory; reruns every second while the run is live."""
     if run.error:
-        error_text.show_text(st, run.error)
+        error_text.show(st, run.error)
     elif run.batches and not run.done:
         last = run.batches[-1]
         done = (last["epoch"] - 1 + last["step"] / last["steps"]) / run.settings["epochs"]

@@ -2,6 +2,7 @@
 epoch by epoch, its memory sampled live, stopped early when the job is told to."""
 from __future__ import annotations
 
+import logging
 import os
 
 import core
@@ -9,6 +10,19 @@ from core import memory, train_speed
 from core.train import TrainSettings, train
 
 TRAINING_NICENESS = 10
+logger = logging.getLogger(__name__)
+
+
+def _error(exc: core.ConfigError) -> dict:
+    """core's refusal for the page, except a dataset's: that names the deployer's folders and files,
+    which students must not see (docs/deploy.md); the worker's log keeps it for the operator."""
+    if exc.field != "dataset":
+        return {"error": exc.to_dict()}
+    logger.warning("a dataset could not be read: %s", exc.message)
+    return {"error": {"field": "dataset", "code": "dataset.unreadable", "args": {},
+                      "message": "this server could not read the dataset for this run; tell the "
+                                 "server's operator, who finds why in its log, or choose another "
+                                 "dataset"}}
 
 
 def run(progress, model: str, changes: dict, settings: dict, out: str,
@@ -26,7 +40,7 @@ def run(progress, model: str, changes: dict, settings: dict, out: str,
             result = train(model, TrainSettings(**settings), out=out, on_progress=progress.report,
                            should_stop=progress.should_stop, resume_from=resume_from, **changes)
     except core.ConfigError as exc:
-        return {"error": exc.to_dict()}
+        return _error(exc)
     return {"stopped": result.stopped}
 
 
@@ -35,4 +49,4 @@ def measure(model: str, changes: dict, settings: dict) -> dict:
     try:
         return train_speed.measure(model, TrainSettings(**settings), **changes)
     except core.ConfigError as exc:
-        return {"error": exc.to_dict()}
+        return _error(exc)
