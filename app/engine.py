@@ -31,6 +31,8 @@ from pathlib import Path
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError, WorkerCrashedError
 
+from app import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger(__name__)
 
@@ -48,22 +50,19 @@ def tune_collector() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-def setting(name: str, default: int) -> int:
-    """A whole-number setting from the environment (the deployer's), else the default."""
-    value = os.environ.get(name, "")
-    return int(value) if value.isdecimal() else default
-
-
 # A query that runs longer than this is stopped (an analysis takes well under a second, attributions
 # and a CPU measurement a few seconds on two cores).
-QUERY_SECONDS = setting("CNN_EXPLORER_QUERY_SECONDS", 120)
+QUERY_SECONDS = settings.value("CNN_EXPLORER_QUERY_SECONDS")
 # What one job may add to its worker's memory: above core's per-job budget (768 MiB, checked before
 # anything is allocated) with room for what an estimate cannot see.
-JOB_MEMORY_MIB = setting("CNN_EXPLORER_JOB_MEMORY_MIB", 2048)
+JOB_MEMORY_MIB = settings.value("CNN_EXPLORER_JOB_MEMORY_MIB")
+# core's per-job budget, sent with every call: a cluster's workers follow the web server's setting.
+JOB_BUDGET_MIB = settings.value("CNN_EXPLORER_JOB_BUDGET_MIB")
+LIMITS = {"cap_mib": JOB_MEMORY_MIB, "budget_mib": JOB_BUDGET_MIB}  # what each job is given
 # This process's query workers (each a process with torch, one CPU of the cluster), and the local
 # cluster's training runs at once (the `training` resource; a cluster's operator sets its own).
-QUERY_WORKERS = setting("CNN_EXPLORER_WORKERS", max(2, os.cpu_count() or 2))
-LOCAL_TRAINING_SLOTS = setting("CNN_EXPLORER_TRAINING_SLOTS", 2)
+QUERY_WORKERS = settings.value("CNN_EXPLORER_WORKERS")
+LOCAL_TRAINING_SLOTS = settings.value("CNN_EXPLORER_TRAINING_SLOTS")
 NAMESPACE = "cnn-explorer"
 DOOR_SECONDS = 30  # the first admission on a cluster starts the door's process
 _MEMORY_EXIT = 75  # the exit status of a worker that went past a job's memory cap
@@ -141,19 +140,24 @@ def has_gpu() -> bool:
 
 
 class _MemoryCap:
-    """In a worker: ends the process when its resident memory grows past `cap_mib` over what it was
-    when the job began (checked 20 times a second). Nothing else ends a worker with this status."""
+    """In a worker, around one job: core's budget for its estimates set to the web server's
+    (`budget_mib`), and the process ended when its resident memory grows past `cap_mib` over what it
+    was when the job began (checked 20 times a second). Nothing else ends a worker with this status."""
 
-    def __init__(self, cap_mib: int):
+    def __init__(self, cap_mib: int, budget_mib: int):
         self.limit = _rss() + cap_mib * 2**20
         self._done = threading.Event()
+        from core import budget  # a worker's import: the web process has no torch
+        self._budget = budget.limit(budget_mib)
 
     def __enter__(self):
+        self._budget.__enter__()
         threading.Thread(target=self._watch, name="memory-cap", daemon=True).start()
         return self
 
     def __exit__(self, *exc):
         self._done.set()
+        self._budget.__exit__(*exc)
 
     def _watch(self) -> None:
         while not self._done.wait(0.05):
@@ -181,8 +185,8 @@ class _QueryWorker:
     def __init__(self):
         _function("analysis.ready")()
 
-    def call(self, name: str, args: tuple, kwargs: dict, cap_mib: int):
-        with _MemoryCap(cap_mib):
+    def call(self, name: str, args: tuple, kwargs: dict, limits: dict):
+        with _MemoryCap(**limits):
             return _function(name)(*args, **kwargs)
 
 
@@ -227,7 +231,7 @@ class _QueryWorkers:
                 self._workers[slot] = None
 
     def warm(self) -> None:
-        ray.get([self._worker(slot).call.remote("analysis.ready", (), {}, JOB_MEMORY_MIB)
+        ray.get([self._worker(slot).call.remote("analysis.ready", (), {}, LIMITS)
                  for slot in range(len(self._workers))])
 
 
@@ -253,7 +257,7 @@ def query(name: str, *args, seconds: float | None = None, **kwargs):
     seconds = QUERY_SECONDS if seconds is None else seconds
     for attempt in (1, 2):
         with _query_workers.pick(args) as (slot, worker):
-            ref = worker.call.remote(name, args, kwargs, JOB_MEMORY_MIB)
+            ref = worker.call.remote(name, args, kwargs, LIMITS)
             try:
                 return ray.get(ref, timeout=seconds)
             except GetTimeoutError:
@@ -304,8 +308,8 @@ class _JobActor:
     def __init__(self, seconds: float):
         self.progress = _Progress(seconds)
 
-    def run(self, name: str, args: tuple, kwargs: dict, cap_mib: int) -> dict:
-        with _MemoryCap(cap_mib):
+    def run(self, name: str, args: tuple, kwargs: dict, limits: dict) -> dict:
+        with _MemoryCap(**limits):
             try:
                 result = _function(name)(self.progress, *args, **kwargs)
             except Exception as exc:  # the page says what happened; the traceback goes to the worker log
@@ -366,7 +370,7 @@ class Job:
         except (Refused, JobFailed):
             ray.kill(self._actor)
             raise
-        self._run = self._actor.run.remote(name, args, {}, JOB_MEMORY_MIB)
+        self._run = self._actor.run.remote(name, args, {}, LIMITS)
         self._poll = None
         self._polled = 0.0
         self._started: float | None = None

@@ -17,6 +17,13 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `app.*` and `core`, as streamlit_app.py
+from app import settings  # noqa: E402
+
+if broken := settings.problems():  # refuse to start: no health check answers for a broken server
+    sys.stderr.write("The server does not start: its settings break their rules\n  "
+                     + "\n  ".join(broken) + "\n")
+    raise SystemExit(2)
+
 from app import warmup  # noqa: E402
 
 SECURITY_HEADERS = {

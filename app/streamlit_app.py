@@ -7,6 +7,13 @@ import streamlit as st
 # `streamlit run app/streamlit_app.py` puts app/ on sys.path; the app imports `app.*` and `core`.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app import settings  # noqa: E402
+
+if broken := settings.problems():  # served without app/server.py, which refuses to start instead
+    st.error("This server's settings break their rules; its operator must fix them:\n\n"
+             + "\n".join(f"- `{line}`" for line in broken))
+    st.stop()
+
 from app import engine  # noqa: E402
 from app.components import error_text, url_state  # noqa: E402
 from app.components.history import one_entry_per_page_switch  # noqa: E402

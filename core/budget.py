@@ -8,6 +8,8 @@ with a message before anything is allocated. The budget is per job, set by the d
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 
 from .errors import ConfigError
@@ -16,8 +18,30 @@ MIB = 2**20
 DEFAULT_BUDGET_MIB = 768  # two jobs and the server fit the Kubernetes example's 2 GiB pod
 
 
+_LIMIT_MIB: contextvars.ContextVar[int | None] = contextvars.ContextVar("budget_mib", default=None)
+
+
+@contextlib.contextmanager
+def limit(mib: int):
+    """The budget inside the block: the app's workers run each job under the web server's setting."""
+    token = _LIMIT_MIB.set(mib)
+    try:
+        yield
+    finally:
+        _LIMIT_MIB.reset(token)
+
+
 def budget_bytes() -> int:
-    return int(os.environ.get("CNN_EXPLORER_JOB_BUDGET_MIB", DEFAULT_BUDGET_MIB)) * MIB
+    """The budget set by `limit`, else CNN_EXPLORER_JOB_BUDGET_MIB (the CLI's environment), else 768."""
+    mib = _LIMIT_MIB.get()
+    if mib is None:
+        text = os.environ.get("CNN_EXPLORER_JOB_BUDGET_MIB", "").strip() or str(DEFAULT_BUDGET_MIB)
+        if not text.isdecimal() or int(text) < 1:
+            raise ConfigError("budget", f"CNN_EXPLORER_JOB_BUDGET_MIB={text!r}: use a whole number of "
+                                        "MiB ≥ 1, or unset it for the default of "
+                                        f"{DEFAULT_BUDGET_MIB}")
+        mib = int(text)
+    return mib * MIB
 
 
 def check(what: str, needed: int, fix: str) -> None:

@@ -52,3 +52,13 @@ def test_the_budget_is_the_deployers_setting(monkeypatch):
     assert budget.budget_bytes() == 2**20
     with pytest.raises(core.ConfigError, match="more than the 1 MiB a job may use"):
         budget.check("a test", 2 * 2**20, "use less")
+
+
+def test_a_workers_budget_is_the_one_its_job_was_given(monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", "1")
+    with budget.limit(3):
+        assert budget.budget_bytes() == 3 * 2**20
+    assert budget.budget_bytes() == 2**20
+    monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", "abc")
+    with pytest.raises(core.ConfigError, match="CNN_EXPLORER_JOB_BUDGET_MIB='abc': use a whole number"):
+        budget.budget_bytes()

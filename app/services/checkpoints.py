@@ -19,7 +19,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app import engine
+from app import engine, settings
 
 from . import session_watch
 from .analysis import catalog
@@ -206,7 +206,7 @@ def session_folder() -> Path:
 
 # What all sessions' files (uploads and trained checkpoints) may take in the temporary folder together;
 # the Kubernetes example's /tmp volume is sized from it. Past it an upload is refused, not the disk filled.
-UPLOAD_BUDGET_MIB = engine.setting("CNN_EXPLORER_UPLOAD_BUDGET_MIB", 1024)
+UPLOAD_BUDGET_MIB = settings.value("CNN_EXPLORER_UPLOAD_BUDGET_MIB")
 
 
 class UploadRefused(ValueError):

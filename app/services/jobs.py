@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import engine
+from app import engine, settings
 
 from . import session_watch
 from .caching import CACHE_TTL_S, cached
@@ -90,9 +90,9 @@ class MemoryJob(_Polled):
 # (no browser on its session for session_watch.UNWATCHED_S, or its session's state freed) stops, and
 # so does one past its time budget, keeping its last completed epoch's checkpoint. How many run at
 # once is the cluster's `training` resource (engine.LOCAL_TRAINING_SLOTS).
-TRAIN_SECONDS = engine.setting("CNN_EXPLORER_TRAIN_SECONDS", 900)
-MAX_QUEUED_TRAINING = engine.setting("CNN_EXPLORER_TRAIN_QUEUE", 8)         # running and waiting, all users
-MAX_TRAINING_PER_USER = engine.setting("CNN_EXPLORER_TRAIN_PER_USER", 2)    # running and waiting, one user
+TRAIN_SECONDS = settings.value("CNN_EXPLORER_TRAIN_SECONDS")
+MAX_QUEUED_TRAINING = settings.value("CNN_EXPLORER_TRAIN_QUEUE")         # running and waiting, all users
+MAX_TRAINING_PER_USER = settings.value("CNN_EXPLORER_TRAIN_PER_USER")    # running and waiting, one user
 TRAIN_GPU_SHARE = 0.5  # two runs share a GPU; a memory job (num_gpus=1) waits for it whole
 
 

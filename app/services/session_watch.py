@@ -18,11 +18,11 @@ from typing import Protocol
 
 from streamlit import runtime
 
-from app import engine
+from app import settings
 
 logger = logging.getLogger(__name__)
 
-UNWATCHED_S = engine.setting("CNN_EXPLORER_UNWATCHED_S", 60)  # a dropped Wi-Fi reconnects within it
+UNWATCHED_S = settings.value("CNN_EXPLORER_UNWATCHED_S")  # a dropped Wi-Fi reconnects within it
 WATCH_EVERY_S = 5
 
 
