@@ -22,6 +22,9 @@ from .registry import build_model, config_from_dict, get_family, preset_of
 from .schema import ArchConfig
 
 MAX_CHECKPOINT_BYTES = 200 * 2**20
+# A state_dict is one zip entry per tensor (densenet264: ~1,600); more is no checkpoint of this app.
+MAX_ARCHIVE_ENTRIES = 20_000
+MAX_CONFIG_DEPTH = 8  # a config is a JSON object of numbers, strings and lists: depth 2
 SUFFIXES = (".safetensors", ".pt", ".pth")
 # torchvision's legacy DenseNet keys: denselayer1.norm.1.weight -> denselayer1.norm1.weight
 _LEGACY_DENSENET = re.compile(
@@ -96,6 +99,10 @@ def load_checkpoint(path) -> Checkpoint:
     if "config" not in metadata:
         config = infer_config(state, name)
     else:
+        if _json_depth(metadata["config"]) > MAX_CONFIG_DEPTH:
+            raise CheckpointError(f"{name}: metadata 'config' nests deeper than {MAX_CONFIG_DEPTH} "
+                                  "levels; a config is one JSON object of field values (save the "
+                                  "checkpoint again with core train or save_checkpoint)")
         try:
             values = json.loads(metadata["config"])
             family = metadata.get("family") or _family_from_arch(metadata.get("arch", ""))
@@ -106,10 +113,57 @@ def load_checkpoint(path) -> Checkpoint:
         config = config_from_dict(family, values)
     with torch.device("meta"):
         expected = build_model(config).state_dict()
-    problem = weights_mismatch(expected, state)
+    problem = weights_mismatch(expected, state) or _wrong_dtypes(expected, state)
     if problem:
         raise CheckpointError(f"{name}: the weights do not fit the architecture: {problem}")
+    _check_numbers(name, metadata)
     return Checkpoint(config, state, metadata)
+
+
+def _json_depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest (strings skipped), counted without parsing it: a
+    text nested 100,000 deep makes json.loads raise RecursionError."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped = not escaped and char == "\\"
+            in_string = escaped or char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _wrong_dtypes(expected: dict, state: dict) -> str | None:
+    """A tensor whose kind (floating point or integer) is not its parameter's: e.g. bool weights."""
+    for key, tensor in expected.items():
+        have, want = state[key].dtype, tensor.dtype
+        if have.is_floating_point != want.is_floating_point or have == torch.bool:
+            return (f"{key} holds {str(have).removeprefix('torch.')} values where the model has "
+                    f"{str(want).removeprefix('torch.')}; save the model's own state_dict")
+    return None
+
+
+def _check_numbers(name: str, metadata: dict[str, str]) -> None:
+    """The metadata numbers the pages show must be numbers (a hand-made file may say anything)."""
+    rules = {"test_accuracy": (lambda v: 0 <= float(v) <= 1, "a number in [0, 1]"),
+             "epochs": (lambda v: int(v) >= 0, "a whole number ≥ 0")}
+    for key, (ok, rule) in rules.items():
+        if key not in metadata:
+            continue
+        try:
+            valid = ok(metadata[key])
+        except ValueError:
+            valid = False
+        if not valid:
+            shown = metadata[key][:40]
+            raise CheckpointError(f"{name}: metadata '{key}' = {shown!r} is not {rule}; fix it or "
+                                  "leave it out")
 
 
 def _read_safetensors(path: pathlib.Path):
@@ -140,6 +194,12 @@ def _check_torch_archive(path: pathlib.Path) -> None:
                                       "truncated or corrupt")
         raise CheckpointError(f"{path.name} is not a checkpoint: a .pt/.pth file is the zip archive "
                               "that torch.save writes; give one, or a .safetensors file")
+    count = _zip_entry_count(path)
+    if count > MAX_ARCHIVE_ENTRIES:
+        raise CheckpointError(f"{path.name} holds {count:,} files; a state_dict saved by torch.save "
+                              f"has one per tensor, and this server reads at most "
+                              f"{MAX_ARCHIVE_ENTRIES:,}. Give the model's state_dict, or a "
+                              ".safetensors file")
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -155,6 +215,29 @@ def _check_torch_archive(path: pathlib.Path) -> None:
     if expanded > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path.name} holds {expanded / 2**20:.0f} MB; the limit is "
                               f"{MAX_CHECKPOINT_BYTES // 2**20} MB")
+
+
+def _zip_entry_count(path: pathlib.Path) -> int:
+    """The entry count a zip's end record states, read without parsing its directory (0 when the
+    record is not found: zipfile then says what is wrong)."""
+    with path.open("rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 65_557))  # the end record (22 bytes) and a comment of up to 65,535
+        tail = f.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
+        return 0
+    count = int.from_bytes(tail[end + 10:end + 12], "little")
+    locator = tail.rfind(b"PK\x06\x07", 0, end)  # zip64: the count is in the zip64 end record
+    if count == 0xFFFF and locator >= 0:
+        record = int.from_bytes(tail[locator + 8:locator + 16], "little")
+        f_start = size - len(tail)
+        if f_start <= record <= size - 56:
+            with path.open("rb") as f:
+                f.seek(record + 32)
+                count = int.from_bytes(f.read(8), "little")
+    return count
 
 
 def _read_torch(path: pathlib.Path) -> dict[str, torch.Tensor]:
