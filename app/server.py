@@ -24,7 +24,9 @@ if broken := settings.problems():  # refuse to start: no health check answers fo
                      + "\n  ".join(broken) + "\n")
     raise SystemExit(2)
 
-from app import warmup  # noqa: E402
+from app import preload, warmup  # noqa: E402
+
+preload.everything()  # before anyone is served: first visits arriving together never race an import
 
 SECURITY_HEADERS = {
     b"x-frame-options": b"DENY",

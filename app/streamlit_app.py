@@ -14,6 +14,10 @@ if broken := settings.problems():  # served without app/server.py, which refuses
              + "\n".join(f"- `{line}`" for line in broken))
     st.stop()
 
+from app import preload  # noqa: E402
+
+preload.everything()  # the first sessions of a server started without app/server.py wait here
+
 from app import engine  # noqa: E402
 from app.components import error_text, url_state  # noqa: E402
 from app.components.history import one_entry_per_page_switch  # noqa: E402

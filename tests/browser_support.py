@@ -39,10 +39,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(script: Path, timeout: float = 180):
-    """Yield the base URL of `streamlit run script` once /_stcore/health answers (app/server.py warms
-    up first, about 20 s here, as a deployed server does: a cold first visit on two busy cores can take
-    longer than a test waits); stop it after."""
+def streamlit_server(script: Path, timeout: float = 180, ready: str = "/_stcore/health"):
+    """Yield the base URL of `streamlit run script` once `ready` answers 200: by default its health
+    check (app/server.py warms up first, about 20 s here, as a deployed server does: a cold first visit
+    on two busy cores can take longer than a test waits), or "/" for as soon as it serves its page (what
+    a student who opens the link then gets); stop it after."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
@@ -57,7 +58,7 @@ def streamlit_server(script: Path, timeout: float = 180):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                with urllib.request.urlopen(f"{url}{ready}", timeout=2) as reply:
                     if reply.status == 200:
                         break
             except OSError:
