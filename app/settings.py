@@ -35,6 +35,8 @@ _SETTINGS = [
     Setting("CNN_EXPLORER_UNWATCHED_S", 60, 5, 86400,
             "seconds a session without a browser keeps its runs and files"),
     Setting("CNN_EXPLORER_UPLOAD_BUDGET_MIB", 1024, 1, 2**20, "MiB of uploads on disk, all sessions"),
+    Setting("CNN_EXPLORER_UPLOAD_PER_USER_MIB", 400, 1, 2**20,
+            "MiB of uploads on disk, one user's sessions"),
 ]
 SETTINGS = {s.name: s for s in _SETTINGS}
 

@@ -34,17 +34,26 @@ def open_trained(path: str) -> None:
 
 
 def _on_upload() -> None:
+    """Keep an upload that core reads as a checkpoint, in place of the session's previous one; a
+    refused one is removed at once (its space is the class's) and the previous choice stays."""
     upload = uploads.held(K_UPLOAD)
     if upload is None:
         return
     try:
-        st.session_state[SESSION_PATHS[UPLOADED]] = services.save_upload(
-            upload.name, upload.getvalue(), st.session_state.get(SESSION_PATHS[UPLOADED]))
-    except services.UploadRefused as refused:  # the previous upload stays chosen
-        st.session_state[REFUSED] = t("ckpt.upload_full", used=refused.used_mib, budget=refused.budget_mib)
+        path = services.save_upload(upload.name, upload.getvalue(), services.user_id())
+    except services.UploadRefused as refused:
+        st.session_state[REFUSED] = t(f"ckpt.upload_full_{refused.scope}", used=refused.used_mib,
+                                      budget=refused.budget_mib)
         return
     finally:
         uploads.let_go(K_UPLOAD, upload)  # on disk now, or refused: its bytes leave the web process
+    info = services.checkpoint_info(path, services.stamp(path))
+    if "error" in info:
+        services.remove_upload(path)
+        st.session_state[REFUSED] = info["error"]
+        return
+    services.remove_upload(st.session_state.get(SESSION_PATHS[UPLOADED]))
+    st.session_state[SESSION_PATHS[UPLOADED]] = path
     st.session_state["ckpt.uploaded_name"] = upload.name
     st.session_state[K_CHOICE] = UPLOADED
 
@@ -93,7 +102,8 @@ def choose(params: dict, from_url: bool) -> dict:
     bar.file_uploader(t("ckpt.upload"), type=["safetensors", "pt", "pth"], key=uploads.key(K_UPLOAD),
                       on_change=_on_upload, help=t("ckpt.upload_help"))
     if st.session_state.get(REFUSED):
-        error_text.show_text(bar, st.session_state.pop(REFUSED))
+        refused = st.session_state.pop(REFUSED)
+        (error_text.show if isinstance(refused, dict) else error_text.show_text)(st, refused)
     if st.session_state.pop(GONE, False):
         st.info(t("ckpt.gone", seconds=services.UNWATCHED_S))
     if note:

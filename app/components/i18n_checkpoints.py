@@ -192,7 +192,13 @@ STRINGS: dict[str, tuple[str, str]] = {
                       "已停止。检查点保存的是最后完成的一轮（第 {epochs} 轮）。"),
     "train.stopped_early": ("Stopped before the first epoch ended: no checkpoint was written.",
                             "在第一轮结束前停止：没有写出检查点。"),
-    "ckpt.upload_full": ("Not uploaded: the server's files already take {used:,.0f} MiB of the "
+    "ckpt.upload_full_user": ("Not uploaded: your sessions' files already take {used:,.0f} MiB of the "
+                              "{budget:,} MiB one user may keep on this server. Close another tab with "
+                              "an upload, or upload a smaller file.",
+                              "未上传：你的会话文件已占用每位用户在本服务器上最多可保留的 "
+                              "{budget:,} MiB 中的 {used:,.0f} MiB。"
+                              "请关闭另一个有上传文件的标签页，或上传更小的文件。"),
+    "ckpt.upload_full_server": ("Not uploaded: the server's files already take {used:,.0f} MiB of the "
                          "{budget:,} MiB it keeps for all sessions. Try again later, or a smaller file.",
                          "未上传：服务器上的文件已占用为所有会话保留的 {budget:,} MiB 中的 {used:,.0f} MiB。"
                          "请稍后再试，或上传更小的文件。"),

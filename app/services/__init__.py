@@ -32,6 +32,7 @@ from .checkpoints import (
     heatmap,
     paper_observations,
     remove_folders_of_stopped_servers,
+    remove_upload,
     save_upload,
     session_folder,
     shipped_checkpoints,
@@ -60,7 +61,7 @@ __all__ = [
     "attribution_heatmap", "attributions", "continue_training", "dataset_spec", "epoch_estimate",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
-    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers",
+    "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "remove_upload",
     "resolve", "roofline", "save_upload", "session_folder", "shipped_checkpoints", "shipped_network", "stamp",
     "start_training", "summary", "svg_available", "user_id",
 ]

@@ -4,6 +4,7 @@ stamp (size, mtime): the cache keys change when the file does (the Train page re
 every epoch)."""
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
@@ -209,8 +210,17 @@ def session_folder() -> Path:
 UPLOAD_BUDGET_MIB = settings.value("CNN_EXPLORER_UPLOAD_BUDGET_MIB")
 
 
+# What one user's sessions (one client address, or the user the deployer's proxy names) may keep:
+# five tabs of one student each holding a 180 MB file took 900 of the class's 1,024 MiB.
+UPLOAD_PER_USER_MIB = settings.value("CNN_EXPLORER_UPLOAD_PER_USER_MIB")
+_OWNER = ".owner"  # in a session folder: a digest of its user, for the per-user share
+
+
 class UploadRefused(ValueError):
-    def __init__(self, used_mib: float, budget_mib: int):
+    """An upload past the space left: `scope` "server" (all sessions') or "user" (this user's)."""
+
+    def __init__(self, used_mib: float, budget_mib: int, scope: str = "server"):
+        self.scope = scope
         super().__init__(used_mib, budget_mib)
         self.used_mib, self.budget_mib = used_mib, budget_mib
 
@@ -219,22 +229,40 @@ def _bytes_under(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
 
 
-def save_upload(name: str, data: bytes, replaces: str | None = None) -> str:
-    """Write an uploaded checkpoint into this session's folder (core then loads it, never unpickling),
-    in place of the session's previous upload `replaces`. The file keeps the user's name, made safe, so
-    core's messages name it; the suffix decides the format. UploadRefused past UPLOAD_BUDGET_MIB."""
+def _owner_digest(user: str) -> str:
+    return hashlib.sha256(str(user).encode()).hexdigest()[:16]
+
+
+def _bytes_of_user(user: str) -> int:
+    digest = _owner_digest(user)
+    folders = [f.parent for f in UPLOADS_ROOT.glob(f"*/{_OWNER}") if f.read_text() == digest]
+    return sum(_bytes_under(folder) for folder in folders)
+
+
+def save_upload(name: str, data: bytes, user: str = "local") -> str:
+    """Write an uploaded checkpoint into a folder of its own in this session's folder (core then loads
+    it, never unpickling); the caller removes the session's previous upload once this one is accepted,
+    or this one if core refuses it (remove_upload). The file keeps the user's name, made safe, so core's
+    messages name it; the suffix decides the format. UploadRefused past UPLOAD_BUDGET_MIB for all
+    sessions or UPLOAD_PER_USER_MIB for this user's."""
     folder = session_folder()
-    # A session keeps its latest upload only; a refused one leaves the previous in place.
-    previous = Path(replaces) if replaces and Path(replaces).parent == folder else None
-    used = _bytes_under(UPLOADS_ROOT) - (previous.stat().st_size if previous and previous.exists() else 0)
+    used = _bytes_under(UPLOADS_ROOT)
     if used + len(data) > UPLOAD_BUDGET_MIB * 2**20:
         raise UploadRefused(used / 2**20, UPLOAD_BUDGET_MIB)
-    if previous:
-        previous.unlink(missing_ok=True)
+    (folder / _OWNER).write_text(_owner_digest(user))
+    mine = _bytes_of_user(user)
+    if mine + len(data) > UPLOAD_PER_USER_MIB * 2**20:
+        raise UploadRefused(mine / 2**20, UPLOAD_PER_USER_MIB, "user")
     suffix = Path(name).suffix.lower()
     if suffix not in catalog()["checkpoint_suffixes"]:
         suffix = ".unsupported"  # core answers with the list of accepted types
     stem = re.sub(r"[^\w.-]", "_", Path(name).stem)[:80] or "upload"
-    path = folder / f"{stem}{suffix}"
+    path = Path(tempfile.mkdtemp(prefix="upload-", dir=folder)) / f"{stem}{suffix}"
     path.write_bytes(data)
     return str(path)
+
+
+def remove_upload(path: str | None) -> None:
+    """Remove an upload that save_upload wrote (its own folder with it)."""
+    if path and Path(path).parent.name.startswith("upload-"):
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
