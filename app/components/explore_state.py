@@ -146,14 +146,20 @@ def from_link(cat: dict, params: dict, evaluate) -> tuple[ExploreState, list[dic
 
 
 def _link_fields(cat: dict, state: ExploreState, params: dict, notices: list) -> None:
-    """The link's field values that core accepts, one by one on top of those accepted before it (a
-    value that breaks a cross-field rule is refused like an out-of-range one)."""
+    """The link's field values, validated together as the config form's values are (RegNet's depths
+    and widths, ResNeXt's block and groups change together); when core refuses them together, those it
+    accepts one by one on top of those accepted before (a value that breaks a cross-field rule is then
+    refused like an out-of-range one)."""
+    specs = [spec for spec in cat["families"][state.family]["fields"] if spec["name"] in params]
+    together = {spec["name"]: params[spec["name"]] for spec in specs}
+    if together and "error" not in services.resolve(state.preset, json.dumps(together)):
+        for spec in specs:
+            state.values[spec["name"]] = link_value(spec, params[spec["name"]])
+        return
     accepted: dict = {}
     preset = cat["presets"][state.preset]["config"]
-    for spec in cat["families"][state.family]["fields"]:
+    for spec in specs:
         name = spec["name"]
-        if name not in params:
-            continue
         resolved = services.resolve(state.preset, json.dumps({**accepted, name: params[name]}))
         if "error" in resolved:
             notices.append(dict(param=name, value=params[name], error=resolved["error"],
