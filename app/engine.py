@@ -32,6 +32,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError, WorkerCrashedError
 
 from app import settings
+from app.fair_share import FairShare
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger(__name__)
@@ -58,7 +59,12 @@ QUERY_SECONDS = settings.value("CNN_EXPLORER_QUERY_SECONDS")
 JOB_MEMORY_MIB = settings.value("CNN_EXPLORER_JOB_MEMORY_MIB")
 # core's per-job budget, sent with every call: a cluster's workers follow the web server's setting.
 JOB_BUDGET_MIB = settings.value("CNN_EXPLORER_JOB_BUDGET_MIB")
-LIMITS = {"cap_mib": JOB_MEMORY_MIB, "budget_mib": JOB_BUDGET_MIB}  # what each job is given
+
+
+def _limits() -> dict:
+    """What each job is given: its worker's memory cap and core's budget for its estimates."""
+    return {"cap_mib": JOB_MEMORY_MIB, "budget_mib": JOB_BUDGET_MIB}
+
 # This process's query workers (each a process with torch, one CPU of the cluster), and the local
 # cluster's training runs at once (the `training` resource; a cluster's operator sets its own).
 QUERY_WORKERS = settings.value("CNN_EXPLORER_WORKERS")
@@ -231,11 +237,12 @@ class _QueryWorkers:
                 self._workers[slot] = None
 
     def warm(self) -> None:
-        ray.get([self._worker(slot).call.remote("analysis.ready", (), {}, LIMITS)
+        ray.get([self._worker(slot).call.remote("analysis.ready", (), {}, _limits())
                  for slot in range(len(self._workers))])
 
 
 _query_workers = _QueryWorkers(QUERY_WORKERS)
+_fair_share = FairShare(QUERY_WORKERS)
 
 
 def _failure(exc: Exception, cap_mib: int) -> JobFailed:
@@ -252,12 +259,18 @@ def _failure(exc: Exception, cap_mib: int) -> JobFailed:
 def query(name: str, *args, seconds: float | None = None, **kwargs):
     """The result of app.workers.`name`(*args, **kwargs), run by a query worker; JobFailed past
     `seconds` (QUERY_SECONDS), past JOB_MEMORY_MIB, or when the worker code raised. A query whose
-    worker ended under it for another query's sake (its deadline, its memory) is asked once more."""
+    worker ended under it for another query's sake (its deadline, its memory) is asked once more.
+    Queries wait for their turn (app/fair_share.py: users in turn, slow sessions never on every worker)."""
     connect()
     seconds = QUERY_SECONDS if seconds is None else seconds
+    with _fair_share.turn():
+        return _ask(name, args, kwargs, seconds)
+
+
+def _ask(name: str, args: tuple, kwargs: dict, seconds: float):
     for attempt in (1, 2):
         with _query_workers.pick(args) as (slot, worker):
-            ref = worker.call.remote(name, args, kwargs, LIMITS)
+            ref = worker.call.remote(name, args, kwargs, _limits())
             try:
                 return ray.get(ref, timeout=seconds)
             except GetTimeoutError:
@@ -370,7 +383,7 @@ class Job:
         except (Refused, JobFailed):
             ray.kill(self._actor)
             raise
-        self._run = self._actor.run.remote(name, args, {}, LIMITS)
+        self._run = self._actor.run.remote(name, args, {}, _limits())
         self._poll = None
         self._polled = 0.0
         self._started: float | None = None

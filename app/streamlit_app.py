@@ -18,13 +18,17 @@ from app import preload  # noqa: E402
 
 preload.everything()  # the first sessions of a server started without app/server.py wait here
 
-from app import engine  # noqa: E402
+from streamlit.runtime.scriptrunner import get_script_run_ctx  # noqa: E402
+
+from app import engine, fair_share, services  # noqa: E402
 from app.components import error_text, url_state  # noqa: E402
 from app.components.history import one_entry_per_page_switch  # noqa: E402
 from app.components.i18n import language_switch, t  # noqa: E402
 
 st.set_page_config(page_title="CNN Architecture Explorer", page_icon=":material/hub:", layout="wide")
 
+# Whose queries this run asks (the query workers serve users in turn: app/fair_share.py).
+fair_share.REQUESTER.set((services.user_id(), getattr(get_script_run_ctx(), "session_id", "")))
 params, from_url = url_state.incoming()
 language_switch(params.get("lang"), from_url)
 one_entry_per_page_switch()

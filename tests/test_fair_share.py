@@ -1,0 +1,73 @@
+"""The query workers' turns (app/fair_share.py), replayed with threads as the sessions' script threads
+ask: users are served in turn however many tabs each has, and slow sessions never hold every worker."""
+import threading
+import time
+
+from app import fair_share
+from app.fair_share import REQUESTER, FairShare
+
+
+def ask(share: FairShare, who: tuple[str, str], seconds: float, log: list, started: threading.Event = None):
+    REQUESTER.set(who)
+    with share.turn():
+        log.append(("start", who, time.monotonic()))
+        if started:
+            started.set()
+        time.sleep(seconds)
+    log.append(("end", who, time.monotonic()))
+
+
+def run_all(threads):
+    for t in threads:
+        t.start()
+        time.sleep(0.01)  # in this order
+    for t in threads:
+        t.join(10)
+
+
+def test_users_take_turns_however_many_tabs_one_of_them_has():
+    share, log = FairShare(slots=1), []
+    tabs = [threading.Thread(target=ask, args=(share, ("attacker", f"tab{i}"), 0.05, log))
+            for i in range(4)]
+    honest = threading.Thread(target=ask, args=(share, ("student", "s"), 0.05, log))
+    run_all([*tabs, honest])
+    order = [who[0] for kind, who, _ in log if kind == "start"]
+    # the attacker's first tab got the free worker; the student is next, not fifth
+    assert order[:2] == ["attacker", "student"]
+
+
+def test_slow_sessions_never_hold_every_worker(monkeypatch):
+    monkeypatch.setattr(fair_share, "HEAVY_S", 0.05)
+    share, log = FairShare(slots=2), []
+    # Each heavy tab has been slow once already: it is known heavy.
+    for i in range(3):
+        ask(share, ("attacker", f"tab{i}"), 0.08, [])
+    heavy = [threading.Thread(target=ask, args=(share, ("attacker", f"tab{i}"), 0.3, log)) for i in range(3)]
+    for t in heavy:
+        t.start()
+    time.sleep(0.05)
+    begun = time.monotonic()
+    ask(share, ("student", "s"), 0.01, log)
+    waited = next(t for kind, who, t in log if kind == "start" and who[0] == "student") - begun
+    for t in heavy:
+        t.join(10)
+    assert waited < 0.1, f"the student waited {waited:.2f} s behind heavy queries"
+    running = 0
+    most = 0
+    for kind, who, _ in sorted(log, key=lambda e: e[2]):
+        if who[0] == "attacker":
+            running += 1 if kind == "start" else -1
+            most = max(most, running)
+    assert most == 1  # heavy queries held one of the two workers, never both
+
+
+def test_one_session_never_runs_two_queries_at_once():
+    share, log = FairShare(slots=4), []
+    same = [threading.Thread(target=ask, args=(share, ("u", "one tab"), 0.05, log)) for _ in range(3)]
+    run_all(same)
+    events = sorted(log, key=lambda e: e[2])
+    running = most = 0
+    for kind, _, _ in events:
+        running += 1 if kind == "start" else -1
+        most = max(most, running)
+    assert most == 1
