@@ -12,6 +12,10 @@ RSS of the web process and of the engine (Ray's processes: its workers and the t
 
     .venv/bin/python bench/load.py --sessions 30 --seconds 300          # prints; --write: benchmarks.md
     .venv/bin/python bench/load.py --sessions 10 30 60 100 --seconds 120 --write
+
+The attacker mix (`--attackers 6`) adds that many tabs of one client, each opening Compare links of
+four very deep models, numbers varied so that nothing is cached, one after another: the honest
+sessions' latencies show whether one student can make the class wait (app/fair_share.py).
 """
 from __future__ import annotations
 
@@ -45,6 +49,8 @@ INTERACTIVE = ("step", "tab", "page")
 KINDS = (*INTERACTIVE, "memory", "attributions", "train")
 WEIGHTS = {"step": 5, "tab": 2, "page": 1, "memory": 1, "attributions": 1}
 TRAINING_SHARE = 10  # one session in ten starts a training run
+# An attacking tab's Compare link: four models, each with six dense blocks of 128 layers (768 layers).
+ATTACK_MODELS = ("densenet121", "densenet169", "densenet201", "densenet161")
 ACTION_TIMEOUT_S = 60
 
 
@@ -75,7 +81,8 @@ class Walk:
 
 @dataclass
 class Results:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in (*KINDS, "attack")})
+    attack_errors: list[str] = field(default_factory=list)  # the attackers' own, not the class's
     first_loads: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     samples: list[dict] = field(default_factory=list)  # {"t", "web_rss", "engine_rss", "web_cpu", ...}
@@ -147,6 +154,24 @@ async def student(base: str, number_: int, deadline: float, results: Results) ->
         await trainer.close()
 
 
+async def attacker(base: str, number_: int, deadline: float, results: Results) -> None:
+    """One tab opening unique heavy Compare links until time is up; its latencies kept apart."""
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        parts = [f"m{i}={name}&set{i}=block_config%3D" + "%2C".join(["128"] * 6)
+                 + f"%3Bgrowth_rate%3D{8 + (number_ * 997 + n * 31 + i) % 48}"
+                 for i, name in enumerate(ATTACK_MODELS, start=1)]
+        session = Session(base, 300)
+        try:
+            run = await session.open("n=4&" + "&".join(parts), page="compare")
+            results.latencies["attack"].append(run.seconds)
+        except (ProtocolError, TimeoutError, OSError) as exc:
+            results.attack_errors.append(f"attacker {number_}: {type(exc).__name__}: {str(exc)[:200]}")
+        finally:
+            await session.close()
+
+
 def _engine(web: psutil.Process) -> list[psutil.Process]:
     return web.children(recursive=True)
 
@@ -195,9 +220,10 @@ def server_process(base: str) -> psutil.Process:
     raise RuntimeError(f"no server process on port {port}")
 
 
-async def run_load(sessions: int, seconds: float) -> Results:
+async def run_load(sessions: int, seconds: float, attackers: int = 0) -> Results:
     """One fresh server (warmed up before its health check answers), then `sessions` sessions for
-    `seconds` seconds, started over the first few seconds as a class opens the link."""
+    `seconds` seconds, started over the first few seconds as a class opens the link, beside
+    `attackers` heavy Compare tabs."""
     results = Results()
     with streamlit_server(ROOT / "app" / "server.py") as base:
         stop = asyncio.Event()
@@ -208,7 +234,8 @@ async def run_load(sessions: int, seconds: float) -> Results:
         async def later(i):
             await asyncio.sleep(random.uniform(0, min(5.0, seconds / 4)))
             await student(base, i, deadline, results)
-        await asyncio.gather(*(later(i) for i in range(sessions)))
+        await asyncio.gather(*(later(i) for i in range(sessions)),
+                             *(attacker(base, i, deadline, results) for i in range(attackers)))
         stop.set()
         await sampler
     return results
@@ -237,6 +264,7 @@ def summarize(sessions: int, seconds: float, results: Results) -> dict:
                 interactive_p50=percentile(interactive, 50), interactive_p95=percentile(interactive, 95),
                 kinds={k: (len(v), percentile(v, 50), percentile(v, 95))
                        for k, v in results.latencies.items()},
+                attack_errors=len(results.attack_errors),
                 first_load_p50=percentile(results.first_loads, 50),
                 web_rss_warm=warm["web_rss"] if warm else 0, web_rss_end=end["web_rss"] if end else 0,
                 total_rss_warm=total(warm), total_rss_end=total(end),
@@ -298,11 +326,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--write", action="store_true", help="write the section into docs/benchmarks.md")
     parser.add_argument("--section", default="load", help="the section's key in docs/benchmarks.md")
+    parser.add_argument("--attackers", type=int, default=0,
+                        help="tabs of one client opening heavy Compare links meanwhile")
     args = parser.parse_args()
     summaries = []
     for sessions in args.sessions:
-        summary = summarize(sessions, args.seconds, asyncio.run(run_load(sessions, args.seconds)))
+        results = asyncio.run(run_load(sessions, args.seconds, args.attackers))
+        summary = summarize(sessions, args.seconds, results)
         print(row(summary), flush=True)
+        if args.attackers:
+            count, p50, p95 = summary["kinds"]["attack"]
+            print(f"  attackers: {args.attackers} tabs, {count} heavy Compare pages, p50 {p50:.1f} s, "
+                  f"p95 {p95:.1f} s, {summary['attack_errors']} failed", flush=True)
         for error in summary["first_errors"]:
             print("  ", error)
         summaries.append(summary)

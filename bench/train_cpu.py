@@ -23,6 +23,7 @@ import torch.nn.functional as F  # noqa: E402
 import core  # noqa: E402
 from bench.report import machine, publish  # noqa: E402
 from core import precision  # noqa: E402
+from core.analysis import analyze  # noqa: E402
 from core.connectivity import connection_strength  # noqa: E402
 from core.train import TrainSettings, train  # noqa: E402
 
@@ -56,24 +57,27 @@ def step_rate(name: str, dtype: str, channels_last: bool = False,
 
 
 def throughput(rounds: int) -> list[str]:
-    auto, why = precision.choose("auto", CPU)
-    print(f"precision auto here: {why}", flush=True)
     rows = []
     for name in MODELS:
-        variants = [("fp32", dict(dtype="fp32")), (f"auto ({auto})", dict(dtype=auto)),
-                    (f"auto ({auto}) + channels_last", dict(dtype=auto, channels_last=True))]
+        flops = analyze(core.get_config(name, in_channels=1, num_classes=10, **MODELS[name]), SHAPE).trace.flops
+        auto, why = precision.choose("auto", CPU, flops_per_example=flops)
+        print(f"{name}: precision auto is {why}", flush=True)
+        variants = [("fp32", dict(dtype="fp32")), ("bf16", dict(dtype="bf16")),
+                    ("bf16 + channels_last", dict(dtype="bf16", channels_last=True))]
         if name == "densenet40_k12":
-            variants.append((f"auto ({auto}) + torch.compile", dict(dtype=auto, compiled=True)))
-        best: dict[str, tuple[float, float]] = {}
+            variants.append(("bf16 + torch.compile", dict(dtype="bf16", compiled=True)))
+        rates: dict[str, float] = {}
+        warmups: dict[str, float] = {}
         for _ in range(rounds):  # alternate: drift in the machine's speed hits every variant alike
             for label, kwargs in variants:
                 rate, warmup = step_rate(name, **kwargs)
                 print(f"{name} {label}: {rate:.1f} examples/s (warm-up {warmup:.1f} s)", flush=True)
-                if rate > best.get(label, (0, 0))[0]:
-                    best[label] = (rate, warmup)
-        base = best["fp32"][0]
-        for label, (rate, warmup) in best.items():
-            rows.append(f"| {name} | {label} | {rate:,.1f} | {rate / base:.2f}× | {warmup:.1f} |")
+                rates[label] = max(rate, rates.get(label, 0))  # the best round
+                warmups[label] = max(warmup, warmups.get(label, 0))  # the first: compilation
+        for label, rate in rates.items():
+            picked = " ← auto" if label == auto else ""
+            rows.append(f"| {name} ({flops / 1e6:,.2f} MFLOPs) | {label}{picked} | {rate:,.1f} | "
+                        f"{rate / rates['fp32']:.2f}× | {warmups[label]:.1f} |")
     return rows
 
 
@@ -113,12 +117,14 @@ def main():
     feature = precision.cpu_bf16_feature() or "no native bf16 instructions"
     rows = throughput(args.rounds)
     lines = ["## Training on CPU (`python bench/train_cpu.py`)", "",
-             f"{machine()}; this CPU's bf16 capability: **{feature}** (from /proc/cpuinfo), so precision "
-             f"\"auto\" is {precision.choose('auto', CPU)[0]} here. One training step (forward, backward, "
-             f"SGD with Nesterov momentum) at batch {BATCH}, 1×28×28, median of {STEPS} steps after "
-             f"{WARMUP} warm-up steps, best of {args.rounds} rounds that alternate the variants in one "
-             "process. Warm-up seconds include torch.compile's compilation.", "",
-             "| model | precision | examples/s | vs fp32 | warm-up s |", "|---|---|---:|---:|---:|", *rows]
+             f"{machine()}; this CPU's bf16 capability: **{feature}** (from /proc/cpuinfo). One training "
+             f"step (forward, backward, SGD with Nesterov momentum) at batch {BATCH}, 1×28×28, median of "
+             f"{STEPS} steps after {WARMUP} warm-up steps, best of {args.rounds} rounds that alternate the "
+             "variants in one process; warm-up: the longest of the rounds' (torch.compile's compilation "
+             f"is in the first). ← auto: what precision \"auto\" picks for the model (bf16 on this CPU "
+             f"unless the model has under {precision.BF16_MIN_MFLOPS} MFLOPs an image).", "",
+             "| model (forward FLOPs of one image) | precision | examples/s | vs fp32 | warm-up s |",
+             "|---|---|---:|---:|---:|", *rows]
     if not args.skip_accuracy:
         lines += ["", "bf16 and accuracy: the Train page's default run (densenet40_k12 with dense blocks "
                       "2,2,2, 5,000 Fashion-MNIST training images, 3 epochs, cosine schedule, seed 0), "

@@ -301,6 +301,10 @@ def _infer_densenet(state) -> ArchConfig:
     bottleneck = "features.denseblock1.denselayer1.conv2.weight" in state
     growth = state["features.denseblock1.denselayer1.conv2.weight" if bottleneck else
                    "features.denseblock1.denselayer1.conv1.weight"].shape[0]
+    # A block's second layer reads the block input and the first layer's k channels (dense), or only
+    # those k channels (VoVNet's one-shot aggregation).
+    second = state.get("features.denseblock1.denselayer2.conv1.weight")
+    aggregation = "osa" if second is not None and second.shape[1] == growth else "dense"
     compression = 1.0
     if "features.transition1.conv.weight" in state:
         t = state["features.transition1.conv.weight"]
@@ -309,7 +313,7 @@ def _infer_densenet(state) -> ArchConfig:
                   bn_size=first.shape[0] // growth if bottleneck else 0, compression=compression,
                   stem="imagenet" if "features.norm0.weight" in state else "cifar",
                   conv_bias="features.conv0.bias" in state, in_channels=conv0.shape[1],
-                  num_classes=_classes(state))
+                  num_classes=_classes(state), aggregation=aggregation)
     return config_from_dict("densenet", values)
 
 

@@ -142,10 +142,11 @@ def cmd_train(args) -> None:
 
 
 def cmd_heatmap(args) -> None:
-    from .checkpoints import read_state_dict
+    from .checkpoints import load_checkpoint
     from .connectivity import connection_strength
-    state, metadata = read_state_dict(args.checkpoint)
-    result = connection_strength(state, args.normalize, metadata)
+    # The app's loading path: the weights are checked against the architecture first.
+    checkpoint = load_checkpoint(args.checkpoint)
+    result = connection_strength(checkpoint.state_dict, args.normalize, checkpoint.metadata)
     if args.json:
         print(json.dumps(result))
         return

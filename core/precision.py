@@ -2,8 +2,10 @@
 
 "auto" means bf16 autocast where the hardware multiplies bf16 natively: CUDA GPUs, and CPUs whose
 /proc/cpuinfo names `amx_bf16` (Intel's matrix units) or `avx512_bf16` (bf16 dot products, e.g. AMD
-Zen 4). Measured with `python bench/train_cpu.py` (docs/benchmarks.md): densenet40_k12 at 28×28
-trains 1.6–1.9× faster in bf16 than in fp32 on an avx512_bf16 CPU, at the same test accuracy.
+Zen 4), for a model whose products are large enough to pay for autocast's casts. Measured with
+`python bench/train_cpu.py` on an avx512_bf16 CPU (docs/benchmarks.md): densenet40_k12 at 28×28
+(405 MFLOPs an image) trains 1.7× faster in bf16, the Train page's default (17 MFLOPs) 1.3×, at the
+same test accuracy; d2l_lenet_bn (0.56 MFLOPs) 0.7×, so a CPU model under BF16_MIN_MFLOPS stays fp32.
 Elsewhere bf16 is emulated and slower than fp32, so "auto" stays fp32. Weights, gradients and the
 optimizer stay fp32 under autocast; only the matrix products and convolutions run in bf16.
 """
@@ -16,6 +18,7 @@ import torch
 
 PRECISIONS = ("auto", "fp32", "bf16")
 CPU_BF16_FLAGS = ("amx_bf16", "avx512_bf16")  # best first
+BF16_MIN_MFLOPS = 5  # forward MFLOPs of one image below which autocast costs a CPU more than it saves
 
 
 def bf16_feature(cpuinfo: str) -> str | None:
@@ -36,14 +39,19 @@ def cpu_bf16_feature() -> str | None:
         return None
 
 
-def choose(precision: str, device: torch.device, feature: str | None = None) -> tuple[str, str]:
+def choose(precision: str, device: torch.device, feature: str | None = None,
+           flops_per_example: int | None = None) -> tuple[str, str]:
     """("bf16" or "fp32", the reason in words) for a requested precision on a device (`feature`:
-    the CPU's bf16 instruction set; by default this machine's)."""
+    the CPU's bf16 instruction set, by default this machine's; `flops_per_example`: the model's
+    forward FLOPs of one image, when known)."""
     if precision != "auto":
         return precision, f"{precision} as requested"
     if device.type == "cuda":
         return "bf16", "auto: bf16 autocast on a CUDA GPU"
     feature = feature or cpu_bf16_feature()
+    if feature and flops_per_example is not None and flops_per_example < BF16_MIN_MFLOPS * 1e6:
+        return "fp32", (f"auto: fp32, the model is too small for bf16 to pay on a CPU "
+                        f"({flops_per_example / 1e6:.2f} MFLOPs an image, under {BF16_MIN_MFLOPS})")
     if feature:
         return "bf16", f"auto: bf16 autocast, the CPU has {feature}"
     return "fp32", "auto: fp32, the CPU has no native bf16 instructions (amx_bf16, avx512_bf16)"

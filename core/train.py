@@ -84,8 +84,9 @@ class TrainResult:
         return self.history[-1]["test_accuracy"] if self.history else 0.0
 
 
-def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[ArchConfig, int]:
-    """Fit the classifier to the dataset's classes; the side the data is resized to (per batch)."""
+def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[ArchConfig, int, int]:
+    """Fit the classifier to the dataset's classes; the side the data is resized to (per batch), and
+    the forward FLOPs of one image at that side."""
     if config.num_classes != len(data.classes):
         config = config.replace(num_classes=len(data.classes))
     sized = "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0
@@ -93,8 +94,7 @@ def prepare(config: ArchConfig, data: Dataset, input_size: int | None) -> tuple[
     if sized and side != config.input_size:
         config = config.replace(input_size=side)
     from .analysis import analyze  # a clear error if the model cannot take this input
-    analyze(config, (config.in_channels, side, side))
-    return config, side
+    return config, side, analyze(config, (config.in_channels, side, side)).trace.flops
 
 
 def evaluate(model, x, y, device, batch_size=512, side: int | None = None,
@@ -131,9 +131,9 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     settings.check()
     config = resolve(name_or_config, **overrides)
     data = load_dataset(settings.dataset).subset(settings.train_size, settings.seed)
-    config, side = prepare(config, data, settings.input_size)
+    config, side, flops = prepare(config, data, settings.input_size)
     device = torch.device("cuda" if settings.on_cuda else "cpu")
-    dtype, why = precision.choose(settings.precision, device)
+    dtype, why = precision.choose(settings.precision, device, flops_per_example=flops)
     shape = (config.in_channels, side, side)
     if device.type == "cpu":  # the server's own memory: refused before the model is allocated
         budget.check(f"training {config.family} at batch {settings.batch_size}, input "

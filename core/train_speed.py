@@ -34,7 +34,7 @@ def measure(name_or_config, settings: TrainSettings, **overrides) -> dict:
         rate = len(data.train_x) / max(stamps[-1] - stamps[0], 1e-9) if stamps else float("nan")
     else:
         rate = settings.batch_size * (len(timed) - 1) / (timed[-1] - timed[0])
-    config, side = prepare(resolve(name_or_config, **overrides), data, settings.input_size)
+    config, side, _ = prepare(resolve(name_or_config, **overrides), data, settings.input_size)
     device = torch.device("cuda" if settings.on_cuda else "cpu")
     model = build_model(config).to(device)
     sample = min(TEST_SAMPLE, len(data.test_x))

@@ -427,3 +427,15 @@ def test_learn_asks_beyond_the_chapter_from_the_model_on_screen(model, overrides
     answers = " ".join(e.proto.label + " " + " ".join(m.value for m in e.markdown) for e in at.expander)
     for text in expected:
         assert text in answers
+
+
+@pytest.mark.parametrize("service", ["channels", "graph"])
+def test_a_failing_channels_or_graph_query_is_said_not_raised(monkeypatch, service):
+    """Explore read these results without checking them: an engine failure surfaced as a KeyError."""
+    from app import services
+    failure = {"error": {"field": "job", "code": "job.deadline", "args": {"seconds": 120},
+                         "message": "the job took longer than the 120 s a job may take"}}
+    monkeypatch.setattr(services, service, lambda *args, **kwargs: failure)
+    at = start({"model": "resnet18", "tab": "graph"})
+    assert not at.exception
+    assert any("120" in e.value for e in at.error)

@@ -80,3 +80,42 @@ def test_export_formats(tmp_path):
     assert main(["export", "d2l_lenet_bn", "--set", "channels=0,1", "--format", "code",
                  "--out", str(bad)]) == 2
     assert not bad.exists()
+
+
+def test_heatmap_prints_cores_connection_strength_of_a_checkpoint(capsys):
+    from core.checkpoints import load_checkpoint
+    from core.connectivity import connection_strength
+    path = ROOT / "assets" / "densenet_fig5_digits.safetensors"
+    main(["heatmap", str(path), "--normalize", "target", "--json"])
+    checkpoint = load_checkpoint(path)
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(
+        connection_strength(checkpoint.state_dict, "target", checkpoint.metadata)))
+
+
+def test_heatmap_of_a_pth_goes_through_the_apps_architecture_check(tmp_path):
+    """A state_dict without its classifier and with an unknown key gave a heatmap on the CLI and a
+    refusal in the app: both now load it the same way."""
+    import torch
+
+    from core.checkpoints import load_checkpoint
+    state = dict(load_checkpoint(ROOT / "assets" / "densenet_fig5_digits.safetensors").state_dict)
+    del state["classifier.weight"], state["classifier.bias"]
+    state["features.extra.weight"] = torch.zeros(3)
+    torch.save(state, tmp_path / "partial.pth")
+    result = run_cli("heatmap", str(tmp_path / "partial.pth"))
+    assert result.returncode == 2
+    assert "the weights do not fit the architecture" in result.stderr
+    assert "classifier.weight" in result.stderr and "features.extra.weight" in result.stderr
+
+
+def test_a_one_shot_densenet_state_dict_without_metadata_is_recognised(tmp_path):
+    """_infer_densenet knew dense aggregation only and refused an OSA state_dict misleadingly."""
+    import torch
+
+    from core.checkpoints import load_checkpoint
+    osa = load_checkpoint(ROOT / "assets" / "vovnet_osa_digits.safetensors")
+    torch.save(osa.state_dict, tmp_path / "osa.pth")
+    loaded = load_checkpoint(tmp_path / "osa.pth")
+    assert loaded.config.aggregation == "osa" and loaded.config == osa.config
+    result = run_cli("heatmap", str(tmp_path / "osa.pth"))
+    assert result.returncode == 0, result.stderr

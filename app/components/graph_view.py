@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import services
 
-from . import charts
+from . import charts, error_text
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -79,6 +79,9 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
     words = tuple((word, t(f"graph.word_{word}")) for word in services.catalog()["graph_words"])
     graph = services.graph(model["family"], model["config_json"], tuple(model["input_shape"]), expand,
                            model["name"], words)
+    if "error" in graph:
+        error_text.show(st, graph["error"])
+        return
     layers = dense_layers(growth, expand)
     if layers:
         st.info(t("graph.dense_edges", layers=layers, pairs=layers * (layers + 1) // 2))

@@ -206,6 +206,9 @@ def model_results(model: dict, summary: dict | None, family_title: str, now: sta
     metrics(summary)
     memory_estimate(model, now.memory)
     growth = services.channels(*args)
+    if "error" in growth:  # an engine failure (its deadline, its memory): said, the page carries on
+        error_text.show(st, growth["error"])
+        return
     if now.expand not in summary["blocks"]:
         now.expand = ""  # no such block in this model: the block view
     state.show_in({K_TAB: t(TAB_LABELS[now.tab])})  # the label follows the language
