@@ -59,7 +59,8 @@ def step_rate(name: str, dtype: str, channels_last: bool = False,
 def throughput(rounds: int) -> list[str]:
     rows = []
     for name in MODELS:
-        flops = analyze(core.get_config(name, in_channels=1, num_classes=10, **MODELS[name]), SHAPE).trace.flops
+        config = core.get_config(name, in_channels=1, num_classes=10, **MODELS[name])
+        flops = analyze(config, SHAPE).trace.flops
         auto, why = precision.choose("auto", CPU, flops_per_example=flops)
         print(f"{name}: precision auto is {why}", flush=True)
         variants = [("fp32", dict(dtype="fp32")), ("bf16", dict(dtype="bf16")),
