@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import logging
 import os
 import socket
@@ -101,6 +102,7 @@ def connect() -> None:
                 host, _, port = address.removeprefix("ray://").rpartition(":")
                 socket.create_connection((host, int(port)), timeout=3).close()
                 _init(address)
+                ray.get(_open_door().__ray_ready__.remote(), timeout=DOOR_SECONDS)
             except Exception as exc:  # every page says so; the next request tries again
                 raise JobFailed("unreachable", f"the job engine (Ray at {address}) cannot be reached "
                                                f"({type(exc).__name__}); try again later, or ask the "
@@ -123,6 +125,7 @@ def connect() -> None:
         started.wait()
         if failed:
             raise failed[0]
+        ray.get(_open_door().__ray_ready__.remote(), timeout=DOOR_SECONDS)
 
 
 def _init(address: str | None, **local) -> None:
@@ -153,8 +156,8 @@ class _MemoryCap:
     def __init__(self, cap_mib: int, budget_mib: int):
         self.limit = _rss() + cap_mib * 2**20
         self._done = threading.Event()
-        from core import budget  # a worker's import: the web process has no torch
-        self._budget = budget.limit(budget_mib)
+        # in the worker: app.workers imports core (the web process imports neither)
+        self._budget = importlib.import_module("app.workers").job_budget(budget_mib)
 
     def __enter__(self):
         self._budget.__enter__()
@@ -178,7 +181,6 @@ def _rss() -> int:
 
 
 def _function(name: str):
-    import importlib
     module, _, function = name.rpartition(".")
     return getattr(importlib.import_module(f"app.workers.{module}"), function)
 
@@ -469,7 +471,10 @@ class _Door:
     limit of one, under load)."""
 
     def __init__(self):
-        self._admitted = set(_jobs())  # a door opened again (below) counts the jobs already in
+        # A door opened again (below) counts the jobs already in. So it opens when its process joins
+        # the cluster (connect), before any start: opened by starts at one moment, it counted them all
+        # (their actors exist before they ask) and four starts of a limit of one refused each other.
+        self._admitted = set(_jobs())
 
     def admit(self, kind: str, actor_name: str, queue_limit: int | None, user_limit: int | None):
         self._admitted &= set(_jobs())  # an ended job's actor is gone
@@ -482,17 +487,32 @@ class _Door:
         return None
 
 
+_door = None  # this process's handle: Ray ends an actor once no handle to it is left
+
+
+def _open_door():
+    """The cluster's door, opened (or found) when this process joins it, before any job asks. The
+    handle is kept: dropped after each start, the door ended and the next start opened a new one,
+    which counted every job then alive, those asking at the same moment included."""
+    global _door
+    if _door is None:
+        _door = _Door.options(name="door", get_if_exists=True).remote()
+    return _door
+
+
 def _admit(kind: str, actor_name: str, queue_limit: int | None, user_limit: int | None) -> None:
     """Refused unless the jobs admitted before this one leave room for it under both limits."""
     if queue_limit is None and user_limit is None:
         return
     for attempt in range(2):  # the door goes with the replica that opened it: then another opens one
-        door = _Door.options(name="door", get_if_exists=True).remote()
+        door = _open_door()
         try:
             refused = ray.get(door.admit.remote(kind, actor_name, queue_limit, user_limit),
                               timeout=DOOR_SECONDS)
             break
         except (RayActorError, GetTimeoutError) as exc:
+            global _door
+            _door = None  # its replica went: ask for the door again (found, or opened here)
             if attempt or isinstance(exc, GetTimeoutError):
                 raise JobFailed("busy", "the job engine cannot take a job now; try again in a "
                                         "minute") from None

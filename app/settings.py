@@ -32,7 +32,7 @@ _SETTINGS = [
     Setting("CNN_EXPLORER_TRAIN_SECONDS", 900, 10, 7 * 86400, "seconds one training run may take"),
     Setting("CNN_EXPLORER_TRAIN_QUEUE", 8, 1, 10_000, "training runs running or waiting, all users"),
     Setting("CNN_EXPLORER_TRAIN_PER_USER", 2, 1, 1000, "training runs running or waiting, one user"),
-    Setting("CNN_EXPLORER_UNWATCHED_S", 60, 5, 86400,
+    Setting("CNN_EXPLORER_UNWATCHED_S", 60, 1, 86400,
             "seconds a session without a browser keeps its runs and files"),
     Setting("CNN_EXPLORER_UPLOAD_BUDGET_MIB", 1024, 1, 2**20, "MiB of uploads on disk, all sessions"),
     Setting("CNN_EXPLORER_UPLOAD_PER_USER_MIB", 400, 1, 2**20,

@@ -81,8 +81,9 @@ class Walk:
 
 @dataclass
 class Results:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in (*KINDS, "attack")})
-    attack_errors: list[str] = field(default_factory=list)  # the attackers' own, not the class's
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    attack_latencies: list[float] = field(default_factory=list)  # the attackers' own, not the class's
+    attack_errors: list[str] = field(default_factory=list)
     first_loads: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     samples: list[dict] = field(default_factory=list)  # {"t", "web_rss", "engine_rss", "web_cpu", ...}
@@ -165,7 +166,7 @@ async def attacker(base: str, number_: int, deadline: float, results: Results) -
         session = Session(base, 300)
         try:
             run = await session.open("n=4&" + "&".join(parts), page="compare")
-            results.latencies["attack"].append(run.seconds)
+            results.attack_latencies.append(run.seconds)
         except (ProtocolError, TimeoutError, OSError) as exc:
             results.attack_errors.append(f"attacker {number_}: {type(exc).__name__}: {str(exc)[:200]}")
         finally:
@@ -264,7 +265,8 @@ def summarize(sessions: int, seconds: float, results: Results) -> dict:
                 interactive_p50=percentile(interactive, 50), interactive_p95=percentile(interactive, 95),
                 kinds={k: (len(v), percentile(v, 50), percentile(v, 95))
                        for k, v in results.latencies.items()},
-                attack_errors=len(results.attack_errors),
+                attack=(len(results.attack_latencies), percentile(results.attack_latencies, 50),
+                        percentile(results.attack_latencies, 95), len(results.attack_errors)),
                 first_load_p50=percentile(results.first_loads, 50),
                 web_rss_warm=warm["web_rss"] if warm else 0, web_rss_end=end["web_rss"] if end else 0,
                 total_rss_warm=total(warm), total_rss_end=total(end),
@@ -335,9 +337,9 @@ def main() -> None:
         summary = summarize(sessions, args.seconds, results)
         print(row(summary), flush=True)
         if args.attackers:
-            count, p50, p95 = summary["kinds"]["attack"]
+            count, p50, p95, failed = summary["attack"]
             print(f"  attackers: {args.attackers} tabs, {count} heavy Compare pages, p50 {p50:.1f} s, "
-                  f"p95 {p95:.1f} s, {summary['attack_errors']} failed", flush=True)
+                  f"p95 {p95:.1f} s, {failed} failed", flush=True)
         for error in summary["first_errors"]:
             print("  ", error)
         summaries.append(summary)

@@ -213,7 +213,8 @@ def test_training_is_refused_past_the_users_share_and_the_queue(monkeypatch, lim
 
 
 def test_without_fashion_mnist_the_page_says_so_once_and_trains_on_digits(monkeypatch, tmp_path):
-    monkeypatch.setattr(services.jobs, "_fashion_mnist_installed", lambda: False)  # the workers' answer
+    monkeypatch.setattr(services.checkpoints, "fashion_mnist_installed", lambda: False)  # the workers' answer
+
     monkeypatch.delenv("CNN_EXPLORER_DATASETS", raising=False)
     at = start(page=TRAIN)
     assert list(widget(at, "train.dataset").options) == ["digits"]

@@ -114,7 +114,9 @@ def link_value(spec: dict, text: str):
     """A query-string value as its widget holds it (core has accepted it)."""
     if spec["kind"] == "bool":
         return text.lower() in ("true", "1")
-    if spec["kind"] == "int_list" or spec["choices"] or spec["kind"] == "str":
+    if spec["choices"]:  # the choice itself: GoogLeNet's branch3_kernel is the number 3, not "3"
+        return next(choice for choice in spec["choices"] if str(choice) == str(text))
+    if spec["kind"] == "int_list" or spec["kind"] == "str":
         return text
     return float(text) if spec["kind"] == "float" else int(float(text))
 

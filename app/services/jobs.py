@@ -13,9 +13,9 @@ import streamlit as st
 
 from app import engine, settings
 
-from . import session_watch
+from . import checkpoints, session_watch
 from .caching import CACHE_TTL_S, cached
-from .checkpoints import fashion_mnist_installed, session
+from .checkpoints import session
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def allowed_datasets() -> dict[str, str]:
     if configured:
         pairs = [item.partition("=") for item in configured.split(",") if item.strip()]
         return {name.strip(): spec.strip() or name.strip() for name, _, spec in pairs}
-    found = {"fashion-mnist": "fashion-mnist"} if fashion_mnist_installed() else {}
+    found = {"fashion-mnist": "fashion-mnist"} if checkpoints.fashion_mnist_installed() else {}
     return {**found, "digits": "digits"}
 
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import core  # noqa: F401  (torch and every family, once per worker)
 from app.engine import tune_collector
+from core import budget
 
 tune_collector()  # an analysis builds and traces a model: tens of thousands of objects
+
+
+def job_budget(mib: int):
+    """core's budget for one job's estimates: the web server's setting, sent with the job."""
+    return budget.limit(mib)
 
 
 def error(exc: core.ConfigError) -> dict:
