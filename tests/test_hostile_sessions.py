@@ -117,20 +117,20 @@ def test_an_uploads_folder_goes_once_its_browser_left_and_anothers_stays(served,
             browser_context(browser) as leaving, browser_context(browser) as staying:
         uploaded(leaving)
         page = uploaded(staying)
-        files = set(root.glob("session-*/mine.safetensors"))
+        files = set(root.glob("session-*/upload-*/mine.safetensors"))
         assert len(files) == 2
         leaving.close()
         deadline = time.monotonic() + UNWATCHED_S + 60  # the watch's period, a slow machine
-        while len(set(root.glob("session-*/mine.safetensors"))) == 2:
+        while len(set(root.glob("session-*/upload-*/mine.safetensors"))) == 2:
             assert time.monotonic() < deadline, "the closed session's upload is still on disk"
             time.sleep(1)
-        (gone,) = files - set(root.glob("session-*/mine.safetensors"))
-        assert not gone.parent.exists()  # the folder, not only the file
+        (gone,) = files - set(root.glob("session-*/upload-*/mine.safetensors"))
+        assert not gone.parent.parent.exists()  # the session's folder, not only the file
         page.get_by_text("÷ column maximum").click()  # the session still open works on its upload
         expect(page.get_by_text("column maximum").last).to_be_visible(timeout=TIMEOUT)
         assert page.locator("[data-testid='stException']").count() == 0
         expect(chosen(page)).to_have_value("Uploaded: mine.safetensors", timeout=TIMEOUT)
-        assert len(set(root.glob("session-*/mine.safetensors"))) == 1
+        assert len(set(root.glob("session-*/upload-*/mine.safetensors"))) == 1
 
 
 def test_distinct_memory_estimates_leave_the_servers_memory_flat(served):
