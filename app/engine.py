@@ -32,8 +32,7 @@ from pathlib import Path
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError, RayTaskError, WorkerCrashedError
 
-from app import settings
-from app.fair_share import FairShare
+from app import fair_share, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger(__name__)
@@ -244,7 +243,7 @@ class _QueryWorkers:
 
 
 _query_workers = _QueryWorkers(QUERY_WORKERS)
-_fair_share = FairShare(QUERY_WORKERS)
+_fair_share = fair_share.FairShare(QUERY_WORKERS)
 
 
 def _failure(exc: Exception, cap_mib: int) -> JobFailed:
@@ -265,7 +264,7 @@ def query(name: str, *args, seconds: float | None = None, **kwargs):
     Queries wait for their turn (app/fair_share.py: users in turn, slow sessions never on every worker)."""
     connect()
     seconds = QUERY_SECONDS if seconds is None else seconds
-    with _fair_share.turn():
+    with _fair_share.turn(heavy=fair_share.deep(args)):
         return _ask(name, args, kwargs, seconds)
 
 

@@ -5,9 +5,10 @@ from a median of 0.12 s to 20.4 s, because the query workers served whoever aske
 
 - the users (a client address, or the user the deployer's proxy names) with waiting queries are
   served in turn (round-robin), whatever number of tabs each has open;
-- a session whose last query took more than HEAVY_S is heavy until one of its queries is fast again,
-  and heavy queries together hold at most all workers but one: the last one stays free for everyone
-  else's usual, fast queries;
+- a query is heavy when its config is deep (more than HEAVY_DEPTH blocks or layers in its lists, as
+  core counts them: densenet264 has 130, an attack 768) or its session's last query took more than
+  HEAVY_S; heavy queries together hold at most all workers but one: the last one stays free for
+  everyone else's usual, fast queries;
 - one session never has two queries running (a page runs its queries one after another).
 
 tests/test_fair_share.py replays it; `bench/load.py --mix attacker` measures honest sessions' latency
@@ -17,16 +18,44 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 import threading
 import time
 from collections import Counter, deque
 
 HEAVY_S = 1.0  # an analysis of densenet121 takes well under 0.1 s; a 768-layer DenseNet, seconds
+HEAVY_DEPTH = 256  # entries summed over a config's whole-number lists (block_config, layers, depths)
 
 # Who asks: (user, session), set by each page run (app/streamlit_app.py); the server's own work (the
 # warm-up, the session watch) asks as nobody in particular.
 REQUESTER: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
     "requester", default=("server", "server"))
+
+
+def deep(args: tuple) -> bool:
+    """Whether a query's arguments hold a config (JSON) deeper than HEAVY_DEPTH: its cost is known
+    before it runs, without torch (an analysis takes time in proportion to the layers it traces)."""
+    for arg in args:
+        if isinstance(arg, str) and arg.startswith("{"):
+            try:
+                values = json.loads(arg)
+            except ValueError:
+                continue
+            fields = values.values() if isinstance(values, dict) else []
+            # lists as core holds them, or as a link or the Compare page spells them ("128,128")
+            lists = [v if isinstance(v, list) else v.split(",") for v in fields
+                     if isinstance(v, list) or (isinstance(v, str) and "," in v)]
+            depth = sum(_whole(x) for v in lists for x in v)
+            if depth > HEAVY_DEPTH:
+                return True
+    return False
+
+
+def _whole(value) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 class FairShare:
@@ -41,23 +70,24 @@ class FairShare:
         self._heavy: set = set()              # sessions whose last query was slow
         self._busy = self._busy_heavy = 0
 
-    def _allowed(self, user: str, session: tuple) -> bool:
+    def _allowed(self, session: tuple, heavy: bool) -> bool:
         if self._busy >= self.slots or self._running[session]:
             return False
-        return session not in self._heavy or self._busy_heavy < self.heavy_slots
+        return not (heavy or session in self._heavy) or self._busy_heavy < self.heavy_slots
 
     def _next(self):
         """The ticket to serve now: the first ticket that may run of the user served longest ago."""
         ready = [(self._served.get(user, -1), user) for user, tickets in self._waiting.items()
-                 if self._allowed(user, tickets[0][0])]
+                 if self._allowed(*tickets[0][:2])]
         return self._waiting[min(ready)[1]][0] if ready else None
 
     @contextlib.contextmanager
-    def turn(self):
-        """Hold a worker's turn for one query of the current REQUESTER."""
+    def turn(self, heavy: bool = False):
+        """Hold a worker's turn for one query of the current REQUESTER (`heavy`: known to be, from its
+        arguments)."""
         user, session_id = REQUESTER.get()
         session = (user, session_id)
-        ticket = (session, object())
+        ticket = (session, heavy, object())
         with self._cond:
             self._waiting.setdefault(user, deque()).append(ticket)
             self._cond.wait_for(lambda: self._next() is ticket)
@@ -70,7 +100,7 @@ class FairShare:
             if len(self._served) > 10_000:  # users long gone: forget the oldest half
                 for gone, _ in sorted(self._served.items(), key=lambda item: item[1])[:5_000]:
                     del self._served[gone]
-            heavy = session in self._heavy
+            heavy = heavy or session in self._heavy
             self._running[session] += 1
             self._busy += 1
             self._busy_heavy += heavy

@@ -71,3 +71,34 @@ def test_one_session_never_runs_two_queries_at_once():
         running += 1 if kind == "start" else -1
         most = max(most, running)
     assert most == 1
+
+
+def test_a_deep_config_is_heavy_before_it_runs():
+    attack = '{"block_config": [128, 128, 128, 128, 128, 128], "growth_rate": 48}'
+    assert fair_share.deep(("densenet", attack, (3, 224, 224)))
+    assert fair_share.deep(("densenet121", '{"block_config": "128,128,128,128,128,128"}', 64))
+    assert not fair_share.deep(("densenet", '{"block_config": [6, 12, 64, 48], "growth_rate": 32}'))
+    assert not fair_share.deep(("resnet", '{"layers": [3, 8, 36, 3]}', "not json {"))
+
+
+def test_a_deep_query_waits_for_the_heavy_lane_from_its_first_run():
+    share, log = FairShare(slots=2), []
+    first = threading.Thread(target=lambda: (REQUESTER.set(("a", "1")), heavy_turn(share, log)))
+    first.start()
+    time.sleep(0.05)
+    second = threading.Thread(target=lambda: (REQUESTER.set(("a", "2")), heavy_turn(share, log)))
+    second.start()
+    time.sleep(0.05)
+    begun = time.monotonic()
+    ask(share, ("student", "s"), 0.01, log)
+    assert time.monotonic() - begun < 0.1  # the second worker stayed free for the student
+    first.join(5)
+    second.join(5)
+    starts = sorted(t for kind, who, t in log if kind == "start" and who[0] == "a")
+    assert starts[1] - starts[0] >= 0.2  # the deep ones ran one after the other
+
+
+def heavy_turn(share: FairShare, log: list) -> None:
+    with share.turn(heavy=True):
+        log.append(("start", REQUESTER.get(), time.monotonic()))
+        time.sleep(0.25)
