@@ -6,12 +6,13 @@ from a median of 0.12 s to 20.4 s, because the query workers served whoever aske
 - the users (a client address, or the user the deployer's proxy names) with waiting queries are
   served in turn (round-robin), whatever number of tabs each has open;
 - a query is heavy when its config is deep (more than HEAVY_DEPTH blocks or layers in its lists, as
-  core counts them: densenet264 has 130, an attack 768) or its session's last query took more than
-  HEAVY_S; heavy queries together hold at most all workers but one: the last one stays free for
-  everyone else's usual, fast queries;
+  core counts them: densenet264 has 130, an attack 768), known before it runs; heavy queries
+  together hold at most all workers but one: the last one stays free for everyone else's usual,
+  fast queries. (A session was also made heavy once one of its queries took over a second: on busy
+  cores honest sessions' queries did too, and waited behind the attack: 26.8 s p95.)
 - one session never has two queries running (a page runs its queries one after another).
 
-tests/test_fair_share.py replays it; `bench/load.py --mix attacker` measures honest sessions' latency
+tests/test_fair_share.py replays it; `bench/load.py --attackers 6` measures honest sessions' latency
 beside six heavy tabs.
 """
 from __future__ import annotations
@@ -20,10 +21,8 @@ import contextlib
 import contextvars
 import json
 import threading
-import time
 from collections import Counter, deque
 
-HEAVY_S = 1.0  # an analysis of densenet121 takes well under 0.1 s; a 768-layer DenseNet, seconds
 HEAVY_DEPTH = 256  # entries summed over a config's whole-number lists (block_config, layers, depths)
 
 # Who asks: (user, session), set by each page run (app/streamlit_app.py); the server's own work (the
@@ -67,13 +66,12 @@ class FairShare:
         self._served: dict[str, int] = {}     # user -> when last served (a count of turns given)
         self._turns = 0
         self._running: Counter = Counter()    # session -> its queries running
-        self._heavy: set = set()              # sessions whose last query was slow
         self._busy = self._busy_heavy = 0
 
     def _allowed(self, session: tuple, heavy: bool) -> bool:
         if self._busy >= self.slots or self._running[session]:
             return False
-        return not (heavy or session in self._heavy) or self._busy_heavy < self.heavy_slots
+        return not heavy or self._busy_heavy < self.heavy_slots
 
     def _next(self):
         """The ticket to serve now: the first ticket that may run of the user served longest ago."""
@@ -83,8 +81,7 @@ class FairShare:
 
     @contextlib.contextmanager
     def turn(self, heavy: bool = False):
-        """Hold a worker's turn for one query of the current REQUESTER (`heavy`: known to be, from its
-        arguments)."""
+        """Hold a worker's turn for one query of the current REQUESTER (`heavy`: `deep(args)`)."""
         user, session_id = REQUESTER.get()
         session = (user, session_id)
         ticket = (session, heavy, object())
@@ -100,11 +97,9 @@ class FairShare:
             if len(self._served) > 10_000:  # users long gone: forget the oldest half
                 for gone, _ in sorted(self._served.items(), key=lambda item: item[1])[:5_000]:
                     del self._served[gone]
-            heavy = heavy or session in self._heavy
             self._running[session] += 1
             self._busy += 1
             self._busy_heavy += heavy
-        started = time.monotonic()
         try:
             yield
         finally:
@@ -114,10 +109,4 @@ class FairShare:
                     del self._running[session]
                 self._busy -= 1
                 self._busy_heavy -= heavy
-                if time.monotonic() - started > HEAVY_S:
-                    if len(self._heavy) > 10_000:  # sessions long gone: start the count again
-                        self._heavy.clear()
-                    self._heavy.add(session)
-                else:
-                    self._heavy.discard(session)
                 self._cond.notify_all()

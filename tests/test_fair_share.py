@@ -27,22 +27,19 @@ def run_all(threads):
 
 def test_users_take_turns_however_many_tabs_one_of_them_has():
     share, log = FairShare(slots=1), []
-    tabs = [threading.Thread(target=ask, args=(share, ("attacker", f"tab{i}"), 0.05, log))
+    tabs = [threading.Thread(target=ask, args=(share, ("attacker", f"tab{i}"), 0.2, log))
             for i in range(4)]
-    honest = threading.Thread(target=ask, args=(share, ("student", "s"), 0.05, log))
+    honest = threading.Thread(target=ask, args=(share, ("student", "s"), 0.2, log))
     run_all([*tabs, honest])
     order = [who[0] for kind, who, _ in log if kind == "start"]
     # the attacker's first tab got the free worker; the student is next, not fifth
     assert order[:2] == ["attacker", "student"]
 
 
-def test_slow_sessions_never_hold_every_worker(monkeypatch):
-    monkeypatch.setattr(fair_share, "HEAVY_S", 0.05)
+def test_heavy_queries_never_hold_every_worker():
     share, log = FairShare(slots=2), []
-    # Each heavy tab has been slow once already: it is known heavy.
-    for i in range(3):
-        ask(share, ("attacker", f"tab{i}"), 0.08, [])
-    heavy = [threading.Thread(target=ask, args=(share, ("attacker", f"tab{i}"), 0.3, log)) for i in range(3)]
+    heavy = [threading.Thread(target=lambda i=i: (REQUESTER.set(("attacker", f"tab{i}")),
+                                                  heavy_turn(share, log))) for i in range(3)]
     for t in heavy:
         t.start()
     time.sleep(0.05)
@@ -52,13 +49,8 @@ def test_slow_sessions_never_hold_every_worker(monkeypatch):
     for t in heavy:
         t.join(10)
     assert waited < 0.1, f"the student waited {waited:.2f} s behind heavy queries"
-    running = 0
-    most = 0
-    for kind, who, _ in sorted(log, key=lambda e: e[2]):
-        if who[0] == "attacker":
-            running += 1 if kind == "start" else -1
-            most = max(most, running)
-    assert most == 1  # heavy queries held one of the two workers, never both
+    starts = sorted(t for kind, who, t in log if kind == "start" and who[0] == "attacker")
+    assert len(starts) == 3 and starts[1] - starts[0] >= 0.2 and starts[2] - starts[1] >= 0.2
 
 
 def test_one_session_never_runs_two_queries_at_once():
@@ -79,23 +71,6 @@ def test_a_deep_config_is_heavy_before_it_runs():
     assert fair_share.deep(("densenet121", '{"block_config": "128,128,128,128,128,128"}', 64))
     assert not fair_share.deep(("densenet", '{"block_config": [6, 12, 64, 48], "growth_rate": 32}'))
     assert not fair_share.deep(("resnet", '{"layers": [3, 8, 36, 3]}', "not json {"))
-
-
-def test_a_deep_query_waits_for_the_heavy_lane_from_its_first_run():
-    share, log = FairShare(slots=2), []
-    first = threading.Thread(target=lambda: (REQUESTER.set(("a", "1")), heavy_turn(share, log)))
-    first.start()
-    time.sleep(0.05)
-    second = threading.Thread(target=lambda: (REQUESTER.set(("a", "2")), heavy_turn(share, log)))
-    second.start()
-    time.sleep(0.05)
-    begun = time.monotonic()
-    ask(share, ("student", "s"), 0.01, log)
-    assert time.monotonic() - begun < 0.1  # the second worker stayed free for the student
-    first.join(5)
-    second.join(5)
-    starts = sorted(t for kind, who, t in log if kind == "start" and who[0] == "a")
-    assert starts[1] - starts[0] >= 0.2  # the deep ones ran one after the other
 
 
 def heavy_turn(share: FairShare, log: list) -> None:
