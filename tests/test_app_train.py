@@ -256,7 +256,7 @@ def test_the_page_states_a_measured_epoch_time_and_a_run_continues_from_its_last
     estimate = next(i.value for i in at.info if i.value.startswith("One epoch of this run takes"))
     # digits: 1,437 training and 360 test images; the time is stated in seconds at this size
     assert "1,437 training images at" in estimate and "360 images" in estimate
-    assert re.search(r"takes about \*\*\d+ s\*\*", estimate), estimate
+    assert re.search(r"takes about \*\*\d+(\.\d)? s\*\*", estimate), estimate
     click(at, "train.start")
     at = wait(at)
     first = at.session_state["train.run"]

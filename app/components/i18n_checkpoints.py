@@ -235,7 +235,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                              "权重和优化器仍为 fp32。"),
     "train.precision_used": ("Precision: {reason}", "精度：{reason}"),
     "train.measuring": ("Measuring how long an epoch takes here…", "正在测量这里每轮需要多长时间……"),
-    "train.duration_s": ("{seconds:.0f} s", "{seconds:.0f} 秒"),
+    "train.duration_s": ("{seconds} s", "{seconds} 秒"),
     "train.duration_min": ("{minutes:.1f} min", "{minutes:.1f} 分钟"),
     "train.estimate": ("One epoch of this run takes about **{duration}** on this server: "
                        "{images:,} training images at {speed:,.0f} examples/s, then the test pass over "

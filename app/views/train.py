@@ -122,7 +122,8 @@ def estimate(inputs: dict) -> None:
     if "error" in measured:
         return  # a run core refuses: Start says why, where it matters
     seconds = measured["epoch_seconds"]
-    duration = (t("train.duration_s", seconds=seconds) if seconds < 90 else
+    shown = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"  # digits: well under a second
+    duration = (t("train.duration_s", seconds=shown) if seconds < 90 else
                 t("train.duration_min", minutes=seconds / 60))
     st.info(t("train.estimate", duration=duration,
               images=measured["train_images"], speed=measured["examples_per_second"],
