@@ -1,5 +1,5 @@
-"""Training throughput on CUDA for seed 003's d2l DenseNet (1×96², batch 256): the seed's training
-loop (fp32, batches copied from the host each step, like d2l.train_ch6) against our trainer
+"""Training throughput on CUDA for the book's d2l DenseNet (d2l_densenet, 1×96², batch 256): the book's
+training loop (fp32, batches copied from the host each step, like d2l.train_ch6) against our trainer
 (`core.train.train`: data held on the GPU, bf16 autocast, channels_last, optionally torch.compile),
 in the same process, on the embedded digits resized to 96².   Usage: python bench/train_gpu.py
 """
@@ -151,9 +151,9 @@ def main():
         print(rows[-1], flush=True)
     markdown = "\n".join([
         "## Training throughput on CUDA (`python bench/train_gpu.py`)", "",
-        f"{torch.cuda.get_device_name()}, torch {torch.__version__}: d2l DenseNet (seed 003), "
+        f"{torch.cuda.get_device_name()}, torch {torch.__version__}: the book's DenseNet (`d2l_densenet`), "
         f"1×{SIDE}², batch {BATCH}, digits resized to {SIDE}² ({args.epochs} epochs; steady-state "
-        "epochs averaged, evaluation excluded). Target of the issue: ≥ 75,000 examples/s.", "",
+        "epochs averaged, evaluation excluded). Target: ≥ 75,000 examples/s.", "",
         "| loop | examples/s | vs seed | test accuracy |", "|---|---:|---:|---:|", *rows])
     publish("train_gpu", markdown, args.section)
 

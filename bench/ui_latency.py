@@ -170,7 +170,7 @@ def main() -> None:
                 "Cold = first load after the server starts (imports torch and core); median over "
                 f"{args.loads} further fresh browser contexts. Slider → figures: one arrow-key step "
                 "until the parameter metric shows core's new value, the graph shows the new model and "
-                "the script is idle (a new config every step: no cache hits). Targets (issue 3): first "
+                "the script is idle (a new config every step: no cache hits). Targets: first "
                 "render ≤ 2.5 s and ≤ 1.2× the bare page, p95 ≤ 300 ms. The reference row adds "
                 "st.graphviz_chart of densenet121's block graph to the bare page: what laying the graph "
                 "out in the browser (Graphviz WASM) costs by itself; the app lays it out on the server "
