@@ -14,12 +14,19 @@ Two kinds of work, both with a deadline and a memory cap:
 
 Worker code lives in app/workers/ and is named here by "module.function" (never imported by the web
 process). A job that grows its worker's memory past the cap ends that worker process.
+
+The engine is supervised: the web process outlives it. When a process of the local Ray dies (the
+kernel's OOM killer, a kill -9) or a cluster's GCS stops answering, `ready()` turns false within
+SUPERVISE_S (the health check answers 503), queries say the engine is restarting, and the local Ray is
+started again (a cluster is joined again once it answers). Jobs of the engine that died are lost; a
+training run's last completed epoch stays in its checkpoint.
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 import importlib
+import itertools
 import logging
 import os
 import socket
@@ -72,13 +79,18 @@ LOCAL_TRAINING_SLOTS = settings.value("CNN_EXPLORER_TRAINING_SLOTS")
 NAMESPACE = "cnn-explorer"
 DOOR_SECONDS = 30  # the first admission on a cluster starts the door's process
 _MEMORY_EXIT = 75  # the exit status of a worker that went past a job's memory cap
+SUPERVISE_S = 1.0  # how often the engine's processes (or a cluster's GCS) are checked
+RETRY_S = 5.0  # between tries to start the engine again
 _connected = threading.Lock()
+_down = threading.Event()  # set from the engine's death until it can serve again
+_generation = 0  # the engine's starts in this process: a job of an earlier one is lost
+_death = None  # what the supervisor asks: the engine's dead parts, named (None while all live)
 
 
 class JobFailed(RuntimeError):
-    """The engine could not give a result: `code` is "deadline", "memory", "unreachable", "busy" or
-    "failed"; `to_dict()` is the app's error shape ({"field", "message", "code", "args"}) for
-    error_text to show."""
+    """The engine could not give a result: `code` is "deadline", "memory", "unreachable", "busy",
+    "restarting", "lost" or "failed"; `to_dict()` is the app's error shape ({"field", "message",
+    "code", "args"}) for error_text to show."""
 
     def __init__(self, code: str, message: str, **args):
         super().__init__(message)
@@ -88,25 +100,78 @@ class JobFailed(RuntimeError):
         return {"field": "job", "message": self.message, "code": f"job.{self.code}", "args": self.args_}
 
 
+class _RayCalls:
+    """The threads inside a call to Ray now. A restart waits for them to leave (each gives up within
+    about SUPERVISE_S once the engine is down) before it shuts Ray down: a page's thread inside a Ray
+    call during ray.shutdown() ended silently, and its student's page waited forever."""
+
+    def __init__(self):
+        self._count = 0
+        self._idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def inside(self):
+        with self._idle:
+            if _down.is_set():
+                raise _restarting()
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._count -= 1
+                self._idle.notify_all()
+
+    def drained(self, seconds: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: self._count == 0, seconds)
+
+
+_ray_calls = _RayCalls()
+
+
+@contextlib.contextmanager
+def _calling():
+    """Connected, and counted inside Ray until the block ends; JobFailed("restarting") while down."""
+    connect()
+    with _ray_calls.inside():
+        yield
+
+
+def _restarting() -> JobFailed:
+    return JobFailed("restarting", "the job engine is restarting; try again in a few seconds")
+
+
+def ready() -> bool:
+    """Whether a query can run now: false while the engine is down or starting again."""
+    return not _down.is_set()
+
+
 def connect() -> None:
-    """Join the cluster CNN_EXPLORER_RAY_ADDRESS names, else start a local one (once per process).
-    Workers find `app` and `core` on PYTHONPATH: set here for the local one, by the image elsewhere."""
+    """Join the cluster CNN_EXPLORER_RAY_ADDRESS names, else start a local one (once per process),
+    supervised from then on. Workers find `app` and `core` on PYTHONPATH: set here for the local one,
+    by the image elsewhere."""
+    if _down.is_set():
+        raise _restarting()
     with _connected:
+        if _down.is_set():
+            raise _restarting()
         if ray.is_initialized():
             return
+        # Ray's core ends a process that cannot reach its GCS for 60 s: the web process would go with
+        # its engine. It waits instead; the supervisor ends that connection and makes a new one.
+        os.environ.setdefault("RAY_gcs_rpc_server_reconnect_timeout_s", str(365 * 24 * 3600))
         address = os.environ.get("CNN_EXPLORER_RAY_ADDRESS") or None
         if address:
             try:
-                # Ray's core ends the whole process when it cannot reach the cluster's GCS: asked first.
-                host, _, port = address.removeprefix("ray://").rpartition(":")
-                socket.create_connection((host, int(port)), timeout=3).close()
-                _init(address)
-                ray.get(_open_door().__ray_ready__.remote(), timeout=DOOR_SECONDS)
+                _join(address)
             except Exception as exc:  # every page says so; the next request tries again
                 raise JobFailed("unreachable", f"the job engine (Ray at {address}) cannot be reached "
                                                f"({type(exc).__name__}); try again later, or ask the "
                                                "server's administrator to check it",
                                 address=address) from None
+            threading.Thread(target=_supervise, args=(lambda: _gcs_silent(address), lambda: _join(address)),
+                             name="engine-supervisor", daemon=True).start()
             return
         paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
         os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
@@ -118,13 +183,12 @@ def connect() -> None:
         os.environ.setdefault("RAY_prestart_worker_first_driver", "0")
         # Ray's local processes die with the *thread* that started them (Linux's parent-death signal
         # follows the thread): a page's script thread ends after every run, so a thread that lives as
-        # long as the process starts them.
+        # long as the process starts them, and starts them again when they die.
         started, failed = threading.Event(), []
         threading.Thread(target=_local_head, args=(started, failed), name="ray-head", daemon=True).start()
         started.wait()
         if failed:
             raise failed[0]
-        ray.get(_open_door().__ray_ready__.remote(), timeout=DOOR_SECONDS)
 
 
 def _init(address: str | None, **local) -> None:
@@ -132,19 +196,98 @@ def _init(address: str | None, **local) -> None:
              configure_logging=False, **local)
 
 
+def _join(address: str) -> None:
+    """Connect to the cluster at `address` (asked first: Ray's core ends the whole process when it
+    cannot reach the cluster's GCS) and open its door."""
+    if why := _gcs_silent(address):
+        raise ConnectionError(why)
+    _init(address)
+    ray.get(_open_door().__ray_ready__.remote(), timeout=DOOR_SECONDS)
+
+
+def _gcs_silent(address: str) -> str | None:
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        return f"its GCS at {host}:{port} does not answer ({exc})"
+    return None
+
+
+def _start_local() -> None:
+    _init(None, num_cpus=QUERY_WORKERS, resources={"training": LOCAL_TRAINING_SLOTS},
+          object_store_memory=256 * 2**20, include_dashboard=False)
+    ray.get(_open_door().__ray_ready__.remote(), timeout=DOOR_SECONDS)
+
+
+def _local_dead() -> str | None:
+    """The local Ray's processes (GCS, raylet, monitors) that have ended, named; None while all live."""
+    node = ray._private.worker._global_node  # Ray's handle on the processes this one started
+    dead = node.dead_processes() if node else [("node", None)]
+    return ", ".join(kind for kind, _ in dead) or None
+
+
 def _local_head(started: threading.Event, failed: list) -> None:
     try:
-        _init(None, num_cpus=QUERY_WORKERS, resources={"training": LOCAL_TRAINING_SLOTS},
-              object_store_memory=256 * 2**20, include_dashboard=False)
+        _start_local()
     except Exception as exc:  # connect() raises it in the caller's thread
         failed.append(exc)
+        started.set()
+        return
     started.set()
-    threading.Event().wait()  # keep this thread, and with it Ray's local processes, alive
+    _supervise(_local_dead, _start_local)  # keeps this thread, and with it Ray's local processes, alive
+
+
+def _supervise(death, start) -> None:
+    """Forever: every SUPERVISE_S ask `death()` what died; when something did, start the engine again."""
+    global _death
+    _death = death
+    while True:
+        time.sleep(SUPERVISE_S)
+        if why := death():
+            _restart(why, start)
+
+
+def _restart(why: str, start) -> None:
+    """Down from now (queries and the health check say so), the old engine's jobs lost, until `start()`
+    and warm workers serve again; tried every RETRY_S until it does."""
+    global _generation, _door
+    logger.error("the job engine died (%s): starting it again", why)
+    _down.set()
+    if not _ray_calls.drained(DOOR_SECONDS):
+        logger.error("calls to the dead engine did not end in %d s", DOOR_SECONDS)
+    with _connected:
+        _generation += 1
+        _door = None
+        _query_workers.forget()
+        for attempt in itertools.count(1):
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            try:
+                start()
+                _query_workers.warm()
+                break
+            except Exception:
+                logger.exception("the job engine did not start (try %d); trying again in %g s", attempt,
+                                 RETRY_S)
+                _query_workers.forget()
+                time.sleep(RETRY_S)
+    _down.clear()
+    logger.warning("the job engine serves again")
+
+
+def _check_alive(generation: int, failed: bool = False) -> None:
+    """JobFailed("restarting") when the engine a call was sent to has died since; after a call
+    `failed`, its processes are asked at once (the supervisor may not have looked yet)."""
+    if failed and _death and _death():
+        _down.set()  # said at once (the health check too); the supervisor restarts it on its next look
+    if _down.is_set() or generation != _generation:
+        raise _restarting()
 
 
 def has_gpu() -> bool:
-    connect()
-    return ray.cluster_resources().get("GPU", 0) > 0
+    with _calling():
+        return ray.cluster_resources().get("GPU", 0) > 0
 
 
 class _MemoryCap:
@@ -241,6 +384,11 @@ class _QueryWorkers:
         ray.get([self._worker(slot).call.remote("analysis.ready", (), {}, _limits())
                  for slot in range(len(self._workers))])
 
+    def forget(self) -> None:
+        """Drop every worker (of an engine that died): the next use starts new ones."""
+        with self._lock:
+            self._workers = [None] * len(self._workers)
+
 
 _query_workers = _QueryWorkers(QUERY_WORKERS)
 _fair_share = fair_share.FairShare(QUERY_WORKERS)
@@ -264,34 +412,50 @@ def query(name: str, *args, seconds: float | None = None, **kwargs):
     Queries wait for their turn (app/fair_share.py: users in turn, slow sessions never on every worker)."""
     connect()
     seconds = QUERY_SECONDS if seconds is None else seconds
-    with _fair_share.turn(heavy=fair_share.deep(args)):
+    with _fair_share.turn(heavy=fair_share.deep(args)), _calling():
         return _ask(name, args, kwargs, seconds)
 
 
 def _ask(name: str, args: tuple, kwargs: dict, seconds: float):
+    generation = _generation
     for attempt in (1, 2):
+        _check_alive(generation)
         with _query_workers.pick(args) as (slot, worker):
-            ref = worker.call.remote(name, args, kwargs, _limits())
             try:
-                return ray.get(ref, timeout=seconds)
+                return _result(worker.call.remote(name, args, kwargs, _limits()), seconds, generation)
             except GetTimeoutError:
                 _query_workers.end(slot, worker)
                 raise JobFailed("deadline", f"the job took longer than the {seconds:g} s a job may take "
                                             f"on this server and was stopped; try a smaller model, batch "
                                             f"or input", seconds=seconds) from None
-            except RayActorError as exc:
+            except JobFailed:
+                raise
+            except Exception as exc:  # a worker's end, the code's error, or Ray going down under it
+                _check_alive(generation, failed=True)
+                if not isinstance(exc, RayActorError):
+                    raise _failure(exc, JOB_MEMORY_MIB) from None
                 _query_workers.end(slot, worker)
                 if attempt == 2:
                     raise _failure(exc, JOB_MEMORY_MIB) from None
-            except RayError as exc:
-                raise _failure(exc, JOB_MEMORY_MIB) from None
+
+
+def _result(ref, seconds: float, generation: int):
+    """ray.get(ref) within `seconds`, given up as soon as the engine it was sent to dies."""
+    deadline = time.monotonic() + seconds
+    while True:
+        ready, _ = ray.wait([ref], timeout=max(0.0, min(SUPERVISE_S, deadline - time.monotonic())))
+        if ready:
+            return ray.get(ref)
+        _check_alive(generation)
+        if time.monotonic() >= deadline:
+            raise GetTimeoutError
 
 
 def warm() -> None:
     """Start every query worker (each imports torch, captum and core) at once, so that no visitor's
     first query pays for the imports."""
-    connect()
-    _query_workers.warm()
+    with _calling():
+        _query_workers.warm()
 
 
 class _Progress:
@@ -367,7 +531,6 @@ class Job:
     def __init__(self, name: str, *args, kind: str, user: str, seconds: float, num_gpus: float = 0,
                  resources: dict | None = None, queue_limit: int | None = None,
                  user_limit: int | None = None):
-        connect()
         self.name, self.seconds = name, seconds
         self.events: list[dict] = []
         self.samples: list[dict] = []
@@ -376,15 +539,17 @@ class Job:
         self.ended_by: str | None = None
         self.done = False
         self.waiting = True
+        self._generation = _generation
         actor_name = f"{kind}/{time.time_ns():020d}-{uuid.uuid4().hex}/{user}"
-        self._actor = _JobActor.options(name=actor_name, num_gpus=num_gpus,
-                                        resources=resources or {}).remote(seconds)
-        try:
-            _admit(kind, actor_name, queue_limit, user_limit)
-        except (Refused, JobFailed):
-            ray.kill(self._actor)
-            raise
-        self._run = self._actor.run.remote(name, args, {}, _limits())
+        with _calling():
+            self._actor = _JobActor.options(name=actor_name, num_gpus=num_gpus,
+                                            resources=resources or {}).remote(seconds)
+            try:
+                _admit(kind, actor_name, queue_limit, user_limit)
+            except (Refused, JobFailed):
+                ray.kill(self._actor)
+                raise
+            self._run = self._actor.run.remote(name, args, {}, _limits())
         self._poll = None
         self._polled = 0.0
         self._started: float | None = None
@@ -397,13 +562,19 @@ class Job:
             if self.done or time.monotonic() - self._polled < self.POLL_EVERY_S:
                 return
             self._polled = time.monotonic()
-            self._take_poll()
-            ready, _ = ray.wait([self._run], timeout=0)
-            if ready:
-                self._finish()
-            elif self._started and time.monotonic() > self._started + self.seconds + self.GRACE_S:
-                self._end({"error": JobFailed("deadline", "the job did not stop at its time limit "
-                                                          "and was killed").to_dict()}, "time")
+            try:
+                with _ray_calls.inside():
+                    _check_alive(self._generation)  # a JobFailed: lost below
+                    self._take_poll()
+                    if ray.wait([self._run], timeout=0)[0]:
+                        self._finish()
+                    elif self._started and time.monotonic() > self._started + self.seconds + self.GRACE_S:
+                        self._end({"error": JobFailed("deadline", "the job did not stop at its time "
+                                                                  "limit and was killed").to_dict()}, "time")
+            except Exception:
+                if self._orphaned(failed=True):
+                    return self._lose()
+                raise
 
     def _take_poll(self) -> None:
         if self._poll is None:
@@ -431,7 +602,23 @@ class Job:
             self._take_poll()  # the last events before the end
             self._end(final["result"], final["ended_by"])
         except RayError as exc:
+            if self._orphaned(failed=True):
+                return self._lose()
             self._end({"error": _failure(exc, JOB_MEMORY_MIB).to_dict()}, None)
+
+    def _orphaned(self, failed: bool = False) -> bool:
+        """Whether the engine that ran it has died (asked at once after a call `failed`)."""
+        try:
+            _check_alive(self._generation, failed)
+        except JobFailed:
+            return True
+        return False
+
+    def _lose(self) -> None:
+        """Its engine died with its actor: nothing to ask or kill (its checkpoint, if any, stays)."""
+        self.result, self.done = {"error": JobFailed(
+            "lost", "the job engine stopped and this job was lost with it; a training run keeps its "
+                    "last completed epoch's checkpoint: continue from it").to_dict()}, True
 
     def _end(self, result: dict, ended_by: str | None) -> None:
         self.result, self.ended_by, self.done = result, ended_by, True
@@ -440,8 +627,8 @@ class Job:
     def stop(self, why: str = "stop") -> None:
         """Ask the job to end after its current step; one still waiting for its resources ends now."""
         self.sync()
-        with self._lock:
-            if self.done:
+        with self._lock, contextlib.suppress(JobFailed), _ray_calls.inside():
+            if self.done or self._orphaned():
                 return
             if self.waiting:
                 self._end({"stopped": True}, why)
@@ -451,8 +638,8 @@ class Job:
 
 def _jobs(kind: str | None = None) -> list[str]:
     """The actor names of the jobs of this kind (of every kind) on the whole cluster, oldest first."""
-    connect()
-    names = [n["name"] if isinstance(n, dict) else n for n in ray.util.list_named_actors()]
+    with _calling():
+        names = [n["name"] if isinstance(n, dict) else n for n in ray.util.list_named_actors()]
     return sorted(name for name in names
                   if name.count("/") >= 2 and (kind is None or name.startswith(f"{kind}/")))
 

@@ -5,7 +5,8 @@ Streamlit has no setting for (its ASGI App takes middleware):
   a visitor's browser open hostile links in it unseen);
 - /_stcore/metrics answers 404 unless the deployer turns it on (CNN_EXPLORER_METRICS=1): it tells
   anyone the server's sessions and memory;
-- a warm-up before the health check answers ok (app/warmup.py).
+- a warm-up before the health check answers ok (app/warmup.py), and 503 while the job engine is down
+  (app/engine.py restarts it).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ if broken := settings.problems():  # refuse to start: no health check answers fo
                      + "\n  ".join(broken) + "\n")
     raise SystemExit(2)
 
-from app import preload, warmup  # noqa: E402
+from app import engine, preload, warmup  # noqa: E402
 
 preload.everything()  # before anyone is served: first visits arriving together never race an import
 
@@ -59,6 +60,8 @@ class SharedServerGuard:
             return await _plain(send, 404, b"not found")
         if path.endswith(HEALTH_PATH) and not warmup.DONE.is_set():
             return await _plain(send, 503, b"warming up")
+        if path.endswith(HEALTH_PATH) and not engine.ready():
+            return await _plain(send, 503, b"the job engine is restarting")
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":

@@ -33,8 +33,10 @@ def test_replicas_are_sticky_healthy_and_unprivileged():
     assert spec["replicas"] >= 2
     assert BY_KIND["Ingress"]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
     container = spec["template"]["spec"]["containers"][0]
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    for probe in ("startupProbe", "readinessProbe"):
         assert container[probe]["httpGet"]["path"] == "/_stcore/health"
+    # alive while the job engine restarts (health 503 then): tests/test_engine_dies.py asks it then
+    assert container["livenessProbe"]["httpGet"]["path"] == "/_stcore/host-config"
     security = spec["template"]["spec"]["securityContext"]
     assert security["runAsNonRoot"] and f"USER {security['runAsUser']}:" in DOCKERFILE
     env = {e["name"] for e in container["env"]}

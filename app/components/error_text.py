@@ -125,6 +125,8 @@ _INPUT_ZH = {
                                     "或换一个数据集",
     "job.unreachable": lambda a: f"无法连接计算引擎（Ray，{a['address']}）；请稍后重试，或请管理员检查它",
     "job.busy": lambda a: "计算引擎现在无法接收任务；请一分钟后重试",
+    "job.restarting": lambda a: "计算引擎正在重新启动；请几秒钟后重试",
+    "job.lost": lambda a: "计算引擎停止了，这项任务随之丢失；训练会保留最后完成的一轮的检查点：可从它继续",
 }
 
 

@@ -112,6 +112,7 @@ def rerun_results_only() -> None:
 def sidebar(cat: dict, now: state.ExploreState, error: dict | None) -> None:
     """Model choice, hyperparameters and input, with core's error right below the widget it names
     (below the input when it names no field), and Reset once the preset is changed."""
+    error = input_error(error)
     state.show_in(now.sidebar_widgets())
     bar = st.sidebar
     families = cat["families"]
@@ -144,7 +145,13 @@ def sidebar(cat: dict, now: state.ExploreState, error: dict | None) -> None:
 
 def sidebar_shows(cat: dict, now: state.ExploreState, error: dict | None) -> tuple:
     """What of the sidebar depends on the verdict: core's error, and whether Reset shows."""
-    return error, bool(state.changes(cat, now))
+    return input_error(error), bool(state.changes(cat, now))
+
+
+def input_error(error: dict | None) -> dict | None:
+    """`error` when it is the input's fault; None for the job engine's (restarting, busy, a deadline),
+    which the results area says instead: no widget is wrong."""
+    return None if error and error["field"] == "job" else error
 
 
 # ---- core's verdict -------------------------------------------------------------------------------
@@ -267,8 +274,10 @@ def results(cat: dict) -> None:
     st.title(shown["name"] if shown else now.preset)
     if state.changes(cat, now):
         st.caption(t("explore.modified", preset=now.preset))
+    if error and not input_error(error):
+        error_text.show(st, error)
     if shown:
-        if error:
+        if input_error(error):
             st.warning(t("explore.stale", name=shown["name"]))
         model_results(shown, summary, cat["families"][shown["family"]]["title"], now)
     url_state.publish(state.link(cat, now, language()))

@@ -187,6 +187,8 @@ def progress(run: services.TrainingRun) -> None:
 
 def results(run: services.TrainingRun) -> None:
     if run.error:
+        if run.lost and run.checkpoint:  # the engine died under it: its last epoch is kept
+            checkpoint_actions(run)
         return
     if run.ended_by == "time":
         st.info(t("train.time_budget", minutes=run.seconds / 60))
@@ -198,18 +200,23 @@ def results(run: services.TrainingRun) -> None:
         st.success(message)
     elif run.stopped:
         st.warning(t("train.stopped_early"))
+    if run.checkpoint:
+        checkpoint_actions(run)
+
+
+def checkpoint_actions(run: services.TrainingRun) -> None:
+    """Download the run's last checkpoint, open it on Connections, or train it on."""
     path = run.checkpoint
-    if path:
-        left, right = st.columns(2)
-        left.download_button(t("train.download"), Path(path).read_bytes(), key="train.download",
-                             file_name=f"{run.model}.safetensors", mime="application/octet-stream")
-        if right.button(t("train.open"), key="train.open", type="primary"):
-            checkpoint_picker.open_trained(path)
-            st.switch_page("views/connections.py")
-        left, right = st.columns([1, 3], vertical_alignment="bottom")
-        left.number_input(t("train.more_epochs"), 1, 1000, value=1, key=K_MORE)
-        right.button(t("train.continue", done=len(run.epochs)), key="train.continue", on_click=go_on,
-                     args=(run,), icon=":material/resume:")
+    left, right = st.columns(2)
+    left.download_button(t("train.download"), Path(path).read_bytes(), key="train.download",
+                         file_name=f"{run.model}.safetensors", mime="application/octet-stream")
+    if right.button(t("train.open"), key="train.open", type="primary"):
+        checkpoint_picker.open_trained(path)
+        st.switch_page("views/connections.py")
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    left.number_input(t("train.more_epochs"), 1, 1000, value=1, key=K_MORE)
+    right.button(t("train.continue", done=len(run.epochs)), key="train.continue", on_click=go_on,
+                 args=(run,), icon=":material/resume:")
 
 
 def render() -> None:
