@@ -9,8 +9,15 @@ STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
 
 .PHONY: run test test-slow bench debian-packages serving-packages clean assets
 
+# TORCH_INDEX: a PyTorch wheel index to take torch from, e.g. https://download.pytorch.org/whl/cpu
+# (the CPU build, ~200 MB; PyPI's default torch for Linux brings gigabytes of CUDA libraries). Empty:
+# torch comes from wherever the machine's pip configuration points, like every other package.
+TORCH_INDEX ?=
+
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --disable-pip-version-check \
+		--index-url $(TORCH_INDEX) -c constraints.txt torch)
 	$(PY) -m pip install --quiet --disable-pip-version-check \
 		-r requirements.txt -r requirements-dev.txt -c constraints.txt
 	touch $(STAMP)
