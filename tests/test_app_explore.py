@@ -391,8 +391,9 @@ def test_a_large_dense_block_opens_as_its_connection_matrix_with_the_drawing_one
     assert matrix["layout"]["xaxis"]["title"]["text"] and matrix["layout"]["yaxis"]["title"]["text"]
     assert graph_svg(at) is None
     next(b for b in at.button if b.key == graph_view.FULL_KEY + ".button").click().run()
-    if shutil.which("dot"):
-        assert graph_svg(at).count('class="edge"') == len(ir["edges"])
+    if not shutil.which("dot"):
+        pytest.skip("graphviz's dot is not installed: the server draws no SVG (the browser lays it out)")
+    assert graph_svg(at).count('class="edge"') == len(ir["edges"])
 
 
 def test_a_small_dense_block_is_drawn_and_fits_the_width():

@@ -8,26 +8,13 @@ import asyncio
 import pytest
 from browser_support import ROOT, streamlit_server
 
-from bench.protocol import Session
+from bench.first_visit import burst
 
 pytestmark = pytest.mark.browser  # a real server, like the browser tests
-PAGES = ("explore", "compare", "memory", "connections", "attributions", "train")
-
-
-async def burst(base: str) -> list[str]:
-    """Twelve first visits at once (each page twice, one in each language): what went wrong."""
-    async def visit(page: str, lang: str) -> list[str]:
-        session = Session(base, 240)
-        try:
-            run = await session.open(f"lang={lang}", page=page)
-            return [f"{page}/{lang}: {text}" for text in run.exceptions + run.errors]
-        finally:
-            await session.close()
-    found = await asyncio.gather(*(visit(page, lang) for page in PAGES for lang in ("en", "zh")))
-    return [problem for problems in found for problem in problems]
 
 
 @pytest.mark.parametrize("script, ready", [("server.py", "/"), ("streamlit_app.py", "/_stcore/health")])
 def test_twelve_first_visits_at_once_on_a_fresh_server_all_load(script, ready):
     with streamlit_server(ROOT / "app" / script, ready=ready) as base:
-        assert asyncio.run(burst(base)) == []
+        problems, _ = asyncio.run(burst(base))
+        assert problems == []

@@ -44,8 +44,10 @@ def small_input(name):
 
 @pytest.mark.parametrize("copy", REFERENCES, ids=lambda path: path.name)
 def test_reference_copy_matches_shared(copy):
-    if (shared := SHARED_REFERENCE / copy.name).exists():
-        assert copy.read_text() == shared.read_text()
+    shared = SHARED_REFERENCE / copy.name
+    if not shared.exists():
+        pytest.skip(f"no shared reference beside the repository to compare with ({shared})")
+    assert copy.read_text() == shared.read_text()
 
 
 @pytest.mark.parametrize("name", core.list_presets())
