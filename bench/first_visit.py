@@ -9,6 +9,13 @@ the server's warm-up can remove is the server's part. The server is started anew
 
 Baseline in the same run: the server started with its warm-up off (CNN_EXPLORER_WARMUP=0). Writes
 the `first-visit` section of docs/benchmarks.md.
+
+    .venv/bin/python bench/first_visit.py --burst 2 --tries 5 [--no-write]
+
+The class arriving at once instead: on each of `tries` fresh servers, every page opened `burst` times
+at the same moment (half in English, half in Chinese), as soon as the server serves its page
+(app/server.py, during its warm-up) and, for `streamlit run app/streamlit_app.py` (no warm-up), once
+its health check answers. Counts the loads that showed an error; writes `first-visit-burst`.
 """
 from __future__ import annotations
 
@@ -44,6 +51,44 @@ async def visit(url: str, path: str) -> float:
     return run.seconds
 
 
+async def burst(base: str, per_page: int = 2) -> tuple[list[str], list[float]]:
+    """Every page opened `per_page` times at one moment, alternating English and Chinese: (what went
+    wrong, each load's seconds)."""
+    async def one(path: str, lang: str) -> tuple[list[str], float]:
+        session = Session(base, 240)
+        try:
+            run = await session.open(f"lang={lang}", page=path)
+            return [f"/{path} ({lang}): {text}" for text in run.exceptions + run.errors], run.seconds
+        finally:
+            await session.close()
+    loads = await asyncio.gather(*(one(path, ("en", "zh")[i % 2])
+                                   for path in PAGES.values() for i in range(per_page)))
+    return [problem for problems, _ in loads for problem in problems], [seconds for _, seconds in loads]
+
+
+def burst_section(per_page: int, tries: int) -> str:
+    rows = ["| server | when the burst starts | first loads at once | tries with an error | loads with an "
+            "error | slowest load, s (median of tries) |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for script, ready, when in (("server.py", "/", "as soon as it serves (during its warm-up)"),
+                                ("streamlit_app.py", "/_stcore/health", "health check 200 (no warm-up)")):
+        failed_tries, failed_loads, slowest = 0, 0, []
+        for _ in range(tries):
+            with streamlit_server(ROOT / "app" / script, timeout=180, ready=ready) as url:
+                problems, seconds = asyncio.run(burst(url, per_page))
+            failed_tries += bool(problems)
+            failed_loads += len(problems)
+            slowest.append(max(seconds))
+        rows.append(f"| app/{script} | {when} | {per_page * len(PAGES)} | {failed_tries} of {tries} | "
+                    f"{failed_loads} | {statistics.median(slowest):.1f} |")
+    return "\n".join([
+        "## A class arriving at once (`bench/first_visit.py --burst`)", "",
+        f"`bench/first_visit.py --burst {per_page} --tries {tries}` on {machine()}: on each try a fresh "
+        f"server, then every page opened {per_page} times at the same moment (half in English, half in "
+        "Chinese) at Streamlit's websocket protocol. An error is an exception element or an error box on "
+        "a first load. Before the pages' modules were imported ahead of the first session "
+        "(app/preload.py), 10 of 12 such loads ended in Streamlit's error box.", "", *rows])
+
+
 def visit_all(url: str) -> dict[str, float]:
     return {name: asyncio.run(visit(url, path)) for name, path in PAGES.items()}
 
@@ -52,7 +97,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--burst", type=int, default=0, help="open every page this many times at once")
+    parser.add_argument("--tries", type=int, default=5, help="fresh servers for --burst")
     args = parser.parse_args()
+    if args.burst:
+        text = burst_section(args.burst, args.tries)
+        print(text)
+        if not args.no_write:
+            write_section("first-visit-burst", text)
+        return
     runs: dict[str, list] = {"off": [], "on": []}
     for _ in range(args.repeats):
         for mode in runs:

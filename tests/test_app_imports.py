@@ -68,3 +68,45 @@ def test_no_module_under_app_imports_torch_itself():
     offenders = {str(f.relative_to(APP)): m for f in APP.rglob("*.py") for m in imported_modules(f)
                  if _names(m, "torch")}
     assert not offenders
+
+
+def app_imports(path: pathlib.Path) -> set[str]:
+    """The app modules `path` imports, as dotted names (relative imports resolved)."""
+    package = ".".join(path.relative_to(APP.parent).with_suffix("").parts)
+    if path.name != "__init__.py":
+        package = package.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if _names(a.name, "app"))
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            if _names(base, "app"):
+                found.add(base)
+                found.update(f"{base}.{a.name}" for a in node.names)
+    return found
+
+
+def test_app_imports_without_cycles():
+    """A page's first visit imports its modules; with a cycle, two first visits at one moment can meet
+    a half-made module ("cannot import name 'charts' from 'app.components'")."""
+    modules = {".".join(p.relative_to(APP.parent).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in APP.rglob("*.py")}
+    graph = {name: {m for m in app_imports(path) if m in modules and m != name}
+             for name, path in modules.items()}
+
+    def cycle_from(start, path, seen):
+        for nxt in graph[path[-1]]:
+            if nxt == start:
+                return [*path, start]
+            if nxt not in seen:
+                seen.add(nxt)
+                if found := cycle_from(start, [*path, nxt], seen):
+                    return found
+        return None
+
+    cycles = [c for name in graph if (c := cycle_from(name, [name], {name}))]
+    assert cycles == []

@@ -3,7 +3,7 @@ str, numpy arrays) that the job engine's workers computed (app/engine.py; the we
 torch). Bad input never raises out of here; it comes back as ``{"error": {"field": ..., "message":
 ...}}`` for the page to place. By concern: analysis (model configs), checkpoints (checkpoints,
 uploads, session folders), jobs (memory, GPU actions, training runs)."""
-from app.engine import tune_collector
+from app.collector import tune_collector
 
 from .analysis import (
     BROWSER_LAYOUT_EDGES,

@@ -5,7 +5,7 @@ import this package: it imports torch. Bad input never raises out of here; it co
 from __future__ import annotations
 
 import core  # noqa: F401  (torch and every family, once per worker)
-from app.engine import tune_collector
+from app.collector import tune_collector
 from core import budget
 
 tune_collector()  # an analysis builds and traces a model: tens of thousands of objects
