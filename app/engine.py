@@ -23,6 +23,7 @@ training run's last completed epoch stays in its checkpoint.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import itertools
@@ -209,8 +210,9 @@ def _start_local() -> None:
 def _local_dead() -> str | None:
     """The local Ray's processes (GCS, raylet, monitors) that have ended, named; None while all live."""
     node = ray._private.worker._global_node  # Ray's handle on the processes this one started
-    dead = node.dead_processes() if node else [("node", None)]
-    return ", ".join(kind for kind, _ in dead) or None
+    if node is None:  # shut down on purpose (at exit)
+        return None
+    return ", ".join(kind for kind, _ in node.dead_processes()) or None
 
 
 def _local_head(started: threading.Event, failed: list) -> None:
@@ -228,9 +230,11 @@ def _supervise(death, start) -> None:
     """Forever: every SUPERVISE_S ask `death()` what died; when something did, start the engine again."""
     global _death
     _death = death
-    while True:
-        time.sleep(SUPERVISE_S)
-        if why := death():
+    exiting = threading.Event()
+    # Registered after ray.init's own exit handler, so it runs first: Ray's shutdown at exit is no death.
+    atexit.register(exiting.set)
+    while not exiting.wait(SUPERVISE_S):
+        if (why := death()) and not exiting.is_set():
             _restart(why, start)
 
 
