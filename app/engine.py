@@ -227,11 +227,13 @@ def _local_head(started: threading.Event, failed: list) -> None:
 
 
 def _supervise(death, start) -> None:
-    """Forever: every SUPERVISE_S ask `death()` what died; when something did, start the engine again."""
+    """Until the process exits: every SUPERVISE_S ask `death()` what died; when something did, start
+    the engine again."""
     global _death
     _death = death
     exiting = threading.Event()
-    # Registered after ray.init's own exit handler, so it runs first: Ray's shutdown at exit is no death.
+    # Registered after Ray's own exit handler (registered when ray is imported), so it runs first:
+    # Ray's shutdown at exit is no death.
     atexit.register(exiting.set)
     while not exiting.wait(SUPERVISE_S):
         if (why := death()) and not exiting.is_set():
