@@ -532,7 +532,7 @@ class Job:
         self.done = False
         self.waiting = True
         self._generation = _generation
-        actor_name = f"{kind}/{time.time_ns():020d}-{uuid.uuid4().hex}/{user}"
+        actor_name = f"{kind}/{_stamp():020d}-{uuid.uuid4().hex}/{user}"
         with _calling():
             self._actor = _JobActor.options(name=actor_name, num_gpus=num_gpus,
                                             resources=resources or {}).remote(seconds)
@@ -626,6 +626,11 @@ class Job:
                 self._end({"stopped": True}, why)
             else:
                 self._actor.stop.remote(why)
+
+
+def _stamp() -> int:
+    """A job's start time in its actor's name (nanoseconds): the names sort the jobs oldest first."""
+    return time.time_ns()
 
 
 def _jobs(kind: str | None = None) -> list[str]:
