@@ -34,7 +34,7 @@ RECIPES = [
     (("d2l_lenet_bn", {}), 1.0, 10, 28, (0.249, 0.907, 0.843),
      "d2l-zh §7.5 batch-norm notebook, output of its Paddle tab (the PyTorch page prints none)"),
     (("d2l_densenet", {}), 0.1, 10, 96, (0.140, 0.948, 0.885),
-     "shared/seeds/003 (the d2l DenseNet notebook)"),
+     "d2l-zh §7.7 densenet notebook, PyTorch output"),
 ]
 
 
