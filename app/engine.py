@@ -268,12 +268,17 @@ def _restart(why: str, start) -> None:
     logger.warning("the job engine serves again")
 
 
-def _check_alive(generation: int, failed: bool = False) -> None:
-    """JobFailed("restarting") when the engine a call was sent to has died since; after a call
-    `failed`, its processes are asked at once (the supervisor may not have looked yet)."""
+def _died(generation: int, failed: bool = False) -> bool:
+    """Whether the engine a call was sent to (its `generation`) has died since; after a call `failed`,
+    its processes are asked at once (the supervisor may not have looked yet)."""
     if failed and _death and _death():
         _down.set()  # said at once (the health check too); the supervisor restarts it on its next look
-    if _down.is_set() or generation != _generation:
+    return _down.is_set() or generation != _generation
+
+
+def _check_alive(generation: int, failed: bool = False) -> None:
+    """JobFailed("restarting") when the engine a call was sent to has died since."""
+    if _died(generation, failed):
         raise _restarting()
 
 
@@ -600,11 +605,7 @@ class Job:
 
     def _orphaned(self, failed: bool = False) -> bool:
         """Whether the engine that ran it has died (asked at once after a call `failed`)."""
-        try:
-            _check_alive(self._generation, failed)
-        except JobFailed:
-            return True
-        return False
+        return _died(self._generation, failed)
 
     def _lose(self) -> None:
         """Its engine died with its actor: nothing to ask or kill (its checkpoint, if any, stays)."""
