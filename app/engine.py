@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 # A query that runs longer than this is stopped (an analysis takes well under a second, attributions
 # and a CPU measurement a few seconds on two cores).
 QUERY_SECONDS = settings.value("CNN_EXPLORER_QUERY_SECONDS")
+# A query whose config is deeper is refused before it runs: its cost grows with the layers it traces
+# (a DenseNet with six blocks of 128 layers: 7 s of a worker for its summary and memory estimate).
+QUERY_DEPTH = settings.value("CNN_EXPLORER_QUERY_DEPTH")
 # What one job may add to its worker's memory: above core's per-job budget (768 MiB, checked before
 # anything is allocated) with room for what an estimate cannot see.
 JOB_MEMORY_MIB = settings.value("CNN_EXPLORER_JOB_MEMORY_MIB")
@@ -75,8 +78,8 @@ _death = None  # what the supervisor asks: the engine's dead parts, named (None 
 
 
 class JobFailed(RuntimeError):
-    """The engine could not give a result: `code` is "deadline", "memory", "unreachable", "busy",
-    "restarting", "lost" or "failed"; `to_dict()` is the app's error shape ({"field", "message",
+    """The engine could not give a result: `code` is "too_deep", "deadline", "memory", "unreachable",
+    "busy", "restarting", "lost" or "failed"; `to_dict()` is the app's error shape ({"field", "message",
     "code", "args"}) for error_text to show."""
 
     def __init__(self, code: str, message: str, **args):
@@ -406,10 +409,17 @@ def query(name: str, *args, seconds: float | None = None, **kwargs):
     """The result of app.workers.`name`(*args, **kwargs), run by a query worker; JobFailed past
     `seconds` (QUERY_SECONDS), past JOB_MEMORY_MIB, or when the worker code raised. A query whose
     worker ended under it for another query's sake (its deadline, its memory) is asked once more.
-    Queries wait for their turn (app/fair_share.py: users in turn, slow sessions never on every worker)."""
+    Queries wait for their turn (app/fair_share.py: users in turn, deep configs never on every worker);
+    a config deeper than QUERY_DEPTH is refused at once."""
+    depth = fair_share.depth(args)
+    if depth > QUERY_DEPTH:
+        raise JobFailed("too_deep", f"this model's lists hold {depth:,} blocks or layers; this server "
+                                    f"analyses at most {QUERY_DEPTH:,} (densenet264 has 130): use fewer, "
+                                    f"or run python -m core on your own machine", depth=depth,
+                        limit=QUERY_DEPTH)
     connect()
     seconds = QUERY_SECONDS if seconds is None else seconds
-    with _fair_share.turn(heavy=fair_share.deep(args)), _calling():
+    with _fair_share.turn(heavy=depth > fair_share.HEAVY_DEPTH), _calling():
         return _ask(name, args, kwargs, seconds)
 
 

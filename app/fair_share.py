@@ -6,11 +6,13 @@ from a median of 0.12 s to 20.4 s, because the query workers served whoever aske
 - the users (a client address, or the user the deployer's proxy names) with waiting queries are
   served in turn (round-robin), whatever number of tabs each has open;
 - a query is heavy when its config is deep (more than HEAVY_DEPTH blocks or layers in its lists, as
-  core counts them: densenet264 has 130, an attack 768), known before it runs; heavy queries
+  core counts them: densenet264 has 130), known before it runs; heavy queries
   together hold at most all workers but one: the last one stays free for everyone else's usual,
   fast queries. (A session was also made heavy once one of its queries took over a second: on busy
   cores honest sessions' queries did too, and waited behind the attack: 26.8 s p95.)
-- one session never has two queries running (a page runs its queries one after another).
+- one session never has two queries running (a page runs its queries one after another);
+- a config deeper than the server's CNN_EXPLORER_QUERY_DEPTH (256: 768-layer DenseNets took 7 s of a
+  worker each, four to a Compare page) is refused before it runs (app/engine.py), with a message.
 
 tests/test_fair_share.py replays it; `bench/load.py --attackers 6` measures honest sessions' latency
 beside six heavy tabs.
@@ -23,7 +25,8 @@ import json
 import threading
 from collections import Counter, deque
 
-HEAVY_DEPTH = 256  # entries summed over a config's whole-number lists (block_config, layers, depths)
+# Entries summed over a config's whole-number lists (block_config, layers, depths): densenet264 has 130.
+HEAVY_DEPTH = 128
 
 # Who asks: (user, session), set by each page run (app/streamlit_app.py); the server's own work (the
 # warm-up, the session watch) asks as nobody in particular.
@@ -31,9 +34,10 @@ REQUESTER: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
     "requester", default=("server", "server"))
 
 
-def deep(args: tuple) -> bool:
-    """Whether a query's arguments hold a config (JSON) deeper than HEAVY_DEPTH: its cost is known
-    before it runs, without torch (an analysis takes time in proportion to the layers it traces)."""
+def depth(args: tuple) -> int:
+    """The deepest config (JSON) among a query's arguments: its cost, known before it runs, without
+    torch (an analysis takes time in proportion to the layers it traces)."""
+    deepest = 0
     for arg in args:
         if isinstance(arg, str) and arg.startswith("{"):
             try:
@@ -44,10 +48,8 @@ def deep(args: tuple) -> bool:
             # lists as core holds them, or as a link or the Compare page spells them ("128,128")
             lists = [v if isinstance(v, list) else v.split(",") for v in fields
                      if isinstance(v, list) or (isinstance(v, str) and "," in v)]
-            depth = sum(_whole(x) for v in lists for x in v)
-            if depth > HEAVY_DEPTH:
-                return True
-    return False
+            deepest = max(deepest, sum(_whole(x) for v in lists for x in v))
+    return deepest
 
 
 def _whole(value) -> int:
@@ -74,14 +76,19 @@ class FairShare:
         return not heavy or self._busy_heavy < self.heavy_slots
 
     def _next(self):
-        """The ticket to serve now: the first ticket that may run of the user served longest ago."""
-        ready = [(self._served.get(user, -1), user) for user, tickets in self._waiting.items()
-                 if self._allowed(*tickets[0][:2])]
-        return self._waiting[min(ready)[1]][0] if ready else None
+        """The ticket to serve now: the first ticket that may run of the user served longest ago. Not
+        only a user's oldest ticket: a deep query waiting for a heavy slot must not hold back the
+        same user's light ones (a class behind one NAT address is one user)."""
+        ready = []
+        for user, tickets in self._waiting.items():
+            if (ticket := next((t for t in tickets if self._allowed(*t[:2])), None)) is not None:
+                ready.append((self._served.get(user, -1), user, ticket))
+        return min(ready, key=lambda r: r[:2])[2] if ready else None
 
     @contextlib.contextmanager
     def turn(self, heavy: bool = False):
-        """Hold a worker's turn for one query of the current REQUESTER (`heavy`: `deep(args)`)."""
+        """Hold a worker's turn for one query of the current REQUESTER (`heavy`: a `depth(args)` above
+        HEAVY_DEPTH)."""
         user, session_id = REQUESTER.get()
         session = (user, session_id)
         ticket = (session, heavy, object())
@@ -89,7 +96,7 @@ class FairShare:
             self._waiting.setdefault(user, deque()).append(ticket)
             self._cond.wait_for(lambda: self._next() is ticket)
             tickets = self._waiting[user]
-            tickets.popleft()
+            tickets.remove(ticket)
             if not tickets:
                 del self._waiting[user]
             self._turns += 1

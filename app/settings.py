@@ -26,6 +26,8 @@ _SETTINGS = [
     Setting("CNN_EXPLORER_JOB_MEMORY_MIB", 2048, 64, 2**20, "MiB one job may add to its worker"),
     Setting("CNN_EXPLORER_JOB_BUDGET_MIB", 768, 16, 2**20,
             "MiB a job's estimate may reach before it is refused"),
+    Setting("CNN_EXPLORER_QUERY_DEPTH", 256, 16, 100_000,
+            "blocks or layers a model's lists may hold, summed, for a query (densenet264 has 130)"),
     Setting("CNN_EXPLORER_WORKERS", max(2, os.cpu_count() or 2), 1, 256,
             "query worker processes of this web process"),
     Setting("CNN_EXPLORER_TRAINING_SLOTS", 2, 1, 256, "training runs at once on the local engine"),

@@ -49,7 +49,7 @@ INTERACTIVE = ("step", "tab", "page")
 KINDS = (*INTERACTIVE, "memory", "attributions", "train")
 WEIGHTS = {"step": 5, "tab": 2, "page": 1, "memory": 1, "attributions": 1}
 TRAINING_SHARE = 10  # one session in ten starts a training run
-# An attacking tab's Compare link: four models, each with six dense blocks of 128 layers (768 layers).
+# An attacking tab's Compare link: four models, each with six dense blocks (--attack-block layers each).
 ATTACK_MODELS = ("densenet121", "densenet169", "densenet201", "densenet161")
 ACTION_TIMEOUT_S = 60
 
@@ -155,12 +155,12 @@ async def student(base: str, number_: int, deadline: float, results: Results) ->
         await trainer.close()
 
 
-async def attacker(base: str, number_: int, deadline: float, results: Results) -> None:
+async def attacker(base: str, number_: int, deadline: float, results: Results, per_block: int) -> None:
     """One tab opening unique heavy Compare links until time is up; its latencies kept apart."""
     n = 0
     while time.perf_counter() < deadline:
         n += 1
-        parts = [f"m{i}={name}&set{i}=block_config%3D" + "%2C".join(["128"] * 6)
+        parts = [f"m{i}={name}&set{i}=block_config%3D" + "%2C".join([str(per_block)] * 6)
                  + f"%3Bgrowth_rate%3D{8 + (number_ * 997 + n * 31 + i) % 48}"
                  for i, name in enumerate(ATTACK_MODELS, start=1)]
         session = Session(base, 300)
@@ -221,10 +221,10 @@ def server_process(base: str) -> psutil.Process:
     raise RuntimeError(f"no server process on port {port}")
 
 
-async def run_load(sessions: int, seconds: float, attackers: int = 0) -> Results:
+async def run_load(sessions: int, seconds: float, attackers: int = 0, per_block: int = 128) -> Results:
     """One fresh server (warmed up before its health check answers), then `sessions` sessions for
     `seconds` seconds, started over the first few seconds as a class opens the link, beside
-    `attackers` heavy Compare tabs."""
+    `attackers` heavy Compare tabs (DenseNets of six blocks of `per_block` layers)."""
     results = Results()
     with streamlit_server(ROOT / "app" / "server.py") as base:
         stop = asyncio.Event()
@@ -236,7 +236,7 @@ async def run_load(sessions: int, seconds: float, attackers: int = 0) -> Results
             await asyncio.sleep(random.uniform(0, min(5.0, seconds / 4)))
             await student(base, i, deadline, results)
         await asyncio.gather(*(later(i) for i in range(sessions)),
-                             *(attacker(base, i, deadline, results) for i in range(attackers)))
+                             *(attacker(base, i, deadline, results, per_block) for i in range(attackers)))
         stop.set()
         await sampler
     return results
@@ -330,10 +330,13 @@ def main() -> None:
     parser.add_argument("--section", default="load", help="the section's key in docs/benchmarks.md")
     parser.add_argument("--attackers", type=int, default=0,
                         help="tabs of one client opening heavy Compare links meanwhile")
+    parser.add_argument("--attack-block", type=int, default=128,
+                        help="layers in each of the attacking DenseNets' six blocks (128: 768 in all, "
+                             "past the server's CNN_EXPLORER_QUERY_DEPTH; 42: 252, the deepest it analyses)")
     args = parser.parse_args()
     summaries = []
     for sessions in args.sessions:
-        results = asyncio.run(run_load(sessions, args.seconds, args.attackers))
+        results = asyncio.run(run_load(sessions, args.seconds, args.attackers, args.attack_block))
         summary = summarize(sessions, args.seconds, results)
         print(row(summary), flush=True)
         if args.attackers:

@@ -52,10 +52,11 @@ def _key_of(widget_id: str) -> str | None:
 class Session:
     """One browser tab's session. `open(path_query)` loads the app; `rerun(...)` is one user action."""
 
-    def __init__(self, base_url: str, timeout: float = 60, cookie: str = ""):
+    def __init__(self, base_url: str, timeout: float = 60, cookie: str = "", headers: dict | None = None):
         self.url = base_url.replace("http://", "ws://") + "/_stcore/stream"
         self.timeout = timeout
         self.cookie = cookie  # a load balancer's affinity cookie, sent as a browser sends it
+        self.headers = headers or {}  # e.g. what an authenticating proxy adds (the user's name)
         self.query = ""
         self.page_hash = ""
         self.pages: dict[str, str] = {}        # url path ("explore") -> page script hash
@@ -64,9 +65,9 @@ class Session:
 
     async def open(self, query: str = "", page: str = "") -> Run:
         """Load the app at /`page`?`query`, as a browser's first visit does."""
-        headers = {"Cookie": self.cookie} if self.cookie else None
+        headers = {**self.headers, **({"Cookie": self.cookie} if self.cookie else {})}
         self._socket = await connect(self.url, subprotocols=["streamlit"], max_size=2**26,
-                                     open_timeout=self.timeout, additional_headers=headers)
+                                     open_timeout=self.timeout, additional_headers=headers or None)
         self.query = query
         return await self._run(BackMsg(), page_name=page)
 

@@ -6,7 +6,8 @@ Prints, and writes into docs/benchmarks.md under its own heading:
 - slider change -> updated figures: one arrow-key step of a slider -> the parameter metric shows
   core's new value, the graph shows the new model, and the script is idle. Every step gives a new
   config, so no result comes from the cache.
-The bare page is one slider and one metric (DESIGN.md §5 baseline). Run: .venv/bin/python bench/ui_latency.py
+The bare page, the baseline measured in the same run, is one slider and one metric.
+Run: .venv/bin/python bench/ui_latency.py
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from captum.attr import (
 from . import budget
 from .checkpoints import CheckpointError
 from .connectivity import _source_slices
+from .memory import step_bytes
 
 METHODS = ("integrated_gradients", "saliency", "grad_cam")
 IG_STEPS = 32  # points on Integrated Gradients' path: one image's path is one batch
@@ -29,7 +30,7 @@ def check_budget(config, count: int, input_shape, method: str | None) -> None:
     None: the connection-strength attribution (one pass over the images)."""
     batch = IG_STEPS if method == "integrated_gradients" else count
     budget.check(f"attributions for {count} images of {'×'.join(map(str, input_shape))}",
-                 budget.step_bytes(config, batch, input_shape, optimizer=None),
+                 step_bytes(config, batch, input_shape, optimizer=None),
                  "use a checkpoint trained at a smaller input size")
 EXPLANATIONS = {
     "weights": "Weight-based strength (the paper's Fig. 5): the mean absolute weight a layer's first "

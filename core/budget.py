@@ -2,7 +2,7 @@
 
 A link or a checkpoint's metadata can ask for densenet121 at 2048² or LeNet at 1024² with 64
 channels: allocated, either takes gigabytes of a shared server. The bytes are known beforehand from
-the meta-device estimate (core.memory.estimate), so a job that would exceed the budget is refused
+the meta-device estimate (core.memory.step_bytes), so a job that would exceed the budget is refused
 with a message before anything is allocated. The budget is per job, set by the deployer
 (CNN_EXPLORER_JOB_BUDGET_MIB; docs/deploy.md).
 """
@@ -53,14 +53,3 @@ def check(what: str, needed: int, fix: str) -> None:
                           code="budget", args={"what": what, "needed_mib": round(needed / MIB),
                                                "budget_mib": round(budget / MIB), "fix": fix})
 
-
-def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd",
-               dtype: str = "fp32") -> int:
-    """Bytes of one forward and backward pass at this batch (with the optimizer's state when one
-    steps) in fp32 or under bf16 autocast, from the meta-device estimate: nothing is allocated."""
-    from .memory import estimate
-    report = estimate(config, batch=batch, input_shape=tuple(input_shape),
-                      optimizer=optimizer or "sgd", dtype=dtype)
-    state = 0 if optimizer else report.optimizer_state  # no step: no optimizer state to allocate
-    inputs = batch * 4 * int(input_shape[0]) * int(input_shape[1]) * int(input_shape[2])
-    return report.peak - state + inputs

@@ -1,4 +1,5 @@
-"""`python -m core COMMAND`: the command-line face of the core (contract in DESIGN.md §3)."""
+"""`python -m core COMMAND`: the command-line face of the core (its contract: docs/architecture.md
+§ Command line)."""
 from __future__ import annotations
 
 import argparse
@@ -123,7 +124,7 @@ def cmd_train(args) -> None:
         if event["kind"] == "start":
             bar.reset(total=event["epochs"])
             bar.update(event["first_epoch"] - 1)
-            bar.write(f"precision: {event['reason']}")
+            bar.write(f"precision: {event['reason']}", file=sys.stderr)  # stdout: the JSON only
         elif event["kind"] == "epoch":
             bar.update(1)
             bar.set_postfix(loss=f"{event['train_loss']:.3f}", test_acc=f"{event['test_accuracy']:.3f}")

@@ -127,6 +127,18 @@ def estimate(name_or_config, batch: int = 64, input_shape=None, dtype: str = "fp
     return report
 
 
+def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd",
+               dtype: str = "fp32") -> int:
+    """Bytes of one forward and backward pass at this batch (with the optimizer's state when one
+    steps) in fp32 or under bf16 autocast, from the meta-device estimate: what a real step is
+    checked against (core.budget) before it allocates."""
+    report = estimate(config, batch=batch, input_shape=tuple(input_shape),
+                      optimizer=optimizer or "sgd", dtype=dtype)
+    state = 0 if optimizer else report.optimizer_state  # no step: no optimizer state to allocate
+    inputs = batch * 4 * int(input_shape[0]) * int(input_shape[1]) * int(input_shape[2])
+    return report.peak - state + inputs
+
+
 def _check(batch, dtype, optimizer):
     if not isinstance(batch, int) or not 1 <= batch <= 65536:
         raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, 65536]")
@@ -215,7 +227,7 @@ def measure_cpu(name_or_config, batch: int = 8, input_shape=None, dtype: str = "
     input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
     budget.check(f"a CPU training step of {config.family} at batch {batch}, input "
                  f"{'×'.join(map(str, input_shape))}",
-                 budget.step_bytes(config, batch, input_shape, optimizer), "use a smaller input or batch")
+                 step_bytes(config, batch, input_shape, optimizer), "use a smaller input or batch")
     model = build_model(config).train()
     opt = _optimizer(model, optimizer)
     x = torch.randn(batch, *input_shape)

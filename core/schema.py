@@ -6,7 +6,6 @@ and the widgets the app builds, so a field is described once.
 """
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import difflib
 import json
@@ -52,7 +51,15 @@ def _kind_of(default) -> str:
     raise TypeError(f"unsupported default {default!r}")
 
 
-_SEARCHING = contextvars.ContextVar("smallest_valid_searching", default=False)
+def smallest(accepts, low: int, high: int) -> int | None:
+    """The smallest whole number in [low, high] that `accepts`, else None; `accepts` is monotone (an
+    input side: once a model runs at it, it runs at every larger one), so a binary search finds it."""
+    if not accepts(high):
+        return None
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if accepts(mid) else (mid + 1, high)
+    return low
 
 
 @dataclass(frozen=True)
@@ -120,23 +127,6 @@ class ArchConfig:
         return field_error(self.family, name, getattr(self, name), rule, fix,
                            code=f"{self.family}.{code}", args=args,
                            suggestion={k: plain(v) for k, v in suggestion.items()})
-
-    def smallest_valid(self, name: str, low: int, high: int) -> int | None:
-        """Smallest value of integer field `name` in [low, high] that the config and an analysis
-        accept (validity grows with it: a larger input or a smaller stride), else None."""
-        from .analysis.trace import analysable  # the analysis imports this module
-        if _SEARCHING.get():  # an error raised while searching is thrown away: no nested search
-            return None
-        token = _SEARCHING.set(True)
-        try:
-            if not analysable(self, **{name: high}):
-                return None
-            while low < high:
-                mid = (low + high) // 2
-                low, high = (low, mid) if analysable(self, **{name: mid}) else (mid + 1, high)
-            return low
-        finally:
-            _SEARCHING.reset(token)
 
     def default_input(self) -> tuple[int, int, int]:
         raise NotImplementedError

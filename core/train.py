@@ -21,9 +21,11 @@ import torch
 import torch.nn.functional as F
 
 from . import budget, precision, resume
+from .analysis.trace import MAX_BATCH
 from .checkpoints import load_checkpoint, save_checkpoint
 from .data import Dataset, default_dataset, fit_images, load_dataset
 from .errors import ConfigError
+from .memory import step_bytes
 from .registry import build_model, resolve
 from .schema import ArchConfig
 
@@ -50,7 +52,7 @@ class TrainSettings:
         rules = [("epochs", 1 <= self.epochs <= 1000, "an integer in [1, 1000]"),
                  ("train_size", self.train_size is None or 10 <= self.train_size <= 10**7,
                   "an integer ≥ 10 (or nothing: the whole training set)"),
-                 ("batch_size", 1 <= self.batch_size <= 4096, "an integer in [1, 4096]"),
+                 ("batch_size", 1 <= self.batch_size <= MAX_BATCH, f"an integer in [1, {MAX_BATCH}]"),
                  ("optimizer", self.optimizer in ("sgd", "adamw"), "sgd or adamw"),
                  ("momentum", 0 <= self.momentum < 1, "a number in [0, 1)"),
                  ("schedule", self.schedule in ("cosine", "constant"), "cosine or constant"),
@@ -138,7 +140,7 @@ def train(name_or_config, settings: TrainSettings | None = None, out: str | None
     if device.type == "cpu":  # the server's own memory: refused before the model is allocated
         budget.check(f"training {config.family} at batch {settings.batch_size}, input "
                      f"{'×'.join(map(str, shape))}",
-                     budget.step_bytes(config, settings.batch_size, shape, settings.optimizer, dtype),
+                     step_bytes(config, settings.batch_size, shape, settings.optimizer, dtype),
                      "use a smaller input_size or batch_size")
     rank, world = _init_distributed(device)
     if device.type == "cuda" and world > 1:

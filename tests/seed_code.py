@@ -1,5 +1,5 @@
-"""The seeds' d2l model code as written (shared/seeds/004 and 003; RegNetX32 from d2l-en 8.8, which
-the Chinese notes do not reach), to check the d2l presets.
+"""The d2l model code of the modern-CNN chapter as written (d2l-zh 6.6 and 7.1–7.7; RegNetX32 from
+d2l-en 8.8, which the Chinese edition does not reach), to check the d2l presets.
 
 Kept verbatim in structure (layers, channels, kernel sizes, biases) so that a preset's parameter count
 is compared with the code students copy from the book, not with our own re-implementation.

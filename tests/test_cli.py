@@ -119,3 +119,21 @@ def test_a_one_shot_densenet_state_dict_without_metadata_is_recognised(tmp_path)
     assert loaded.config.aggregation == "osa" and loaded.config == osa.config
     result = run_cli("heatmap", str(tmp_path / "osa.pth"))
     assert result.returncode == 0, result.stderr
+
+
+def test_train_flags_reach_the_run(tmp_path, capsys):
+    """--train-size, --optimizer, --lr, --input-size and --batch-size are the run's recipe: the
+    checkpoint's input and the training state written beside it say so."""
+    from core import resume
+    from core.checkpoints import load_checkpoint
+    out = tmp_path / "lenet.safetensors"
+    assert main(["train", "d2l_lenet_bn", "--dataset", "digits", "--epochs", "1", "--train-size", "50",
+                 "--batch-size", "16", "--optimizer", "adamw", "--lr", "0.005", "--input-size", "20",
+                 "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["epochs"] == 1 and printed["out"] == str(out)
+    assert json.loads(load_checkpoint(out).metadata["input_shape"]) == [1, 20, 20]
+    state = resume.load(out)
+    assert {k: state.recipe[k] for k in ("train_size", "batch_size", "optimizer", "lr", "input_size")} \
+        == {"train_size": 50, "batch_size": 16, "optimizer": "adamw", "lr": 0.005, "input_size": 20}
+    assert state.optimizer["param_groups"][0]["betas"]  # AdamW's, not SGD's momentum

@@ -3,6 +3,8 @@ ask: users are served in turn however many tabs each has, and slow sessions neve
 import threading
 import time
 
+import pytest
+
 from app import fair_share
 from app.fair_share import REQUESTER, FairShare
 
@@ -65,15 +67,45 @@ def test_one_session_never_runs_two_queries_at_once():
     assert most == 1
 
 
-def test_a_deep_config_is_heavy_before_it_runs():
+def test_a_configs_depth_is_known_before_it_runs():
     attack = '{"block_config": [128, 128, 128, 128, 128, 128], "growth_rate": 48}'
-    assert fair_share.deep(("densenet", attack, (3, 224, 224)))
-    assert fair_share.deep(("densenet121", '{"block_config": "128,128,128,128,128,128"}', 64))
-    assert not fair_share.deep(("densenet", '{"block_config": [6, 12, 64, 48], "growth_rate": 32}'))
-    assert not fair_share.deep(("resnet", '{"layers": [3, 8, 36, 3]}', "not json {"))
+    assert fair_share.depth(("densenet", attack, (3, 224, 224))) == 768
+    assert fair_share.depth(("densenet121", '{"block_config": "128,128,128,128,128,128"}', 64)) == 768
+    assert fair_share.depth(("densenet", '{"block_config": [6, 12, 64, 48], "growth_rate": 32}')) == 130
+    assert fair_share.depth(("resnet", '{"layers": [3, 8, 36, 3]}', "not json {")) == 50
+    assert fair_share.depth(("lenet", '{"kernel_size": 5}')) == 0
+
+
+def test_a_config_deeper_than_the_servers_limit_is_refused_before_it_runs(monkeypatch):
+    from app import engine
+    monkeypatch.setattr(engine, "connect", lambda: pytest.fail("a refused query reached the engine"))
+    with pytest.raises(engine.JobFailed) as refused:
+        engine.query("analysis.summary", "densenet", '{"block_config": "128,128,128,128,128,128"}',
+                     (3, 224, 224))
+    failed = refused.value.to_dict()
+    assert failed["code"] == "job.too_deep" and failed["args"] == {"depth": 768, "limit": 256}
+    assert "768 blocks or layers" in failed["message"] and "at most 256" in failed["message"]
 
 
 def heavy_turn(share: FairShare, log: list) -> None:
     with share.turn(heavy=True):
         log.append(("start", REQUESTER.get(), time.monotonic()))
         time.sleep(0.25)
+
+
+def test_a_users_deep_query_waiting_for_a_heavy_slot_does_not_hold_back_its_light_ones():
+    """All sessions behind one address are one user: with its oldest ticket a heavy query waiting for
+    the heavy slot, its light query still takes the free worker (in the load bench, honest first loads
+    waited 10 s behind the same address's deep Compare queries)."""
+    share, log = FairShare(slots=2), []
+    heavy = [threading.Thread(target=lambda i=i: (REQUESTER.set(("class", f"tab{i}")),
+                                                  heavy_turn(share, log))) for i in range(2)]
+    for t in heavy:
+        t.start()
+        time.sleep(0.02)  # the first holds the heavy slot, the second waits at the head of the queue
+    begun = time.monotonic()
+    ask(share, ("class", "student"), 0.01, log)
+    waited = next(t for kind, who, t in log if kind == "start" and who[1] == "student") - begun
+    for t in heavy:
+        t.join(10)
+    assert waited < 0.1, f"the light query waited {waited:.2f} s behind a heavy one of the same user"

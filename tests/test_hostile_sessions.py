@@ -27,12 +27,15 @@ from bench.protocol import Session, number, press
 pytestmark = pytest.mark.browser  # a real server, like the browser tests
 UNWATCHED_S = 3
 MIB = 2**20
+USER_HEADER = "X-Auth-Request-User"  # as an authenticating proxy in front of the server sets it
 
 
 @pytest.fixture(scope="module")
 def served():
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CNN_EXPLORER_UNWATCHED_S", str(UNWATCHED_S))
+        env.setenv("CNN_EXPLORER_USER_HEADER", USER_HEADER)
+        env.setenv("CNN_EXPLORER_TRAIN_PER_USER", "1")
         with streamlit_server(ROOT / "app" / "server.py") as base:
             yield base, server_process(base)
 
@@ -157,3 +160,40 @@ def test_distinct_memory_estimates_leave_the_servers_memory_flat(served):
     print(f"web + engine RSS {before / MIB:.0f} -> {after / MIB:.0f} MiB")
     assert after < before * 1.10
     asyncio.run(explore_loads(base))
+
+
+def test_the_user_is_the_one_the_deployers_proxy_names(served):
+    """With CNN_EXPLORER_USER_HEADER, a user's share of training runs follows the header over every
+    tab, whatever their address: alice's second tab is refused past her one run, bob (same address)
+    starts his."""
+    base, web = served
+    link = "model=densenet40_k12&set=block_config%3D2%2C2%2C2&epochs=200"
+
+    async def start(user: str):
+        tab = Session(base, 120, headers={USER_HEADER: user})
+        await tab.open(link, page="train")
+        return tab, await tab.rerun([press(tab.widgets["train.start"])])
+
+    async def scenario():
+        tabs = []
+        try:
+            for user in ("alice", "alice", "bob"):
+                tab, run = await start(user)
+                tabs.append(tab)
+                assert not run.exceptions, run.exceptions
+                yield user, run.errors
+        finally:
+            for tab in tabs:
+                await tab.close()
+
+    async def collect():
+        return [item async for item in scenario()]
+
+    (_, first), (_, second), (_, bob) = asyncio.run(collect())
+    assert first == [] and bob == []
+    assert len(second) == 1 and second[0].startswith("You already have 1 runs"), second
+    deadline = time.monotonic() + 60
+    while job_workers(web):  # the tabs closed: their runs stop UNWATCHED_S later
+        assert time.monotonic() < deadline, "the runs of closed tabs went on"
+        time.sleep(0.5)
+

@@ -1,6 +1,7 @@
 """Short load test at Streamlit's websocket protocol (bench/load.py): 3 sessions × 30 s of the
 classroom mix against one local server, one of them training: no errors, every session acted, the web
-process and the engine were sampled throughout. Timings are printed, never asserted (DESIGN.md §5)."""
+process and the engine were sampled throughout. Timings are printed, never asserted: benchmarks
+print figures, tests check behaviour."""
 import asyncio
 
 from bench.load import KINDS, row, run_load, summarize

@@ -145,3 +145,22 @@ def test_named_suggested_fixes_work(name, shape, overrides):
         analyze(core.get_config(name, **overrides), shape)
     overrides, shape = apply(caught.value.suggestion, overrides, shape)
     analyze(core.get_config(name, **overrides), shape)
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("d2l_lenet_bn", {"kernel_size": 11, "input_size": 28}),
+    ("d2l_vgg11", {"input_size": 8, "adaptive_pool": 0}),
+    ("d2l_alexnet", {"input_size": 16, "adaptive_pool": 0}),
+    ("d2l_alexnet", {"first_stride": 8, "input_size": 64, "adaptive_pool": 0}),
+])
+def test_a_suggested_input_size_is_the_smallest_that_runs(name, overrides):
+    """The family's closed-form rule names the smallest input side: it runs through the model, and
+    one pixel less is refused."""
+    with pytest.raises(core.ConfigError) as caught:
+        core.get_config(name, **overrides)
+    side = caught.value.suggestion["input_size"]
+    assert caught.value.args_["min"] == side
+    config = core.get_config(name, **{**overrides, "input_size": side})
+    analyze(config, config.default_input())
+    with pytest.raises(core.ConfigError):
+        core.get_config(name, **{**overrides, "input_size": side - 1})

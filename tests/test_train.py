@@ -1,4 +1,5 @@
 """The trainer: improves, is deterministic for a seed, writes a checkpoint that reloads exactly."""
+import pytest
 import torch
 
 import core
@@ -52,3 +53,34 @@ def test_stop_keeps_the_last_completed_epoch(tmp_path):
 def test_any_preset_adapts_to_the_dataset():
     result = train("d2l_lenet_bn", TrainSettings(**DIGITS, epochs=1, input_size=28))
     assert result.config.num_classes == 10 and result.config.input_size == 28
+
+
+def _final_lr(folder, **settings) -> tuple[float, dict]:
+    from core import resume
+    folder.mkdir()
+    out = folder / "m.safetensors"
+    train("densenet40_k12", TrainSettings(**DIGITS, epochs=2, train_size=200, **settings), out=str(out),
+          **SMALL)
+    state = resume.load(out)
+    return state.optimizer["param_groups"][0]["lr"], state.optimizer
+
+
+def test_cosine_decays_to_zero_and_constant_keeps_the_rate(tmp_path):
+    cosine, sgd = _final_lr(tmp_path / "a", optimizer="sgd", lr=0.2)
+    constant, adamw = _final_lr(tmp_path / "b", optimizer="adamw", lr=0.004, schedule="constant")
+    assert cosine == pytest.approx(0.0, abs=1e-12) and constant == pytest.approx(0.004)
+    assert {"momentum_buffer"} <= set(next(iter(sgd["state"].values())))
+    assert {"exp_avg", "exp_avg_sq"} <= set(next(iter(adamw["state"].values())))
+
+
+@pytest.mark.parametrize("field, value, rule", [
+    ("epochs", 0, "an integer in [1, 1000]"), ("train_size", 5, "an integer ≥ 10"),
+    ("batch_size", 0, "an integer in [1, 4096]"), ("optimizer", "adam", "sgd or adamw"),
+    ("momentum", 1.0, "a number in [0, 1)"), ("schedule", "step", "cosine or constant"),
+    ("lr", 0.0, "a number in (0, 10]"), ("precision", "fp16", "auto, fp32 or bf16"),
+])
+def test_bad_settings_are_refused_before_anything_runs(field, value, rule):
+    with pytest.raises(core.ConfigError) as refused:
+        TrainSettings(**DIGITS, **{field: value}).check()
+    assert refused.value.field == f"train.{field}"
+    assert str(refused.value).startswith(f"train.{field} = {value}: use {rule}")

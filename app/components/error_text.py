@@ -116,6 +116,9 @@ _INPUT_ZH = {
                                         "dataset-fashion-mnist，或用 fashion-mnist:目录 指明其文件夹，"
                                         "或改用 digits"),
     # the job engine's (app/engine.py)
+    "job.too_deep": lambda a: (f"这个模型的列表共有 {a['depth']:,} 个块或层；本服务器最多分析 "
+                               f"{a['limit']:,} 个（densenet264 有 130 个）：请减少，或在自己的电脑上运行 "
+                               "python -m core"),
     "job.deadline": lambda a: (f"任务超过本服务器允许的 {a['seconds']:g} 秒，已被停止；"
                                "请换用更小的模型、批量或输入"),
     "job.memory": lambda a: (f"任务已被停止：其工作进程已结束（超过本服务器每项任务可增加的 "

@@ -1,4 +1,4 @@
-"""Learn questions beyond the chapter (d2l-en 8.6 and 8.8, seed 002's VoVNet): grouped convolutions,
+"""Learn questions beyond the chapter (d2l-en 8.6 and 8.8; VoVNet, Lee et al. 2019): grouped convolutions,
 RegNet's design rules, one-shot aggregation against dense connections, memory-bound against
 compute-bound. Each is asked of the model on screen; its answer is computed from its config, its
 channel growth or core's roofline, never written in."""

@@ -8,7 +8,7 @@ from functools import cached_property
 from ..errors import ConfigError
 from ..registry import default_input, preset_of, resolve
 from ..schema import ArchConfig
-from .trace import SpatialCollapse, Trace, smallest_valid_side, trace
+from .trace import MAX_SIDE, SpatialCollapse, Trace, smallest_valid_side, trace
 
 # Ops whose cost is not a multiply-accumulate; reported apart as output elements, never as FLOPs.
 _MAC_OPS = ("Conv1d", "Conv2d", "Conv3d", "Linear")
@@ -77,7 +77,7 @@ def analyze(name_or_config, input_shape=None, batch: int = 1, **overrides) -> An
     except SpatialCollapse as exc:
         c, h, w = input_shape
         side = smallest_valid_side(config, c)
-        fix = f"use ≥ {side}×{side}" if side else "no input up to 4096×4096 fits this config"
+        fix = f"use ≥ {side}×{side}" if side else f"no input up to {MAX_SIDE}×{MAX_SIDE} fits this config"
         raise ConfigError("input_shape", f"input {c}×{h}×{w} is too small for {name}: {exc}; "
                                          f"{fix}", code="input.too_small",
                           args={"channels": c, "height": h, "width": w, "name": name,

@@ -19,6 +19,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from ..errors import ConfigError
 from ..registry import FAMILIES
 from ..schema import ArchConfig
+from ..schema import smallest as least
 from .shapes import FUNCTION_RULES, MODULE_RULES, Collapse, Shape
 
 _FUNCTION_NAMES = {operator.add: "add", operator.iadd: "add", operator.getitem: "getitem"}
@@ -134,15 +135,20 @@ def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
                  propagator.flops)
 
 
+MAX_SIDE = 4096   # an input's height and width: the largest an analysis accepts
+MAX_BATCH = 4096  # examples an analysis or a training run takes at once
+
+
 def check_input(config: ArchConfig, input_shape, batch) -> None:
     if len(input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in input_shape):
         raise ConfigError("input_shape", f"input shape {input_shape} is invalid: give C,H,W as "
                                          "three positive integers, e.g. 3,224,224", code="input.invalid",
                           suggestion={"input_shape": list(config.default_input())})
-    if not isinstance(batch, int) or not 1 <= batch <= 4096:
-        raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, 4096]",
-                          code="batch.range", args={"value": batch, "low": 1, "high": 4096},
-                          suggestion={"batch": min(max(batch, 1), 4096) if isinstance(batch, int) else 1})
+    if not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, {MAX_BATCH}]",
+                          code="batch.range", args={"value": batch, "low": 1, "high": MAX_BATCH},
+                          suggestion={"batch": min(max(batch, 1), MAX_BATCH)
+                                      if isinstance(batch, int) else 1})
     c, h, w = input_shape
     if c != config.in_channels:
         raise ConfigError("input_shape", f"input has {c} channels but {config.family}.in_channels = "
@@ -150,10 +156,10 @@ def check_input(config: ArchConfig, input_shape, batch) -> None:
                           f"set in_channels={c}", code="input.channels",
                           args={"channels": c, "in_channels": config.in_channels},
                           suggestion={"input_shape": [config.in_channels, h, w]})
-    if max(h, w) > 4096:
-        raise ConfigError("input_shape", f"input {h}×{w} is too large: use H, W ≤ 4096",
-                          code="input.too_large", args={"height": h, "width": w, "max": 4096},
-                          suggestion={"input_shape": [c, min(h, 4096), min(w, 4096)]})
+    if max(h, w) > MAX_SIDE:
+        raise ConfigError("input_shape", f"input {h}×{w} is too large: use H, W ≤ {MAX_SIDE}",
+                          code="input.too_large", args={"height": h, "width": w, "max": MAX_SIDE},
+                          suggestion={"input_shape": [c, min(h, MAX_SIDE), min(w, MAX_SIDE)]})
     sized = "input_size" in config.field_names() and getattr(config, "adaptive_pool", 0) == 0
     if sized and (h, w) != (config.input_size, config.input_size):
         _wrong_size_for_classifier(config, c, h, w)
@@ -194,7 +200,7 @@ def _wrong_size_for_classifier(config: ArchConfig, c: int, h: int, w: int):
     if fits:
         fix, suggestion = f"set input_size={side}", {"input_size": side}
     else:
-        smallest = config.smallest_valid("input_size", int(field.low), int(field.high))
+        smallest = least(lambda side: analysable(config, input_size=side), int(field.low), int(field.high))
         fix = (f"set input_size ≥ {smallest} and use an input of {c}×{smallest}×{smallest}"
                if smallest else "no input_size up to 1024 fits this config")
         suggestion = {"input_size": smallest, "input_shape": [c, smallest, smallest]} if smallest else {}
@@ -343,7 +349,7 @@ class SpatialCollapse(ConfigError):
 
 
 def smallest_valid_side(config: ArchConfig, channels: int) -> int | None:
-    """Smallest square input side that runs through the model (None if none up to 4096)."""
+    """Smallest square input side that runs through the model (None if none up to MAX_SIDE)."""
     model = build_on_meta(config)
     graph = _ThreadSafeTracer().trace(model)
 
@@ -353,14 +359,4 @@ def smallest_valid_side(config: ArchConfig, channels: int) -> int | None:
             return True
         except SpatialCollapse:
             return False
-
-    low, high = 1, 4096
-    if not runs(high):
-        return None
-    while low < high:  # feature maps only grow with the input, so validity is monotone
-        mid = (low + high) // 2
-        if runs(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return low
+    return least(runs, 1, MAX_SIDE)

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from ..architectures import alexnet as arch
 from ..registry import register_family, register_preset
-from ..schema import ArchConfig, param
+from ..schema import ArchConfig, param, smallest
 from . import common
 
 
@@ -23,10 +23,10 @@ class AlexNetConfig(ArchConfig):
     num_classes: int = common.num_classes()
 
     def check(self):
-        side = arch.feature_size(self.input_size, self.first_kernel, self.first_stride,
-                                 self.first_padding, 0)
-        if side < 1:
-            side = self.smallest_valid("input_size", 8, 1024)
+        def fits(side):
+            return arch.feature_size(side, self.first_kernel, self.first_stride, self.first_padding, 0) >= 1
+        if not fits(self.input_size):
+            side = smallest(fits, 8, 1024)
             raise self.error("input_size", "leaves no feature map after the three max pools",
                              f"use input_size ≥ {side} or a smaller first_stride", code="input_size",
                              suggestion={"input_size": side}, min=side)

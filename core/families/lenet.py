@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from ..architectures import lenet as arch
 from ..registry import register_family, register_preset
-from ..schema import ArchConfig, param
+from ..schema import ArchConfig, param, smallest
 from . import common
 
 
@@ -21,8 +21,10 @@ class LeNetConfig(ArchConfig):
     num_classes: int = common.num_classes(10)
 
     def check(self):
-        if arch.feature_size(self.input_size, self.kernel_size) < 1:
-            side = self.smallest_valid("input_size", 8, 1024)
+        def fits(side):
+            return arch.feature_size(side, self.kernel_size) >= 1
+        if not fits(self.input_size):
+            side = smallest(fits, 8, 1024)
             raise self.error("input_size", f"is too small for two {self.kernel_size}x"
                              f"{self.kernel_size} conv + 2x2 pool stages",
                              f"use input_size ≥ {side} or a smaller kernel_size", code="input_size",

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from ..architectures import vgg as arch
 from ..registry import register_family, register_preset
-from ..schema import ArchConfig, param
+from ..schema import ArchConfig, param, smallest
 from . import common
 
 
@@ -27,8 +27,10 @@ class VGGConfig(ArchConfig):
             raise self.error("channels", f"has {len(self.channels)} entries but convs_per_block has "
                              f"{blocks}", "give one channel count per block", code="channels",
                              suggestion={"channels": fitted}, count=len(self.channels), blocks=blocks)
-        if arch.feature_size(self.input_size, len(self.channels), self.adaptive_pool) < 1:
-            side = self.smallest_valid("input_size", 8, 1024)
+        def fits(side):
+            return arch.feature_size(side, len(self.channels), self.adaptive_pool) >= 1
+        if not fits(self.input_size):
+            side = smallest(fits, 8, 1024)
             raise self.error("input_size", f"is halved {len(self.channels)} times to nothing",
                              f"use input_size ≥ {side} or fewer blocks", code="input_size",
                              suggestion={"input_size": side}, blocks=len(self.channels), min=side)
