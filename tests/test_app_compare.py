@@ -82,6 +82,19 @@ def test_bad_changes_show_an_error_without_exception(text):
         assert errors(at) == [rejected.value.message]
 
 
+def test_a_model_deeper_than_the_server_analyses_is_refused_beside_its_slot():
+    """Six dense blocks of 128 layers took a query worker 7 s each, four to a page: the server refuses
+    such a config before it runs (CNN_EXPLORER_QUERY_DEPTH), says why in the reader's language, and
+    compares the rest."""
+    link = {"n": "2", "m1": "resnet50", "m2": "densenet121", "set2": "block_config=" + ",".join(["128"] * 6)}
+    at = start(link, page=COMPARE)
+    assert not at.exception and len(at.table[0].value) == 1
+    assert errors(at) == ["this model's lists hold 768 blocks or layers; this server analyses at most 256 "
+                          "(densenet264 has 130): use fewer, or run python -m core on your own machine"]
+    zh = start({**link, "lang": "zh"}, page=COMPARE)
+    assert errors(zh)[0].startswith("这个模型的列表共有 768 个块或层；本服务器最多分析 256 个")
+
+
 def test_url_round_trip_restores_the_same_state():
     at = start(page=COMPARE)
     widget(at, "compare.count").set_value(3).run()
