@@ -22,10 +22,12 @@ def to_code(config: ArchConfig, input_shape=None) -> str:
     args = ",\n    ".join(f"{k}={v!r}" for k, v in config.to_dict().items())
     c, h, w = input_shape or config.default_input()
     return (f"{source}\n\n# ---- the configured model (exported by CNN Architecture Explorer) ----\n"
+            f"import torch  # noqa: E402  (the check below; the family's module may import nn only)\n\n"
             f"net = {builder}(\n    {args},\n)\n\n"
             f"if __name__ == \"__main__\":\n"
             f"    X = torch.randn(1, {c}, {h}, {w})\n"
-            f"    print(net(X).shape, sum(p.numel() for p in net.parameters()), \"parameters\")\n")
+            f"    with torch.no_grad():  # eval: batch norm after a dense layer needs 2+ examples to train\n"
+            f"        print(net.eval()(X).shape, sum(p.numel() for p in net.parameters()), \"parameters\")\n")
 
 
 def to_config_json(config: ArchConfig, name: str | None = None, input_shape=None) -> str:

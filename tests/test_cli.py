@@ -7,6 +7,8 @@ import onnx
 import pytest
 from conftest import ROOT
 
+import core
+import core.analysis
 from core.cli import main
 
 SUMMARY_KEYS = {"name", "family", "config", "input_shape", "output_shape", "total_params",
@@ -73,7 +75,21 @@ def test_export_formats(tmp_path):
         out = tmp_path / f"lenet.{fmt}"
         assert main(["export", "d2l_lenet_bn", "--format", fmt, "--out", str(out)]) == 0
         assert out.stat().st_size > 0
-    onnx.checker.check_model(onnx.load(str(tmp_path / "lenet.onnx")))
+    params = core.analysis.analyze("d2l_lenet_bn").trace.total_params
+    # the code runs on its own and builds the same network
+    run = subprocess.run([sys.executable, str(tmp_path / "lenet.code")], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["torch.Size([1,", "10])", str(params), "parameters"]
+    # the ONNX graph is valid, takes the model's input and holds its weights (BN's running statistics
+    # and counters are buffers: parameters + 2 per BN channel)
+    model = onnx.load(str(tmp_path / "lenet.onnx"))
+    onnx.checker.check_model(model)
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert dims[1:] == [1, 28, 28]
+    assert len(model.graph.output) == 1
+    dot = (tmp_path / "lenet.dot").read_text()
+    assert dot.startswith("digraph") and '"input" [label="input\\n1×28×28"' in dot
     assert json.loads((tmp_path / "lenet.json").read_text())["config"]["channels"] == [6, 16]
     # a bad config must not leave a file behind
     bad = tmp_path / "bad.py"
