@@ -177,6 +177,7 @@ def test_no_other_site_may_frame_the_app_and_metrics_are_off(server):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{server}/_stcore/metrics")
     assert refused.value.code == 404
+    assert refused.value.headers["X-Frame-Options"] == "DENY"  # on refusals too
 
 
 def test_a_64_layer_block_opens_as_its_matrix_without_a_layout(server, two_sessions):
@@ -200,8 +201,8 @@ def test_health_answers_only_once_the_warm_up_is_done():
                              "--server.headless", "true", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "CNN_EXPLORER_WARMUP": "1"})
-    codes = []
+                            env={**os.environ, "CNN_EXPLORER_WARMUP": "1", "CNN_EXPLORER_METRICS": "1"})
+    codes, refusals = [], []
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and 200 not in codes:
@@ -210,10 +211,16 @@ def test_health_answers_only_once_the_warm_up_is_done():
                     codes.append(reply.status)
             except urllib.error.HTTPError as refused:
                 codes.append(refused.code)
+                refusals.append(refused.headers)
             except OSError:
                 pass  # not listening yet
             time.sleep(0.5)
+        # CNN_EXPLORER_METRICS=1 (a deployer whose port is not public) turns Streamlit's metrics on
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/metrics", timeout=10) as reply:
+            metrics = (reply.status, reply.headers["X-Frame-Options"])
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     assert 503 in codes and codes[-1] == 200 and codes.index(200) > codes.index(503)
+    assert all(headers["X-Frame-Options"] == "DENY" for headers in refusals)
+    assert metrics == (200, "DENY")
