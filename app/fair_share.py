@@ -5,8 +5,8 @@ from a median of 0.12 s to 20.4 s, because the query workers served whoever aske
 
 - the users (a client address, or the user the deployer's proxy names) with waiting queries are
   served in turn (round-robin), whatever number of tabs each has open;
-- a query is heavy when its config is deep (more than HEAVY_DEPTH blocks or layers in its lists, as
-  core counts them: densenet264 has 130), known before it runs; heavy queries
+- a query is heavy when its config is deep (more than HEAVY_DEPTH blocks or layers in its depth lists:
+  densenet264 has 130), known before it runs; heavy queries
   together hold at most all workers but one: the last one stays free for everyone else's usual,
   fast queries. (A session was also made heavy once one of its queries took over a second: on busy
   cores honest sessions' queries did too, and waited behind the attack: 26.8 s p95.)
@@ -34,9 +34,15 @@ REQUESTER: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
     "requester", default=("server", "server"))
 
 
+# The config fields that count blocks or layers (core's families: DenseNet, ResNet, RegNet, VGG); the
+# other lists are channel widths, which cost an analysis nothing more.
+DEPTH_FIELDS = ("block_config", "layers", "depths", "convs_per_block")
+
+
 def depth(args: tuple) -> int:
-    """The deepest config (JSON) among a query's arguments: its cost, known before it runs, without
-    torch (an analysis takes time in proportion to the layers it traces)."""
+    """The deepest config (JSON) among a query's arguments, summed over its DEPTH_FIELDS: its cost,
+    known before it runs, without torch (an analysis takes time in proportion to the layers it
+    traces)."""
     deepest = 0
     for arg in args:
         if isinstance(arg, str) and arg.startswith("{"):
@@ -44,10 +50,11 @@ def depth(args: tuple) -> int:
                 values = json.loads(arg)
             except ValueError:
                 continue
-            fields = values.values() if isinstance(values, dict) else []
+            if not isinstance(values, dict):
+                continue
             # lists as core holds them, or as a link or the Compare page spells them ("128,128")
-            lists = [v if isinstance(v, list) else v.split(",") for v in fields
-                     if isinstance(v, list) or (isinstance(v, str) and "," in v)]
+            lists = [v if isinstance(v, list) else str(v).split(",")
+                     for k, v in values.items() if k in DEPTH_FIELDS]
             deepest = max(deepest, sum(_whole(x) for v in lists for x in v))
     return deepest
 

@@ -1,6 +1,8 @@
 """Graph IR (plain dicts) to Graphviz DOT text. Pure Python: the app renders it in the browser."""
 from __future__ import annotations
 
+from .analysis.receptive import WHOLE_INPUT
+
 _STYLE = {
     "input": 'shape=oval, style=filled, fillcolor="#e8eef7"',
     "layer": 'shape=box, style="rounded,filled", fillcolor="#ffffff"',
@@ -9,7 +11,8 @@ _STYLE = {
 }
 _JOIN_SYMBOL = {"cat": "cat", "add": "+"}
 # The words in node labels; the app passes its catalogue's, so a Chinese page gets Chinese labels.
-WORDS = {"input": "input", "params": "params", "ch": "ch"}
+WORDS = {"input": "input", "params": "params", "ch": "ch", "field": "receptive field", "jump": "jump",
+         "whole": "the whole input", "px": "px"}
 
 
 def _fmt_shape(shape) -> str:
@@ -40,6 +43,17 @@ def node_label(node: dict, words: dict = WORDS) -> str:
     return f"{name}\n{node['op']} → {_fmt_shape(node['output_shape'])}{params}"
 
 
+def tooltip(node: dict, words: dict = WORDS) -> str:
+    """The node's path and how far its output sees (receptive field and jump, in input pixels)."""
+    field = node.get("receptive_field")
+    if field is None:
+        return node["path"]
+    if field == WHOLE_INPUT:
+        return f"{node['path']}\n{words['field']}: {words['whole']}"
+    return (f"{node['path']}\n{words['field']}: {field} {words['px']} · "
+            f"{words['jump']}: {node['jump']} {words['px']}")
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
@@ -54,7 +68,7 @@ def to_dot(graph: dict, title: str = "", fontsize: int = 10, words: dict = WORDS
         lines.append(f"  labelloc=t; label={_quote(title)}; fontname=\"Helvetica\"; fontsize=14;")
     for node in graph["nodes"]:
         lines.append(f"  {_quote(node['id'])} [label={_quote(node_label(node, words))}, "
-                     f"{_STYLE[node['kind']]}, tooltip={_quote(node['path'])}];")
+                     f"{_STYLE[node['kind']]}, tooltip={_quote(tooltip(node, words))}];")
     for edge in graph["edges"]:
         lines.append(f"  {_quote(edge['source'])} -> {_quote(edge['target'])};")
     lines.append("}")

@@ -180,6 +180,18 @@ def test_layer_table_rows_and_totals_equal_core():
     moved = table["Bytes moved (fp32, one example)"]
     assert moved.iloc[0] == 4 * (3 * 224 * 224 + 9408 + 64 * 112 * 112)
     assert moved.iloc[-1] == moved.iloc[:-1].sum()
+    # how far each layer sees: stem conv 7×7/2, then at the end the published 435, then the whole input
+    field, jump = table["Receptive field (input pixels)"], table["Jump (input pixels)"]
+    assert (field.iloc[0], jump.iloc[0]) == ("7", "2")
+    assert field.iloc[:-1].tolist() == [f"{r['receptive_field']:,}" if isinstance(r["receptive_field"], int)
+                                        else "whole input" for r in layers]
+    assert "435" in field.tolist() and field.iloc[-2] == "whole input" and jump.iloc[-2] == ""
+
+
+def test_the_layer_table_speaks_chinese():
+    at = start({"model": "resnet18", "tab": "layers", "lang": "zh"})
+    table = at.dataframe[0].value
+    assert table["感受野（输入像素）"].iloc[-2] == "整个输入" and table["跳距（输入像素）"].iloc[0] == "2"
 
 
 def test_expanding_a_dense_block_shows_all_dense_connections():

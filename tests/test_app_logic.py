@@ -60,7 +60,7 @@ def test_layer_counts_past_int64_reach_the_browser_and_stay_exact_in_the_csv():
     huge = 2**70 + 1
     summary = {"layers": [{"name": "conv", "type": "Conv2d", "input_shapes": [[1, 3, 8, 8]],
                            "output_shape": [1, 8, 8, 8], "params": 10, "macs": huge,
-                           "bytes_fp32": 4 * (192 + 10 + 512)}],
+                           "bytes_fp32": 4 * (192 + 10 + 512), "receptive_field": 3, "jump": 1}],
                "output_shape": [1, 8, 8, 8], "total_params": 10, "macs": huge}
     frame = layer_frame(summary)
     with pytest.raises((pa.ArrowInvalid, OverflowError, pa.ArrowTypeError)):

@@ -13,7 +13,7 @@ from core.cli import main
 
 SUMMARY_KEYS = {"name", "family", "config", "input_shape", "output_shape", "total_params",
                 "trainable_params", "macs", "flops", "layers"}
-LAYER_KEYS = {"name", "type", "input_shapes", "output_shape", "params", "macs"}
+LAYER_KEYS = {"name", "type", "input_shapes", "output_shape", "params", "macs", "receptive_field", "jump"}
 
 
 def run_cli(*args):

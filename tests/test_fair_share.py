@@ -74,6 +74,11 @@ def test_a_configs_depth_is_known_before_it_runs():
     assert fair_share.depth(("densenet", '{"block_config": [6, 12, 64, 48], "growth_rate": 32}')) == 130
     assert fair_share.depth(("resnet", '{"layers": [3, 8, 36, 3]}', "not json {")) == 50
     assert fair_share.depth(("lenet", '{"kernel_size": 5}')) == 0
+    # channel widths are no depth: vgg16's 13 convolutions, not its 1,472 channels
+    vgg16 = '{"convs_per_block": [2, 2, 3, 3, 3], "channels": [64, 128, 256, 512, 512]}'
+    assert fair_share.depth(("vgg", vgg16)) == 13
+    assert fair_share.depth(("regnet", '{"depths": "1,1,4,7", "widths": "32,64,160,400"}')) == 13
+    assert fair_share.depth(("densenet", '{"block_config": "128"}')) == 128
 
 
 def test_a_config_deeper_than_the_servers_limit_is_refused_before_it_runs(monkeypatch):

@@ -105,6 +105,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "graph.word_input": ("input", "输入"),  # the words inside the graph's node labels
     "graph.word_params": ("params", "参数"),
     "graph.word_ch": ("ch", "通道"),
+    "graph.word_field": ("receptive field", "感受野"),
+    "graph.word_jump": ("jump", "跳距"),
+    "graph.word_whole": ("the whole input", "整个输入"),
+    "graph.word_px": ("px", "像素"),
     "graph.download_svg": ("Download SVG", "下载 SVG"),
     # ---- channels
     "chan.title": ("Channels and feature-map size along the network", "沿网络的通道数和特征图大小"),
@@ -133,6 +137,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col.params": ("Parameters", "参数量"),
     "col.macs": ("MACs", "乘加次数"),
     "col.bytes": ("Bytes moved (fp32, one example)", "搬运字节数（fp32，单个样本）"),
+    "col.field": ("Receptive field (input pixels)", "感受野（输入像素）"),
+    "col.jump": ("Jump (input pixels)", "跳距（输入像素）"),
+    "col.field_help": ("The side of the input square that one output of this layer can depend on "
+                       "(theoretical: every path, padding included; joins take the widest path).",
+                       "该层一个输出可能依赖的输入正方形的边长（理论值：经过所有路径，含填充；汇合处取最宽的路径）。"),
+    "col.jump_help": ("Input pixels between two neighbouring outputs of this layer: the product of the "
+                      "strides before it.", "该层相邻两个输出之间相隔的输入像素数：之前所有步幅的乘积。"),
+    "layers.whole_input": ("whole input", "整个输入"),
     # ---- code
     "code.pytorch": ("PyTorch code", "PyTorch 代码"),
     "code.pytorch_help": ("Runs on its own: the family's module source and the line that builds this "

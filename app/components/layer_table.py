@@ -7,16 +7,25 @@ import streamlit as st
 from .i18n import t
 from .numbers import shape
 
-COLUMNS = ("name", "type", "input", "output", "params", "macs", "bytes")
+COLUMNS = ("name", "type", "input", "output", "params", "macs", "bytes", "field", "jump")
+WHOLE_INPUT = "whole input"  # core's receptive field of a layer that sees every input pixel
+
+
+def _pixels(value) -> str:
+    """A receptive field or jump in input pixels, as text: a number, or "whole input" (translated)."""
+    if value == WHOLE_INPUT:
+        return t("layers.whole_input")
+    return "" if value is None else f"{value:,}"
 
 
 def layer_frame(summary: dict) -> pd.DataFrame:
     """One row per traced layer (batch dimension dropped from shapes), then the totals row."""
     rows = [(row["name"], row["type"], ", ".join(shape(s[1:]) for s in row["input_shapes"]),
-             shape(row["output_shape"][1:]), row["params"], row["macs"], row["bytes_fp32"])
+             shape(row["output_shape"][1:]), row["params"], row["macs"], row["bytes_fp32"],
+             _pixels(row["receptive_field"]), _pixels(row["jump"]))
             for row in summary["layers"]]
     rows.append((t("layers.total"), "", "", shape(summary["output_shape"][1:]), summary["total_params"],
-                 summary["macs"], sum(row["bytes_fp32"] for row in summary["layers"])))
+                 summary["macs"], sum(row["bytes_fp32"] for row in summary["layers"]), "", ""))
     # The headers in the page's language, looked up once (a densenet264 has ~1,000 rows).
     return pd.DataFrame(rows, columns=[t(f"col.{column}") for column in COLUMNS])
 
@@ -40,8 +49,10 @@ def render(summary: dict) -> None:
     st.caption(t("layers.summary", rows=len(summary["layers"]), params=f"{summary['total_params']:,}",
                  macs=f"{summary['macs']:,}"))
     st.dataframe(shown_frame(frame), hide_index=True, width="stretch", height=560,
-                 column_config={t(c): st.column_config.NumberColumn(format="localized")
-                                for c in ("col.params", "col.macs", "col.bytes")})
+                 column_config={**{t(c): st.column_config.NumberColumn(format="localized")
+                                   for c in ("col.params", "col.macs", "col.bytes")},
+                                t("col.field"): st.column_config.TextColumn(help=t("col.field_help")),
+                                t("col.jump"): st.column_config.TextColumn(help=t("col.jump_help"))})
     st.download_button(t("layers.download"), frame.to_csv(index=False).encode(),
                        file_name=f"{summary['name']}-layers.csv", mime="text/csv",
                        key="explore.download_csv")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 
 from ..errors import ConfigError
+from .receptive import as_row, receptive_fields
 from .trace import Trace, TracedNode
 
 
@@ -55,6 +56,7 @@ def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -
     groups: dict[str, dict] = {}
     group_of_node: dict[str, str] = {}
     sources: dict[str, set] = {}
+    fields = receptive_fields(trace.nodes)
     for node in trace.nodes:
         path, cls = group_of(node, level, expand)
         group_of_node[node.id] = path
@@ -70,6 +72,7 @@ def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -
         g["macs"] += node.macs
         g["members"] += 1
         g["output_shape"] = list(node.output_shape)
+        g["receptive_field"], g["jump"] = as_row(*fields[node.id])  # the group's output: its last member's
         for src, shape in zip(node.inputs, node.input_shapes, strict=False):
             if group_of_node.get(src) == path:
                 continue

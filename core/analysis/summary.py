@@ -8,6 +8,7 @@ from functools import cached_property
 from ..errors import ConfigError
 from ..registry import default_input, preset_of, resolve
 from ..schema import ArchConfig
+from .receptive import as_row, receptive_fields
 from .trace import MAX_SIDE, SpatialCollapse, Trace, smallest_valid_side, trace
 
 # Ops whose cost is not a multiply-accumulate; reported apart as output elements, never as FLOPs.
@@ -25,9 +26,18 @@ class Analysis:
 
     @cached_property
     def layers(self) -> list[dict]:
-        return [dict(name=n.path, type=n.op, input_shapes=[list(s) for s in n.input_shapes],
-                     output_shape=list(n.output_shape), params=n.params, macs=n.macs)
-                for n in self.trace.nodes if n.op != "input"]
+        """Per-layer rows; `receptive_field` is input pixels (or "whole input"), `jump` input pixels
+        between neighbouring outputs (None where the field is the whole input): receptive.py."""
+        fields = receptive_fields(self.trace.nodes)
+        rows = []
+        for n in self.trace.nodes:
+            if n.op == "input":
+                continue
+            field, jump = as_row(*fields[n.id])
+            rows.append(dict(name=n.path, type=n.op, input_shapes=[list(s) for s in n.input_shapes],
+                             output_shape=list(n.output_shape), params=n.params, macs=n.macs,
+                             receptive_field=field, jump=jump))
+        return rows
 
     @property
     def macs(self) -> int:

@@ -7,6 +7,7 @@ tensors under torch.utils.flop_counter, so unusual ops are still counted, just s
 from __future__ import annotations
 
 import functools
+import math
 import operator
 import threading
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class TracedNode:
     params: int = 0
     macs: int = 0
     module_stack: list[tuple[str, type]] = field(default_factory=list)  # enclosing modules
+    window: tuple | None = None   # ([kernel h, w] dilated, [stride h, w]) of a sliding window (receptive.py)
 
 
 @dataclass
@@ -232,6 +234,27 @@ def _to_shape(value):
     return map_aggregate(value, lambda v: Shape(v.shape) if isinstance(v, torch.Tensor) else v)
 
 
+_SLIDING = (torch.nn.Conv2d, torch.nn.MaxPool2d, torch.nn.AvgPool2d)
+_ADAPTIVE = (torch.nn.AdaptiveAvgPool2d, torch.nn.AdaptiveMaxPool2d)
+
+
+def _pair(value) -> list[int]:
+    return list(value) if isinstance(value, (tuple, list)) else [value, value]
+
+
+def _window(module, input_shapes, output_shape) -> tuple | None:
+    """The sliding window of a layer: its dilated kernel and its stride per axis (an adaptive pool's
+    largest bin and its step); None for a layer that keeps each position to itself."""
+    if isinstance(module, _SLIDING):
+        dilation = _pair(getattr(module, "dilation", 1))
+        kernel = [d * (k - 1) + 1 for d, k in zip(dilation, _pair(module.kernel_size))]
+        return kernel, _pair(module.stride or module.kernel_size)
+    if isinstance(module, _ADAPTIVE) and input_shapes and len(input_shapes[0]) == 4:
+        sides, outs = input_shapes[0][2:], output_shape[2:]
+        return [math.ceil(i / o) for i, o in zip(sides, outs)], [max(1, i // o) for i, o in zip(sides, outs)]
+    return None
+
+
 class ShapePropagator(fx.Interpreter):
     """Runs the traced graph on shapes, recording a TracedNode per op; a collapse is reported."""
 
@@ -307,7 +330,8 @@ class ShapePropagator(fx.Interpreter):
             else:  # a module called again (ReLU in a residual block) is a new step of the graph
                 path = self._unique(node.target)
             traced = TracedNode(node.name, path, type(module).__name__, inputs,
-                                input_shapes, tuple(shape), params, self._macs, stack[:-1])
+                                input_shapes, tuple(shape), params, self._macs, stack[:-1],
+                                _window(module, input_shapes, tuple(shape)))
         else:
             op = _FUNCTION_NAMES.get(node.target) or getattr(node.target, "__name__",
                                                              str(node.target))

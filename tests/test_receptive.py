@@ -1,0 +1,130 @@
+"""Theoretical receptive fields and jumps (core/analysis/receptive.py) against values derived by hand:
+a window of k at stride s after field r and jump j gives r + (k − 1)·j and j·s; joins take the largest
+over their paths; global pooling and a dense layer over a flattened map see the whole input."""
+import json
+
+import pytest
+import torch
+from torch import nn
+
+import core
+from core.analysis import analyze
+from core.analysis.receptive import WHOLE, receptive_fields
+from core.analysis.trace import _window
+from core.cli import main
+
+
+def rows(name, **overrides):
+    return {r["name"]: (r["receptive_field"], r["jump"]) for r in analyze(name, **overrides).layers}
+
+
+def test_lenet_single_path_by_hand():
+    # conv 5 -> 5, 1; avg pool 2/2 -> 5 + 1·1 = 6, 2; conv 5 -> 6 + 4·2 = 14, 2; pool 2/2 -> 14 + 1·2 = 16, 4
+    got = rows("d2l_lenet_bn")
+    assert [got[f"net.{i}"] for i in (0, 2, 3, 4, 7)] == [(5, 1), (5, 1), (6, 2), (14, 2), (16, 4)]
+    assert got["net.9"] == ("whole input", None)  # the first dense layer over the 4×4 map
+    assert got["net.15"] == ("whole input", None)
+
+
+def test_a_residual_block_takes_the_larger_path():
+    """resnet18: stem conv 7/2 -> 7, 2; max pool 3/2 -> 11, 4; layer1.0: two 3×3 convs -> 19, 27 and
+    the add joins 27 (main path) with the identity's 11 -> 27. layer2.0: conv 3/2 -> 27 + 2·4 = 35, 8,
+    conv 3 -> 67; the 1×1/2 shortcut from 43 gives 43, 8; the add: 67, 8."""
+    got = rows("resnet18")
+    assert got["stem.conv"] == (7, 2) and got["stem.pool"] == (11, 4)
+    assert got["layer1.0.conv1"] == (19, 4) and got["layer1.0.conv2"] == (27, 4)
+    assert got["layer1.0.add"] == (27, 4)
+    assert got["layer1.1.add"] == (43, 4)
+    assert got["layer2.0.conv1"] == (51, 8) and got["layer2.0.downsample.0"] == (43, 8)
+    assert got["layer2.0.conv2"] == (67, 8) and got["layer2.0.add"] == (67, 8)
+    assert got["layer4.1.relu_1"] == (435, 32)  # the published ResNet-18 figure
+    assert got["pool"] == ("whole input", None) and got["fc"] == ("whole input", None)
+
+
+def test_an_inception_block_takes_its_widest_branch():
+    """d2l GoogLeNet, first Inception block, input field 27 at jump 8: 1×1 -> 27; 1×1 then 3×3 ->
+    27 + 2·8 = 43; 1×1 then 5×5 -> 27 + 4·8 = 59; 3×3 pool then 1×1 -> 43; the concatenation: 59."""
+    got = rows("d2l_googlenet")
+    assert got["stem.4"] == (27, 8)
+    branches = [got[p] for p in ("stages.0.0.branch1.0", "stages.0.0.branch2.1.0", "stages.0.0.branch3.1.0",
+                                 "stages.0.0.branch4.1.0")]
+    assert branches == [(27, 8), (43, 8), (59, 8), (43, 8)]
+    assert got["stages.0.0.cat"] == (59, 8)
+
+
+def test_a_dense_layer_sees_every_earlier_layers_field():
+    """densenet121: the first dense layer's concatenation carries the stem's 11 at jump 4; its 3×3
+    conv grows it by 2·4; the next layer's concatenation joins 11 and 19 -> 19."""
+    got = rows("densenet121")
+    assert got["features.pool0"] == (11, 4)
+    assert got["features.denseblock1.denselayer1.conv2"] == (19, 4)
+    assert got["features.denseblock1.denselayer2.cat"] == (19, 4)
+    assert got["features.denseblock1.denselayer2.conv2"] == (27, 4)
+
+
+def test_padding_does_not_shrink_and_dilation_widens():
+    conv = nn.Conv2d(1, 1, 3, padding=1)
+    assert _window(conv, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([3, 3], [1, 1])
+    dilated = nn.Conv2d(1, 1, 3, padding=2, dilation=2)
+    assert _window(dilated, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([5, 5], [1, 1])
+    pool = nn.MaxPool2d(3, 2)
+    assert _window(pool, [(1, 1, 9, 9)], (1, 1, 4, 4)) == ([3, 3], [2, 2])
+    assert _window(nn.ReLU(), [(1, 1, 8, 8)], (1, 1, 8, 8)) is None
+
+
+def test_an_adaptive_pool_to_several_positions_is_a_window_and_to_one_is_the_whole_input():
+    """torchvision's AlexNet: the last max pool leaves 6×6 (at 224) or 4×4 (at 160); its adaptive pool to
+    6×6 then uses bins of one position at step 1, so the field stays; the dense layer after the
+    flattened map sees the whole input; at 224, resnet18's global pool does."""
+    for side in (224, 160):
+        layers = analyze("alexnet", input_shape=(3, side, side)).layers
+        last_pool = [r for r in layers if r["type"] == "MaxPool2d"][-1]
+        adaptive = next(r for r in layers if r["type"] == "AdaptiveAvgPool2d")
+        assert adaptive["output_shape"][2:] == [6, 6]
+        assert (adaptive["receptive_field"], adaptive["jump"]) == (last_pool["receptive_field"],
+                                                                   last_pool["jump"])
+        first_dense = next(r for r in layers if r["type"] == "Linear")
+        assert (first_dense["receptive_field"], first_dense["jump"]) == ("whole input", None)
+
+
+def test_a_map_already_one_position_is_not_called_the_whole_input():
+    """resnet18 at 32×32 ends layer4 at 1×1: its pool and dense layer see that one position's field
+    (435 pixels, which covers the 32×32 image), not "the whole input" by pooling."""
+    got = {r["name"]: (r["receptive_field"], r["jump"]) for r in analyze("resnet18", (3, 32, 32)).layers}
+    assert got["layer4.1.relu_1"] == (435, 32)
+    assert got["pool"] == (435, 32) and got["fc"] == (435, 32)
+    nodes = analyze("resnet18").trace.nodes
+    assert receptive_fields(nodes)[nodes[0].id] == (1, 1)  # the input itself
+    assert receptive_fields(nodes)[nodes[-1].id] == (WHOLE, None)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "densenet121", "d2l_nin", "regnet_x_400mf", "vgg11"])
+def test_fields_grow_monotonically_along_the_network(name):
+    """Along execution order a layer's field is never smaller than that of any layer feeding it."""
+    analysis = analyze(name)
+    fields = receptive_fields(analysis.trace.nodes)
+    for node in analysis.trace.nodes:
+        for source in node.inputs:
+            if source in fields:
+                assert fields[node.id][0] >= fields[source][0], (node.path, source)
+
+
+def test_summary_json_rows_carry_the_field_and_jump(capsys):
+    assert main(["summary", "d2l_lenet_bn", "--json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert (layers[0]["receptive_field"], layers[0]["jump"]) == (5, 1)
+    assert (layers[-1]["receptive_field"], layers[-1]["jump"]) == ("whole input", None)
+
+
+def test_a_real_gradient_reaches_no_further_than_the_theoretical_field():
+    """The field is an upper bound on what one output can depend on: the input gradient of one output
+    position of resnet18's layer1 is zero outside the square of its theoretical field."""
+    model = core.build_model("resnet18").eval()
+    side, field = 64, rows("resnet18")["layer1.1.add"][0]
+    x = torch.randn(1, 3, side, side, requires_grad=True)
+    features = model.layer1(model.stem(x))
+    centre = features.shape[-1] // 2
+    features[0, :, centre, centre].sum().backward()
+    rows_hit = x.grad[0].abs().sum(dim=(0, 2)).nonzero().flatten()
+    extent = int(rows_hit.max() - rows_hit.min() + 1)
+    assert 0 < extent <= field
