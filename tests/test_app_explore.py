@@ -212,6 +212,32 @@ def test_learn_answers_come_from_core():
     assert f"{block['transition']['output']:,}" in answers
 
 
+def _learn(at) -> dict[str, str]:
+    return {e.proto.label.split(". ", 1)[1]: " ".join(m.value for m in e.markdown) for e in at.expander}
+
+
+def test_learn_asks_how_far_the_layers_see():
+    """LeNet at 28×28: no convolution's field reaches 28 pixels (16 after the second pool), so the first
+    layer that sees the whole image is the dense layer over the flattened 4×4 map; resnet18 at 224: the
+    first row whose field reaches 224 pixels, as core computes it."""
+    lenet = _learn(start({"model": "d2l_lenet_bn", "tab": "learn"}))
+    assert lenet["Which layer is the first whose single output can see the whole 28×28 input?"].startswith(
+        "**net.9 (Linear)**  ·  no convolution gets there: the Linear mixes every position of its map")
+    layers = analyze("resnet18").layers
+    first = next(r for r in layers if r["receptive_field"] == "whole input" or r["receptive_field"] >= 224)
+    resnet = _learn(start({"model": "resnet18", "tab": "learn"}))
+    answer = resnet["Which layer is the first whose single output can see the whole 224×224 input?"]
+    assert answer.startswith(f"**{first['name']} ({first['type']})**")
+    assert f"its receptive field is {first['receptive_field']:,} pixels wide" in answer
+    convs = [r for r in layers if r["type"] == "Conv2d"]
+    middle = convs[len(convs) // 2]
+    field = middle["receptive_field"]
+    assert resnet[f"How many input pixels wide is the receptive field of one output of {middle['name']}?"] \
+        .startswith(f"**{field:,} × {field:,}**")
+    zh = _learn(start({"model": "d2l_lenet_bn", "tab": "learn", "lang": "zh"}))
+    assert zh["哪一层的单个输出最先能看到整个 28×28 输入？"].startswith("**net.9 (Linear)**")
+
+
 def test_url_round_trip_restores_the_same_state():
     at = start()
     widget(at, "explore.family").set_value("resnet").run()

@@ -192,6 +192,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "why.regnet": ("RegNet's design rules (d2l-en 8.8): share b and g across stages, and let widths and "
                    "depths increase with the stage",
                    "RegNet 的设计规则（d2l-en 8.8；中文版未收录）：各阶段共享 b 和 g，宽度和深度随阶段增加"),
+    "q.first_whole": ("Which layer is the first whose single output can see the whole {size} input?",
+                      "哪一层的单个输出最先能看到整个 {size} 输入？"),
+    "q.spans_why": ("its receptive field is {field} pixels wide, at least the input's {side}; neighbouring "
+                    "outputs are {jump} pixels apart",
+                    "它的感受野宽 {field} 像素，不小于输入的 {side}；相邻输出相隔 {jump} 像素"),
+    "q.whole_why": ("no convolution gets there: the {type} mixes every position of its map",
+                    "没有哪个卷积层做到：{type} 混合了其特征图的每个位置"),
+    "q.field": ("How many input pixels wide is the receptive field of one output of {name}?",
+                "{name} 的一个输出的感受野有多少个输入像素宽？"),
+    "q.field_why": ("each k×k window adds (k − 1)·jump to the field; its outputs are {jump} input pixels "
+                    "apart", "每个 k×k 窗口使感受野增加 (k − 1)·跳距；它的输出彼此相隔 {jump} 个输入像素"),
     "q.osa": ("{block} has {n} layers. How many connections lead into its layers with VoVNet's "
               "one-shot aggregation, and how many in a dense block?",
               "{block} 有 {n} 层。用 VoVNet 的一次性聚合时有多少条连接通向这些层？稠密块又有多少条？"),

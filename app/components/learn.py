@@ -40,6 +40,29 @@ def questions(summary: dict, growth: dict) -> list[dict]:
         out.append(dict(question=t("q.side", name=pick["name"]),
                         answer=f"{pick['height']}×{pick['width']}", why=""))
     out.append(dict(question=t("q.depth"), answer=str(summary["depth"]), why=""))
+    out.extend(field_questions(summary))
+    return out
+
+
+def field_questions(summary: dict) -> list[dict]:
+    """How far the layers see (core's receptive_field and jump per row): the first layer one of whose
+    outputs spans the whole input, and the field of the middle layer of the main path."""
+    _, height, width = summary["input_shape"]
+    side, size = max(height, width), f"{height}×{width}"
+    rows = [r for r in summary["layers"] if r.get("receptive_field") is not None]
+    if not rows:
+        return []
+    spans = next(r for r in rows if r["receptive_field"] == "whole input" or r["receptive_field"] >= side)
+    field = spans["receptive_field"]
+    why = (t("q.whole_why", type=spans["type"]) if field == "whole input" else
+           t("q.spans_why", field=f"{field:,}", side=side, jump=spans["jump"]))
+    out = [dict(question=t("q.first_whole", size=size), answer=f"{spans['name']} ({spans['type']})", why=why)]
+    convs = [r for r in rows if r["type"] == "Conv2d" and r["receptive_field"] != "whole input"]
+    if convs:
+        middle = convs[len(convs) // 2]
+        out.append(dict(question=t("q.field", name=middle["name"]),
+                        answer=f"{middle['receptive_field']:,} × {middle['receptive_field']:,}",
+                        why=t("q.field_why", jump=middle["jump"])))
     return out
 
 
