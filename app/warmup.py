@@ -30,6 +30,7 @@ def _compare(services) -> None:
         shape = compare.input_for(presets[name], resolved["config"])
         services.summary(resolved["family"], resolved["config_json"], shape)
         services.memory_estimate(name, "{}", compare.MEMORY_BATCH, shape, "fp32", "sgd")
+        services.architecture(resolved["family"], resolved["config_json"], shape)
 
 
 def _memory(services) -> None:

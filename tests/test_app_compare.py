@@ -1,4 +1,6 @@
 """AppTest of the Compare page: table and charts equal core's figures; errors stay beside their slot."""
+import re
+
 import pytest
 from app_support import errors, figure, start, widget
 
@@ -93,6 +95,43 @@ def test_a_model_deeper_than_the_server_analyses_is_refused_beside_its_slot():
                           "(densenet264 has 130): use fewer, or run python -m core on your own machine"]
     zh = start({**link, "lang": "zh"}, page=COMPARE)
     assert errors(zh)[0].startswith("这个模型的列表共有 768 个块或层；本服务器最多分析 256 个")
+
+
+def test_the_first_two_models_part_by_part_with_their_differences_marked():
+    """ResNet-50 against DenseNet-121: the table pairs their parts by side (core's sections), says add
+    against concatenate, marks the cells that differ, and the chart puts both channel curves on one
+    axis pair."""
+    from app.components.architecture_diff import HIGHLIGHT
+    from core.analysis.sections import channel_curve, sections
+    at = start({"n": "2", "m1": "resnet50", "m2": "densenet121"}, page=COMPARE)
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table["Part"].tolist() == ["Stem", "Stage at 56×56", "Transition to 28×28", "Stage at 28×28",
+                                      "Transition to 14×14", "Stage at 14×14", "Transition to 7×7",
+                                      "Stage at 7×7", "Head"]
+    stages = table[table["Part"].str.startswith("Stage")]
+    assert stages["resnet50 · joins paths by"].tolist() == ["add"] * 4
+    assert stages["densenet121 · joins paths by"].tolist() == ["concatenate"] * 4
+    assert stages["resnet50 · blocks or layers"].tolist() == ["3 blocks", "4 blocks", "6 blocks", "3 blocks"]
+    assert stages["densenet121 · blocks or layers"].tolist() == ["6 layers", "12 layers", "24 layers",
+                                                                 "16 layers"]
+    densenet = [p for p in sections(analyze("densenet121").trace) if p["role"] == "stage"]
+    assert stages["densenet121 · parameters"].tolist() == [f"{p['params']:,}" for p in densenet]
+    # the cells that differ are marked: the stems are alike; at 56×56 everything but the 256 channels
+    styles = at.dataframe[-1].proto.arrow_data.styler.styles
+    marked = {cell for rule in styles.split("}") if HIGHLIGHT.split(";")[0] in rule
+              for cell in re.findall(r"row(\d+)_col(\d+)", rule.split("{")[0])}
+    assert not {c for r, c in marked if r == "0"}
+    assert {int(c) for r, c in marked if r == "1"} == {1, 2, 4, 5, 6, 8}
+    chart = figure(at, [i for i in range(len(at.get("plotly_chart")))
+                        if figure(at, i)["layout"]["title"]["text"].startswith("Channels each")][0])
+    assert [trace["name"] for trace in chart["data"]] == ["resnet50", "densenet121"]
+    assert chart["data"][1]["y"] == [p["channels"] for p in channel_curve(analyze("densenet121").trace)]
+    assert chart["layout"]["xaxis"]["title"]["text"].startswith("Depth")
+    assert chart["layout"]["yaxis"]["title"]["text"] == "Input channels"
+    zh = start({"n": "2", "m1": "resnet50", "m2": "densenet121", "lang": "zh"}, page=COMPARE)
+    assert "resnet50 · 路径汇合方式" in zh.dataframe[-1].value.columns
+    assert zh.dataframe[-1].value["densenet121 · 路径汇合方式"].tolist()[1] == "拼接"
 
 
 def test_url_round_trip_restores_the_same_state():

@@ -204,6 +204,23 @@ def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
 
 
 @kept
+@kept
+def channel_curves_figure(curves: dict[str, list[dict]]) -> go.Figure:
+    """The channels each convolution (and dense layer) reads against its depth, one series per model:
+    a DenseNet's climb k0 + k·l inside each block and halve at transitions, a ResNet's bottlenecks read
+    four times the channels of their 3×3 convolutions."""
+    traces = [dict(type="scatter", x=[p["depth"] for p in curve], y=[p["channels"] for p in curve],
+                   mode="markers", name=name, marker=dict(size=9, color=COLORS[i % len(COLORS)]),
+                   hovertext=[f"{name}: {p['name']}<br>{p['channels']:,} {t('chan.channels')}"
+                              for p in curve],
+                   hoverinfo="text")
+              for i, (name, curve) in enumerate(curves.items())]
+    layout = dict(xaxis=dict(title=dict(text=t("arch.curve_x")), rangemode="tozero"),
+                  yaxis=dict(title=dict(text=t("arch.curve_y")), rangemode="tozero"),
+                  legend=dict(orientation="h", y=-0.25))
+    return figure(traces, layout, t("arch.curve_title"), 520, bottom=120)
+
+
 def bars_figure(labels: list[str], values: list[float], metric: str) -> go.Figure:
     bars = dict(type="bar", x=labels, y=values, marker=dict(color=COLORS[: len(labels)]),
                 text=[f"{v:,.2f}" for v in values], textposition="outside", textfont=dict(size=FONT))

@@ -233,6 +233,38 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "“{part}” 不是 KEY=VALUE 形式；多个修改之间用 ';' 分隔"),
     "compare.table": ("Side by side", "并列比较"),
     "compare.why_title": ("Why DenseNet needs fewer parameters", "为什么 DenseNet 的参数更少"),
+    # ---- the first two compared models, part by part (components/architecture_diff.py)
+    "arch.title": ("The first two models, part by part", "前两个模型，逐部分对比"),
+    "arch.part": ("Part", "部分"),
+    "arch.stem_plain": ("Stem", "起始层"),
+    "arch.stage": ("Stage at {side}", "{side} 阶段"),
+    "arch.stage_plain": ("Feature layers", "特征层"),
+    "arch.transition": ("Transition to {side}", "过渡到 {side}"),
+    "arch.transition_plain": ("Transition", "过渡层"),
+    "arch.head_plain": ("Head", "输出头"),
+    "arch.col_join": ("joins paths by", "路径汇合方式"),
+    "arch.col_units": ("blocks or layers", "块或层"),
+    "arch.col_out_channels": ("output channels", "输出通道"),
+    "arch.col_params": ("parameters", "参数量"),
+    "arch.join_add": ("add", "相加"),
+    "arch.join_concatenate": ("concatenate", "拼接"),
+    "arch.join_one-shot aggregation": ("one-shot aggregation", "一次性聚合"),
+    "arch.join_none": ("—", "—"),
+    "arch.units_blocks": ("{n} blocks", "{n} 个块"),
+    "arch.units_layers": ("{n} layers", "{n} 层"),
+    "arch.units_blocks_one": ("{n} block", "{n} 个块"),
+    "arch.units_layers_one": ("{n} layer", "{n} 层"),
+    "arch.caption": ("Parts are paired by their feature-map side; highlighted cells differ between {a} "
+                     "and {b}; – : that model has no such part (a ResNet halves the side inside the first "
+                     "block of a stage, at stride 2). A stage counts its blocks, a dense block its dense "
+                     "layers, the other parts their layers.",
+                     "各部分按特征图边长配对；高亮的单元格表示 {a} 与 {b} 不同；– 表示该模型没有这一部分"
+                     "（ResNet 在每个阶段第一个块内以步幅 2 减半边长）。阶段按块计数，稠密块按稠密层计数，"
+                     "其余部分按层计数。"),
+    "arch.curve_title": ("Channels each convolution reads, against depth", "每个卷积读入的通道数与深度"),
+    "arch.curve_x": ("Depth (convolutions and dense layers from the input)",
+                     "深度（从输入起的卷积层和全连接层数）"),
+    "arch.curve_y": ("Input channels", "输入通道数"),
     "compare.why_densenet": ("**{name}**: {depth} layers, {params} parameters. Each dense layer writes only "
                              "k = {k} new channels and reads every earlier layer's; its convolutions "
                              "write {low}–{high} channels (median {median}), and those writing ≥ 512 "

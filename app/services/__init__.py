@@ -9,6 +9,7 @@ from .analysis import (
     BROWSER_LAYOUT_EDGES,
     DOT_TIMEOUT_S,
     LayoutRefused,
+    architecture,
     benchmark_section,
     catalog,
     channels,
@@ -58,7 +59,8 @@ from .session_watch import UNWATCHED_S
 __all__ = [
     "BROWSER_LAYOUT_EDGES", "DOT_TIMEOUT_S", "ImageError", "LayoutRefused", "MemoryJob",
     "TrainingRefused", "TrainingRun", "UNWATCHED_S", "UploadRefused", "allowed_datasets",
-    "attribution_heatmap", "attributions", "continue_training", "dataset_spec", "epoch_estimate",
+    "architecture", "attribution_heatmap", "attributions", "continue_training", "dataset_spec",
+    "epoch_estimate",
     "benchmark_section", "catalog", "channels", "checkpoint_info", "decode_image", "device_info",
     "dot_to_svg", "export_onnx", "export_text", "gallery", "graph", "heatmap", "memory_cpu",
     "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "remove_upload",

@@ -40,6 +40,13 @@ def channels(family: str, config_json: str, input_shape: tuple) -> dict:
     return engine.query("analysis.channels", family, config_json, tuple(input_shape))
 
 
+@cached(max_entries=64)
+def architecture(family: str, config_json: str, input_shape: tuple) -> dict:
+    """{"sections": stem, stages, transitions, head with their joins; "curve": channels each
+    convolution reads against its depth} (core/analysis/sections.py)."""
+    return engine.query("analysis.architecture", family, config_json, tuple(input_shape))
+
+
 @cached(max_entries=128)
 def roofline(family: str, config_json: str, input_shape: tuple, gpu: str, dtype: str = "fp32",
              batch: int = 64) -> dict:

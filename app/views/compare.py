@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services
-from app.components import charts, compare_explain, error_text, url_state
+from app.components import architecture_diff, charts, compare_explain, error_text, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import exact, shape, spelled
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
@@ -198,6 +198,8 @@ def render() -> None:
         if reasons:
             st.subheader(t("compare.why_title"))
             st.markdown("\n\n".join(reasons))
+        if len(models) >= 2:
+            architecture_diff.render(models)
     family_charts()
     count = st.session_state[K_COUNT]
     state = {"n": count, "metric": chosen_id(st.session_state[K_METRIC], METRIC_LABELS) if models else None,

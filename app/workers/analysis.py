@@ -11,6 +11,7 @@ import core
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
+from core.analysis.sections import channel_curve, sections
 from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
 from core.export import export
 from core.registry import config_from_dict, preset_of
@@ -78,6 +79,13 @@ def summary(family: str, config_json: str, input_shape: tuple, batch: int = 1) -
 def channels(family: str, config_json: str, input_shape: tuple) -> dict:
     analysis, failed = _analysis_or_error(family, config_json, input_shape, 1)
     return failed or channel_growth(analysis.trace)
+
+
+def architecture(family: str, config_json: str, input_shape: tuple) -> dict:
+    """The network as the chapter compares networks (core/analysis/sections.py): its stem, stages,
+    transitions and head with their joins, and the channels each convolution reads against depth."""
+    analysis, failed = _analysis_or_error(family, config_json, input_shape, 1)
+    return failed or {"sections": sections(analysis.trace), "curve": channel_curve(analysis.trace)}
 
 
 def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,

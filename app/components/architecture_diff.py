@@ -1,0 +1,87 @@
+"""Two networks part by part (core/analysis/sections.py, through the engine): stem, each stage by its
+feature-map side, the transitions and the head, each with how its paths join (add, concatenate,
+one-shot aggregation), its blocks or layers, its output channels and its parameters; the cells where
+the two differ are highlighted. Beside it, the channels each convolution reads against depth, both
+networks on one chart. ResNet-50 against DenseNet-121 reads as the chapter's comparison."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import services
+
+from . import charts, error_text
+from .i18n import t
+from .numbers import exact
+
+HIGHLIGHT = "background-color: #fff3cd; font-weight: 600"  # a difference, readable on a projector
+FIELDS = ("join", "units", "out_channels", "params")
+
+
+def part(section: dict) -> str:
+    side = section["side"]
+    if section["role"] in ("stage", "transition") and side:
+        return t(f"arch.{section['role']}", side=f"{side}×{side}")
+    return t(f"arch.{section['role']}_plain")
+
+
+def cell(section: dict | None, field: str) -> str:
+    if section is None:
+        return "–"
+    if field == "join":
+        return " + ".join(t(f"arch.join_{j}") for j in section["join"].split(" + "))
+    if field == "units":
+        one = "_one" if section["units"] == 1 else ""
+        return t(f"arch.units_{section['unit']}{one}", n=section["units"])
+    return exact(section[field])
+
+
+def frame(names: list[str], rows: list[tuple]) -> tuple[pd.DataFrame, list[list[bool]]]:
+    """The table (one row per aligned part) and, per row, which cells differ between the two."""
+    columns = [t("arch.part")] + [f"{name} · {t(f'arch.col_{f}')}" for name in names for f in FIELDS]
+    table, differs = [], []
+    for left, right in rows:
+        values = {f: (cell(left, f), cell(right, f)) for f in FIELDS}
+        table.append([part(left or right)] + [values[f][i] for i in (0, 1) for f in FIELDS])
+        row_differs = [values[f][0] != values[f][1] for f in FIELDS]
+        differs.append([False] + row_differs * 2)
+    return pd.DataFrame(table, columns=columns), differs
+
+
+def aligned(a: list[dict], b: list[dict]) -> list[tuple]:
+    """The two networks' parts paired by role and side, in order; one the other lacks (a DenseNet's
+    transition) pairs with None."""
+    def key(s):
+        return s["role"], s["side"] if s["role"] in ("stage", "transition") else None
+    keys_a, keys_b = [key(s) for s in a], [key(s) for s in b]
+    rows, i, j = [], 0, 0
+    while i < len(a) or j < len(b):
+        if i < len(a) and j < len(b) and keys_a[i] == keys_b[j]:
+            rows.append((a[i], b[j]))
+            i, j = i + 1, j + 1
+        elif i < len(a) and (j >= len(b) or keys_a[i] not in keys_b[j:]):
+            rows.append((a[i], None))
+            i += 1
+        else:
+            rows.append((None, b[j]))
+            j += 1
+    return rows
+
+
+def render(models: list[dict]) -> None:
+    """The first two compared models (each {"name", "model": (family, config_json, input_shape)})."""
+    reports = [services.architecture(*m["model"]) for m in models[:2]]
+    failed = next((r for r in reports if "error" in r), None)
+    st.subheader(t("arch.title"))
+    if failed:
+        error_text.show(st, failed["error"])
+        return
+    names = [m["name"] for m in models[:2]]
+    table, differs = frame(names, aligned(reports[0]["sections"], reports[1]["sections"]))
+    marks = pd.DataFrame([[HIGHLIGHT if d else "" for d in row] for row in differs],
+                         index=table.index, columns=table.columns)
+    styled = table.style.apply(lambda _: marks, axis=None)
+    st.dataframe(styled, hide_index=True, width="stretch")
+    st.caption(t("arch.caption", a=names[0], b=names[1]))
+    st.plotly_chart(charts.channel_curves_figure({n: r["curve"] for n, r in zip(names, reports)}),
+                    key="compare.arch_curve")
