@@ -1,8 +1,9 @@
 """What the first visit to each page would otherwise compute, computed once before the server
 answers its health check: the job engine and its workers (each imports torch, captum and core), the
-default model's analysis, Compare's depth curves, the Memory page's default estimate and CPU pass, the
-shipped checkpoints' heatmaps and attributions. The results land in the same process-wide caches the
-pages read, under the same keys (bench/first_visit.py measures the first visits with and without it)."""
+default model's analysis, Compare's depth curves and parts, the Memory page's default estimate and CPU
+pass, the shipped checkpoints' heatmaps, attributions and the first image's feature maps. The results
+land in the same process-wide caches the pages read, under the same keys (bench/first_visit.py
+measures the first visits with and without it)."""
 from __future__ import annotations
 
 import json
@@ -58,8 +59,9 @@ def _checkpoints(services) -> None:
     dataset = info["dataset"]
     images = services.gallery(dataset, side, channels, connections.IMAGES_PER_CLASS)["images"]
     services.attribution_heatmap(path, stamp, images)
-    services.attributions(path, stamp, "integrated_gradients",
-                          services.gallery(dataset, side, channels)["images"])
+    shown = services.gallery(dataset, side, channels)["images"]
+    services.attributions(path, stamp, "integrated_gradients", shown)
+    services.feature_maps(path, stamp, shown[0])  # the page's first image, inside the network
 
 
 STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints}

@@ -8,7 +8,8 @@ import re
 from streamlit.testing.v1 import AppTest
 
 APP = pathlib.Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
-WIDGET_TYPES = ("slider", "number_input", "text_input", "toggle", "radio", "selectbox", "button_group")
+WIDGET_TYPES = ("slider", "select_slider", "number_input", "text_input", "toggle", "radio", "selectbox",
+                "button_group")
 
 
 def start(query: dict | None = None, context: dict | None = None, page: str | None = None) -> AppTest:

@@ -2,6 +2,7 @@
 image decoding behind the upload."""
 import base64
 import io
+import re
 
 import numpy as np
 import pytest
@@ -57,8 +58,9 @@ def test_method_picker_and_upload():
     digit.paste(0, (12, 4, 20, 28))  # a dark "1" on white paper
     uploader(at, "attr.image").set_value(("one.png", png(digit), "image/png")).run()
     assert not at.exception and not errors(at)
-    assert len(at.get("plotly_chart")) == 2
-    assert "inverted" in at.caption[-1].value
+    assert len(at.get("plotly_chart")) == 3  # the gallery, the upload, the upload inside the network
+    assert widget(at, "fmap.image").options[0] == "your uploaded image"
+    assert any("inverted" in c.value for c in at.caption)
     uploader(at, "attr.image").set_value(("bad.png", b"not an image", "image/png")).run()
     assert not at.exception
     assert "not an image this server can read" in errors(at)[0]
@@ -75,7 +77,8 @@ def test_an_image_past_its_cap_is_refused_and_its_uploader_replaced():
                           "a drawing is far smaller): save it smaller and upload it again."]
     fresh = uploader(at, "attr.image")
     assert fresh.key == "attr.image.1" and fresh.value is None
-    assert len(at.get("plotly_chart")) == 1  # the gallery only
+    assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "fmap.figure"]  # no upload's
+    assert "your uploaded image" not in widget(at, "fmap.image").options
 
 
 @pytest.mark.parametrize("mode, channels", [("RGBA", 1), ("P", 1), ("I;16", 1), ("L", 3), ("CMYK", 3)])
@@ -183,3 +186,30 @@ def test_every_fashion_mnist_class_has_a_chinese_name():
     from app.components.i18n import CLASS_NAMES_ZH
     from core.data import FASHION_CLASSES
     assert set(CLASS_NAMES_ZH) == set(FASHION_CLASSES) and len(set(CLASS_NAMES_ZH.values())) == 10
+
+
+def test_inside_the_network_shows_each_stage_of_the_chosen_image():
+    """The first test image through the default checkpoint: at each stage its top channels on one
+    colour scale, titled by the stage, its output shape and value range; the prediction equals the
+    gallery's for that image."""
+    at = start(page=ATTRIBUTIONS)
+    charts = len(at.get("plotly_chart"))
+    stages = widget(at, "fmap.point")
+    assert list(stages.options)[:3] == ["features.conv0", "features.denseblock1", "features.transition1"]
+    maps = figure(at, charts - 1)
+    title = maps["layout"]["title"]["text"]
+    assert re.fullmatch(r"After features\.conv0: output \d+×28×28, values -?[\d.e+-]+ to -?[\d.e+-]+; its 8 "
+                        r"channels of largest mean activation", title), title
+    assert len(maps["data"]) == 8 and {d["coloraxis"] for d in maps["data"]} == {"coloraxis"}
+    scale = maps["layout"]["coloraxis"]
+    values = np.concatenate([plotted(d["z"]) for d in maps["data"]])
+    assert scale["cmin"] == values.min() and scale["cmax"] == values.max()  # one scale, what is shown
+    assert scale["colorbar"]["title"]["text"] == "activation (one scale for every panel)"
+    first = titles(at)[0]  # "predicted {class} ({p})<br>true ..."
+    label, probability = re.match(r"predicted (.+) \(([\d.]+%)\)", first).groups()
+    assert f"At the end: **{label}**, probability {probability}." in [m.value for m in at.markdown]
+    stages.set_value("features.transition1").run()
+    assert figure(at, charts - 1)["layout"]["title"]["text"].startswith("After features.transition1: output ")
+    zh = start({"lang": "zh"}, page=ATTRIBUTIONS)
+    assert figure(zh, len(zh.get("plotly_chart")) - 1)["layout"]["title"]["text"].startswith(
+        "features.conv0 之后：输出 ")

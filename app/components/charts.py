@@ -110,6 +110,14 @@ def on_panel(trace: dict, suffix: str) -> dict:
     return {**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
+def image_axes(layout: dict) -> None:
+    """Every panel of a grid of images: no ticks or grid, each pixel square, images upright."""
+    for name in [name for name in layout if name.startswith(("xaxis", "yaxis"))]:
+        layout[name].update(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+        if name.startswith("yaxis"):
+            layout[name].update(autorange="reversed", scaleanchor=name.replace("yaxis", "x"))
+
+
 @kept
 def channels_figure(main_path: list[dict]) -> go.Figure:
     """Channels (top) and feature-map side (bottom) after every block-level step."""

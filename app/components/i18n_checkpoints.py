@@ -153,6 +153,24 @@ STRINGS: dict[str, tuple[str, str]] = {
                            "你的图像：{size} 像素，模式 {mode} → {shape}{inverted}。"),
     "attr.inverted": (", inverted (light background)", "，已反色（浅色背景）"),
     "attr.colorbar": ("attribution (1 = strongest pixel of the image)", "归因（1 = 该图中最强的像素）"),
+    # ---- inside the network (components/feature_maps_view.py)
+    "fmap.title": ("Inside the network: an image, stage by stage", "网络内部：一张图像逐阶段的变化"),
+    "fmap.help": ("The activations after each block (or, without blocks, after the last layer at each "
+                  "feature-map size): the channels with the largest mean activation, as images. Early "
+                  "stages keep the picture's shape; later ones are smaller and more abstract.",
+                  "每个块之后的激活（没有块的网络：每种特征图大小的最后一层之后）：平均激活最大的通道，"
+                  "以图像显示。前面的阶段保留图像的形状；后面的更小、更抽象。"),
+    "fmap.image": ("Image", "图像"),
+    "fmap.test_image": ("test image: {label}", "测试图像：{label}"),
+    "fmap.your_image": ("your uploaded image", "你上传的图像"),
+    "fmap.point": ("Stage (module path)", "阶段（模块路径）"),
+    "fmap.figure_title": ("After {point}: output {shape}, values {low} to {high}; its {top} channels of "
+                          "largest mean activation",
+                          "{point} 之后：输出 {shape}，取值 {low} 到 {high}；平均激活最大的 {top} 个通道"),
+    "fmap.panel": ("channel {channel} · mean {mean}", "通道 {channel} · 均值 {mean}"),
+    "fmap.colorbar": ("activation (one scale for every panel)", "激活值（所有小图同一色标）"),
+    "fmap.prediction": ("At the end: **{label}**, probability {probability}.",
+                        "最终：**{label}**，概率 {probability}。"),
     "attr.panel": ("predicted {pred} ({prob})", "预测 {pred}（{prob}）"),
     "attr.panel_true": ("true {label}", "真实 {label}"),
     "attr.figure_title": ("{method}: bright = pixels that raised the predicted class's score",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .charts import FONT, figure, grid, kept, on_panel, panel
+from .charts import FONT, figure, grid, image_axes, kept, on_panel, panel
 from .i18n import t
 
 WRONG = "#d62728"
@@ -49,10 +49,7 @@ def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wron
             y=layout[f"yaxis{above}"]["domain"][1], xref="paper", yref="paper", xanchor="center",
             yanchor="bottom", showarrow=False,
             font=dict(size=FONT - 1, color=WRONG if wrong[i] else "#222")))
-    for name in [name for name in layout if name.startswith(("xaxis", "yaxis"))]:
-        layout[name].update(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-        if name.startswith("yaxis"):  # each panel square, images upright
-            layout[name].update(autorange="reversed", scaleanchor=name.replace("yaxis", "x"))
+    image_axes(layout)
     for row in range(1, 2 * rows + 1, 2):  # say which row is which, once per pair, at the left
         layout[f"yaxis{panel(row, 1, columns)}"]["title"] = dict(text=t("attr.row_image"))
         layout[f"yaxis{panel(row + 1, 1, columns)}"]["title"] = dict(text=t("attr.row_map"))

@@ -103,6 +103,13 @@ def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) ->
     return engine.query("checkpoints.attributions", path, file_stamp, method, images)
 
 
+@cached(max_entries=32)
+def feature_maps(path: str, file_stamp: str, image: np.ndarray) -> dict:
+    """One image through the checkpoint's network: per stage its shape, value range and top channels'
+    maps; the predicted class and its probability."""
+    return engine.query("checkpoints.feature_maps", path, file_stamp, image)
+
+
 class ImageError(ValueError):
     """An uploaded image the model cannot take; the message is for the user."""
 

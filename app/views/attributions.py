@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, error_text, overlays, uploads, url_state
+from app.components import checkpoint_picker, error_text, feature_maps_view, overlays, uploads, url_state
 from app.components.i18n import chosen_id, class_name, language, localize_choice, t
 from app.components.numbers import shape
 
@@ -63,7 +63,8 @@ def _on_image() -> None:
         uploads.let_go(K_IMAGE, upload)
 
 
-def upload(checkpoint: dict, method: str, classes: list[str]) -> None:
+def upload(checkpoint: dict, method: str, classes: list[str]):
+    """The uploader, and the uploaded image's panels; returns its pixels (C, H, W), or None."""
     channels, side, _ = checkpoint["info"]["input_shape"]
     data = st.file_uploader(t("attr.upload"), type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                             key=uploads.key(K_IMAGE), on_change=_on_image, max_upload_size=IMAGE_MAX_MB,
@@ -72,15 +73,16 @@ def upload(checkpoint: dict, method: str, classes: list[str]) -> None:
     if refused is not None:
         error_text.show_text(st, t("attr.image_too_big", size=refused, cap=IMAGE_MAX_MB))
     if data is None:
-        return
+        return None
     try:
         pixels, note = services.decode_image(data.getvalue(), channels, side)
     except services.ImageError as exc:
         error_text.show_text(st, str(exc))
-        return
+        return None
     st.caption(t("attr.uploaded_note", size=note["size"], mode=note["mode"], shape=shape(pixels.shape),
                  inverted=t("attr.inverted") if note["inverted"] else ""))
     panels(checkpoint, method, pixels[None], None, classes, columns=1)
+    return pixels
 
 
 def render() -> None:
@@ -100,12 +102,19 @@ def render() -> None:
         st.subheader(t("attr.gallery", dataset=gallery.get("dataset", info["dataset"])))
         if gallery.get("dataset") not in (None, info["dataset"]):  # its own test set is not on this server
             st.info(t("attr.other_gallery", trained=info["dataset"], shown=gallery["dataset"]))
+        images = []
         if "error" in gallery:
             error_text.show(st, gallery["error"])
         else:
             with st.spinner():
                 panels(checkpoint, method, gallery["images"], gallery["labels"], classes)
-        upload(checkpoint, method, classes)
+            images = [(t("fmap.test_image", label=classes[label] if label < len(classes) else label), image)
+                      for label, image in zip(gallery["labels"], gallery["images"], strict=True)]
+        uploaded = upload(checkpoint, method, classes)
+        if uploaded is not None:
+            images.insert(0, (t("fmap.your_image"), uploaded))
+        if images:
+            feature_maps_view.render(checkpoint, images, classes)
     url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "method": method})
 
 

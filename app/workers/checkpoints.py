@@ -25,6 +25,8 @@ from core.data import (
     images_from_pixels,
     load_digits,
 )
+from core.feature_maps import feature_maps as feature_map_activations
+from core.feature_maps import points
 from core.registry import default_input
 
 from . import error
@@ -135,6 +137,18 @@ def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
         check_attribution_budget(checkpoint.config, len(images), images.shape[1:], None)
         model = checkpoint.model()  # a fresh model: captum hooks it
         return attribution_strength(model, images_from_pixels(images))
+    except core.ConfigError as exc:
+        return error(exc)
+
+
+def feature_maps(path: str, file_stamp: str, image: np.ndarray) -> dict:
+    """One image (C, H, W) through the checkpoint's network: per stage its output shape, value range
+    and top channels' maps; the predicted class and its probability (core/feature_maps.py)."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+        check_attribution_budget(checkpoint.config, 1, image.shape, None)
+        shown = points(checkpoint.config, tuple(image.shape))
+        return feature_map_activations(checkpoint.model(), images_from_pixels(image[None]), shown)
     except core.ConfigError as exc:
         return error(exc)
 

@@ -1,0 +1,69 @@
+"""Inside the network: one image through a checkpoint's network, stage by stage. At the chosen stage,
+the channels with the largest mean activation as small images on one shared colour scale, with the
+stage's name, output shape and value range; the prediction at the end."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import services
+
+from . import error_text
+from .charts import FONT, figure, grid, image_axes, kept, on_panel, panel
+from .i18n import t
+from .numbers import shape
+
+K_IMAGE, K_POINT = "fmap.image", "fmap.point"
+COLUMNS = 4
+
+
+@kept
+def maps_figure(point: dict, title: str) -> go.Figure:
+    """The point's top channels, COLUMNS to a row, one colour scale from the smallest to the largest
+    value shown, each panel titled by its channel and mean activation."""
+    channels = point["channels"]
+    rows = -(-len(channels) // COLUMNS)
+    layout = grid(rows, COLUMNS, 0.03, 0.12 / rows)
+    low = min(float(np.min(c["map"])) for c in channels)
+    high = max(float(np.max(c["map"])) for c in channels)
+    traces, annotations = [], []
+    for i, channel in enumerate(channels):
+        where = panel(i // COLUMNS + 1, i % COLUMNS + 1, COLUMNS)
+        traces.append(on_panel(dict(type="heatmap", z=channel["map"], coloraxis="coloraxis",
+                                    hovertemplate="x %{x}, y %{y}: %{z:.3f}<extra></extra>"), where))
+        text = t("fmap.panel", channel=channel["channel"], mean=f"{channel['mean']:.3f}")
+        annotations.append(dict(text=text, x=sum(layout[f"xaxis{where}"]["domain"]) / 2,
+                                y=layout[f"yaxis{where}"]["domain"][1], xref="paper", yref="paper",
+                                xanchor="center", yanchor="bottom", showarrow=False,
+                                font=dict(size=FONT - 2)))
+    image_axes(layout)
+    layout.update(annotations=annotations, margin=dict(t=140),
+                  coloraxis=dict(colorscale="Viridis", cmin=low, cmax=high,
+                                 colorbar=dict(title=dict(text=t("fmap.colorbar"), side="right"))))
+    return figure(traces, layout, title, 160 + 300 * rows)
+
+
+def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list[str]) -> None:
+    """`images`: (label, pixels (C, H, W) in [0, 1]) the student may send through the network."""
+    st.subheader(t("fmap.title"))
+    st.caption(t("fmap.help"))
+    labels = [label for label, _ in images]
+    choice = st.selectbox(t("fmap.image"), labels, key=K_IMAGE)
+    image = images[labels.index(choice)][1]
+    result = services.feature_maps(checkpoint["path"], checkpoint["stamp"], image)
+    if "error" in result:
+        error_text.show(st, result["error"])
+        return
+    names = [p["name"] for p in result["points"]]
+    st.session_state.setdefault(K_POINT, names[0])
+    if st.session_state[K_POINT] not in names:
+        st.session_state[K_POINT] = names[0]
+    name = st.select_slider(t("fmap.point"), names, key=K_POINT)
+    point = result["points"][names.index(name)]
+    title = t("fmap.figure_title", point=point["name"], shape=shape(point["shape"]),
+              low=f"{point['min']:.3g}", high=f"{point['max']:.3g}", top=len(point["channels"]))
+    st.plotly_chart(maps_figure(point, title), key="fmap.figure")
+    label = result["label"]
+    st.markdown(t("fmap.prediction", label=classes[label] if label < len(classes) else label,
+                  probability=f"{result['probability']:.1%}"))

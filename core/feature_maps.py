@@ -1,0 +1,73 @@
+"""An image through a network, stage by stage: the activations after each block (a dense block, a
+transition, a residual or Inception block, ...) and, in a network without blocks, after the last layer
+at each feature-map size; at each point the channels with the largest mean activation, as images."""
+from __future__ import annotations
+
+import torch
+
+from .analysis import analyze
+
+SKIPPED = ("dense layer",)  # inside a dense block: its output is the block's concatenation's part
+TOP_CHANNELS = 8
+MAX_SIDE = 64  # larger maps are average-pooled to this side before they travel to the page
+
+
+def points(config, input_shape) -> list[str]:
+    """Module paths whose outputs are shown, in execution order (found on the meta device)."""
+    nodes = [n for n in analyze(config, input_shape).trace.nodes if n.op != "input"]
+    found: list[str] = []
+    for i, node in enumerate(nodes):
+        block = next((path for path, cls in node.module_stack
+                      if getattr(cls, "graph_block", None) and cls.graph_block not in SKIPPED), None)
+        if block:
+            if block not in found:
+                found.append(block)
+            continue
+        following = nodes[i + 1] if i + 1 < len(nodes) else None
+        ends_a_size = len(node.output_shape) == 4 and (
+            following is None or len(following.output_shape) != 4
+            or following.output_shape[2:] != node.output_shape[2:] or _in_block(following))
+        if ends_a_size and node.op not in ("cat", "add", "mul") and node.path.split(".")[-1] != node.op:
+            found.append(node.path)
+    sides = {n.path: n.output_shape for n in nodes}
+    sides.update({p: _block_output(nodes, p) for p in found if p not in sides})
+    return [p for p in found if max(sides[p][2:], default=1) > 1]  # a 1×1 map is no image
+
+
+def _block_output(nodes, block: str) -> tuple:
+    """A block's output shape: that of its last traced node."""
+    return next(n.output_shape for n in reversed(nodes) if any(p == block for p, _ in n.module_stack))
+
+
+def _in_block(node) -> bool:
+    return any(getattr(cls, "graph_block", None) for _, cls in node.module_stack)
+
+
+def feature_maps(model: torch.nn.Module, image: torch.Tensor, paths: list[str],
+                 top: int = TOP_CHANNELS) -> dict:
+    """For one image (1, C, H, W): per point its output shape, value range and its `top` channels by
+    mean activation ({"channel", "mean", "map"}); and the predicted class with its probability."""
+    outputs: dict[str, torch.Tensor] = {}
+    hooks = [model.get_submodule(path).register_forward_hook(
+        lambda _m, _i, out, path=path: outputs.__setitem__(path, out.detach()))
+        for path in paths]
+    try:
+        with torch.no_grad():
+            probabilities = model.eval()(image).softmax(1)[0]
+    finally:
+        for hook in hooks:
+            hook.remove()
+    shown = []
+    for path in paths:
+        out = outputs[path][0].float()
+        means = out.mean(dim=(1, 2))
+        order = means.argsort(descending=True)[:top]
+        maps = out[order]
+        if max(maps.shape[1:]) > MAX_SIDE:
+            maps = torch.nn.functional.adaptive_avg_pool2d(maps[None], MAX_SIDE)[0]
+        shown.append({"name": path, "shape": list(out.shape),
+                      "min": float(out.min()), "max": float(out.max()),
+                      "channels": [{"channel": int(c), "mean": float(means[c]), "map": m.numpy()}
+                                   for c, m in zip(order, maps, strict=True)]})
+    label = int(probabilities.argmax())
+    return {"points": shown, "label": label, "probability": float(probabilities[label])}

@@ -1,0 +1,49 @@
+"""An image through a network (core/feature_maps.py): the points shown, and at each the top channels by
+mean activation, their maps and the value range, equal to running the network's parts by hand."""
+import torch
+
+import core
+from core.feature_maps import MAX_SIDE, feature_maps, points
+
+
+def test_the_points_are_the_blocks_and_the_ends_of_each_size():
+    config = core.get_config("resnet18")
+    assert points(config, (3, 224, 224)) == ["stem.relu", "stem.pool", "layer1.0", "layer1.1", "layer2.0",
+                                             "layer2.1", "layer3.0", "layer3.1", "layer4.0", "layer4.1"]
+    dense = core.get_config("densenet121")
+    assert points(dense, (3, 224, 224)) == [
+        "features.relu0", "features.pool0", "features.denseblock1", "features.transition1",
+        "features.denseblock2", "features.transition2", "features.denseblock3", "features.transition3",
+        "features.denseblock4", "relu"]  # the global pool's 1×1 map is no image
+    lenet = core.get_config("d2l_lenet_bn")
+    assert points(lenet, (1, 28, 28)) == ["net.2", "net.3", "net.6", "net.7"]  # each size's last layer
+
+
+def test_the_maps_are_the_networks_own_activations():
+    torch.manual_seed(0)
+    config = core.get_config("densenet40_k12")
+    model = core.build_model(config).eval()
+    image = torch.rand(1, 3, 32, 32)
+    result = feature_maps(model, image, points(config, (3, 32, 32)), top=5)
+    with torch.no_grad():
+        block1 = model.features[:2](image)[0]  # conv0, then the first dense block (its concatenation)
+        probabilities = model(image).softmax(1)[0]
+    shown = next(p for p in result["points"] if p["name"] == "features.denseblock1")
+    assert shown["shape"] == [160, 32, 32] and shown["min"] == float(block1.min())
+    means = block1.mean(dim=(1, 2))
+    expected = means.argsort(descending=True)[:5].tolist()
+    assert [c["channel"] for c in shown["channels"]] == expected
+    for channel in shown["channels"]:
+        torch.testing.assert_close(torch.from_numpy(channel["map"]), block1[channel["channel"]])
+        assert channel["mean"] == float(means[channel["channel"]])
+    assert result["label"] == int(probabilities.argmax())
+    assert result["probability"] == float(probabilities.max())
+
+
+def test_a_large_map_is_pooled_before_it_travels():
+    config = core.get_config("resnet18")
+    model = core.build_model(config).eval()
+    result = feature_maps(model, torch.rand(1, 3, 224, 224), ["stem.relu"], top=2)
+    shown = result["points"][0]
+    assert shown["shape"] == [64, 112, 112]  # what the layer gives
+    assert all(c["map"].shape == (MAX_SIDE, MAX_SIDE) for c in shown["channels"])  # what is sent
