@@ -1,9 +1,9 @@
 """What the first visit to each page would otherwise compute, computed once before the server
 answers its health check: the job engine and its workers (each imports torch, captum and core), the
 default model's analysis, Compare's depth curves and parts, the Memory page's default estimate and CPU
-pass, the shipped checkpoints' heatmaps, attributions and the first image's feature maps. The results
-land in the same process-wide caches the pages read, under the same keys (bench/first_visit.py
-measures the first visits with and without it)."""
+pass, the shipped checkpoints' heatmaps, attributions and the first image's feature maps and effective
+field. The results land in the same process-wide caches the pages read, under the same keys
+(bench/first_visit.py measures the first visits with and without it)."""
 from __future__ import annotations
 
 import json
@@ -61,7 +61,8 @@ def _checkpoints(services) -> None:
     services.attribution_heatmap(path, stamp, images)
     shown = services.gallery(dataset, side, channels)["images"]
     services.attributions(path, stamp, "integrated_gradients", shown)
-    services.feature_maps(path, stamp, shown[0])  # the page's first image, inside the network
+    inside = services.feature_maps(path, stamp, shown[0])  # the page's first image, inside the network
+    services.effective_field(path, stamp, shown[0], inside["points"][0]["name"])
 
 
 STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints}

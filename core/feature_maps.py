@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 
 from .analysis import analyze
+from .analysis.receptive import WHOLE, centre_of_first_output, receptive_fields
 
 SKIPPED = ("dense layer",)  # inside a dense block: its output is the block's concatenation's part
 TOP_CHANNELS = 8
@@ -36,7 +37,12 @@ def points(config, input_shape) -> list[str]:
 
 def _block_output(nodes, block: str) -> tuple:
     """A block's output shape: that of its last traced node."""
-    return next(n.output_shape for n in reversed(nodes) if any(p == block for p, _ in n.module_stack))
+    return _last_node(nodes, block).output_shape
+
+
+def _last_node(nodes, path: str):
+    """The traced node whose output is the module's output: itself, or a block's last node."""
+    return next(n for n in reversed(nodes) if n.path == path or any(p == path for p, _ in n.module_stack))
 
 
 def _in_block(node) -> bool:
@@ -71,3 +77,31 @@ def feature_maps(model: torch.nn.Module, image: torch.Tensor, paths: list[str],
                                    for c, m in zip(order, maps, strict=True)]})
     label = int(probabilities.argmax())
     return {"points": shown, "label": label, "probability": float(probabilities[label])}
+
+
+def effective_field(model: torch.nn.Module, image: torch.Tensor, path: str, config) -> dict:
+    """How far one output really sees (Luo et al. 2016, "Understanding the Effective Receptive Field
+    in Deep Convolutional Neural Networks"): |∂ (the point's output at its centre position, summed over
+    channels) / ∂ input|, summed over the input's channels and scaled to 1 at its largest; beside it the
+    theoretical field (None: the whole input), its jump and the input pixel at the field's centre."""
+    nodes = [n for n in analyze(config, tuple(image.shape[1:])).trace.nodes]
+    node = _last_node(nodes, path)
+    field, jump = receptive_fields(nodes)[node.id]
+    first = centre_of_first_output(nodes, node.id)
+    captured = {}
+    hook = model.get_submodule(path).register_forward_hook(
+        lambda _m, _i, out: captured.__setitem__("out", out))
+    x = image.clone().requires_grad_(True)
+    try:
+        model.eval()(x)
+    finally:
+        hook.remove()
+    out = captured["out"][0]
+    position = [out.shape[1] // 2, out.shape[2] // 2]
+    out[:, position[0], position[1]].sum().backward()
+    gradient = x.grad[0].abs().sum(0)
+    top = float(gradient.max())
+    return {"map": (gradient / top if top > 0 else gradient).numpy(), "position": position,
+            "output_side": list(out.shape[1:]), "field": None if field == WHOLE else int(field),
+            "jump": None if jump is None else int(jump),
+            "centre": [c + p * (jump or 0) for c, p in zip(first, position)]}

@@ -58,7 +58,9 @@ def test_method_picker_and_upload():
     digit.paste(0, (12, 4, 20, 28))  # a dark "1" on white paper
     uploader(at, "attr.image").set_value(("one.png", png(digit), "image/png")).run()
     assert not at.exception and not errors(at)
-    assert len(at.get("plotly_chart")) == 3  # the gallery, the upload, the upload inside the network
+    # the gallery, the upload, and the upload inside the network: its stages and its effective field
+    assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "attr.figure1", "fmap.figure",
+                                                       "erf.figure"]
     assert widget(at, "fmap.image").options[0] == "your uploaded image"
     assert any("inverted" in c.value for c in at.caption)
     uploader(at, "attr.image").set_value(("bad.png", b"not an image", "image/png")).run()
@@ -77,7 +79,7 @@ def test_an_image_past_its_cap_is_refused_and_its_uploader_replaced():
                           "a drawing is far smaller): save it smaller and upload it again."]
     fresh = uploader(at, "attr.image")
     assert fresh.key == "attr.image.1" and fresh.value is None
-    assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "fmap.figure"]  # no upload's
+    assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "fmap.figure", "erf.figure"]
     assert "your uploaded image" not in widget(at, "fmap.image").options
 
 
@@ -196,7 +198,7 @@ def test_inside_the_network_shows_each_stage_of_the_chosen_image():
     charts = len(at.get("plotly_chart"))
     stages = widget(at, "fmap.point")
     assert list(stages.options)[:3] == ["features.conv0", "features.denseblock1", "features.transition1"]
-    maps = figure(at, charts - 1)
+    maps = figure(at, charts - 2)  # the last is the effective field
     title = maps["layout"]["title"]["text"]
     assert re.fullmatch(r"After features\.conv0: output \d+×28×28, values -?[\d.e+-]+ to -?[\d.e+-]+; its 8 "
                         r"channels of largest mean activation", title), title
@@ -209,7 +211,24 @@ def test_inside_the_network_shows_each_stage_of_the_chosen_image():
     label, probability = re.match(r"predicted (.+) \(([\d.]+%)\)", first).groups()
     assert f"At the end: **{label}**, probability {probability}." in [m.value for m in at.markdown]
     stages.set_value("features.transition1").run()
-    assert figure(at, charts - 1)["layout"]["title"]["text"].startswith("After features.transition1: output ")
+    assert figure(at, charts - 2)["layout"]["title"]["text"].startswith("After features.transition1: output ")
     zh = start({"lang": "zh"}, page=ATTRIBUTIONS)
-    assert figure(zh, len(zh.get("plotly_chart")) - 1)["layout"]["title"]["text"].startswith(
+    assert figure(zh, len(zh.get("plotly_chart")) - 2)["layout"]["title"]["text"].startswith(
         "features.conv0 之后：输出 ")
+
+
+def test_the_effective_field_is_drawn_beside_its_theoretical_square():
+    """At a late stage of the Fig. 5 network (28×28 Fashion-MNIST), the theoretical square is far larger
+    than the image and is drawn so, around the output's centre; the caption states the same figures."""
+    at = start(page=ATTRIBUTIONS)
+    widget(at, "fmap.point").set_value("features.denseblock3").run()
+    drawn = figure(at, len(at.get("plotly_chart")) - 1)
+    assert drawn["layout"]["title"]["text"] == ("How far one output of features.denseblock3 sees: position "
+                                                "(3, 3) of its 7×7 map")
+    square = drawn["layout"]["shapes"][0]
+    size = square["x1"] - square["x0"]
+    assert size == square["y1"] - square["y0"] > 28
+    assert drawn["layout"]["xaxis"]["range"] == [square["x0"], square["x1"]]  # the whole square shows
+    assert f"its theoretical receptive field, {size:.0f}×{size:.0f} pixels (the image is 28×28" \
+        in at.caption[-1].value
+    assert len(plotted(drawn["data"][1]["z"])) == 28 * 28 and plotted(drawn["data"][1]["z"]).max() == 1

@@ -47,3 +47,28 @@ def test_a_large_map_is_pooled_before_it_travels():
     shown = result["points"][0]
     assert shown["shape"] == [64, 112, 112]  # what the layer gives
     assert all(c["map"].shape == (MAX_SIDE, MAX_SIDE) for c in shown["channels"])  # what is sent
+
+
+def test_the_effective_field_lies_inside_the_theoretical_square():
+    """resnet18's layer1.1 at 64×64: its centre output (8, 8) of 16×16 has a 43-pixel field at jump 4,
+    centred on input pixel 32: the gradient reaches exactly rows and columns 11 to 53."""
+    from core.feature_maps import effective_field
+    config = core.get_config("resnet18")
+    torch.manual_seed(0)
+    field = effective_field(core.build_model(config), torch.rand(1, 3, 64, 64), "layer1.1", config)
+    assert (field["field"], field["jump"]) == (43, 4)
+    assert (field["position"], field["output_side"]) == ([8, 8], [16, 16])
+    assert field["centre"] == [32.0, 32.0]
+    rows, cols = field["map"].nonzero()
+    half = (field["field"] - 1) // 2
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (32 - half, 32 + half, 32 - half, 32 + half)
+    assert field["map"].max() == 1.0
+
+
+def test_a_dense_networks_field_outgrows_the_image_while_its_gradient_stays_inside():
+    from core.feature_maps import effective_field
+    config = core.get_config("densenet40_k12")
+    field = effective_field(core.build_model(config), torch.rand(1, 3, 32, 32), "features.denseblock3",
+                            config)
+    assert field["field"] > 32  # the theoretical square is larger than the image
+    assert field["map"].shape == (32, 32)  # the gradient lives on the image's pixels only

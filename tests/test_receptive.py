@@ -64,11 +64,11 @@ def test_a_dense_layer_sees_every_earlier_layers_field():
 
 def test_padding_does_not_shrink_and_dilation_widens():
     conv = nn.Conv2d(1, 1, 3, padding=1)
-    assert _window(conv, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([3, 3], [1, 1])
+    assert _window(conv, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([3, 3], [1, 1], [1, 1])
     dilated = nn.Conv2d(1, 1, 3, padding=2, dilation=2)
-    assert _window(dilated, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([5, 5], [1, 1])
+    assert _window(dilated, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([5, 5], [1, 1], [2, 2])
     pool = nn.MaxPool2d(3, 2)
-    assert _window(pool, [(1, 1, 9, 9)], (1, 1, 4, 4)) == ([3, 3], [2, 2])
+    assert _window(pool, [(1, 1, 9, 9)], (1, 1, 4, 4)) == ([3, 3], [2, 2], [0, 0])
     assert _window(nn.ReLU(), [(1, 1, 8, 8)], (1, 1, 8, 8)) is None
 
 

@@ -44,6 +44,37 @@ def maps_figure(point: dict, title: str) -> go.Figure:
     return figure(traces, layout, title, 160 + 300 * rows)
 
 
+SQUARE = "#00b4ff"  # the theoretical field's outline: a colour the Hot scale never takes
+
+
+@kept
+def effective_figure(image: np.ndarray, field: dict, title: str) -> go.Figure:
+    """The image in grey beside the effective field (|gradient|, 1 = its largest) with the theoretical
+    field's square drawn over it, both on the image's pixel grid; the square may reach past the image."""
+    grey = image.mean(0)
+    side_y, side_x = grey.shape
+    layout = grid(1, 2, 0.08, 0.1)
+    traces = [on_panel(dict(type="heatmap", z=grey, colorscale="gray", zmin=0, zmax=1, showscale=False,
+                            hoverinfo="skip"), ""),
+              on_panel(dict(type="heatmap", z=field["map"], colorscale="Hot", zmin=0, zmax=1,
+                            colorbar=dict(title=dict(text=t("erf.colorbar"), side="right")),
+                            hovertemplate="x %{x}, y %{y}: %{z:.3f}<extra></extra>"), "2")]
+    shapes, low, high = [], [-0.5, -0.5], [side_y - 0.5, side_x - 0.5]
+    if field["field"] is not None:
+        half = field["field"] / 2
+        cy, cx = field["centre"]
+        box = [cx - half, cy - half, cx + half, cy + half]
+        shapes = [dict(type="rect", xref=f"x{n}", yref=f"y{n}", x0=box[0], y0=box[1], x1=box[2], y1=box[3],
+                       line=dict(color=SQUARE, width=3)) for n in ("", "2")]
+        low, high = [min(low[0], box[1]), min(low[1], box[0])], [max(high[0], box[3]), max(high[1], box[2])]
+    image_axes(layout)
+    for suffix in ("", "2"):
+        layout[f"xaxis{suffix}"].update(range=[low[1], high[1]])
+        layout[f"yaxis{suffix}"].update(range=[high[0], low[0]], autorange=False)
+    layout.update(shapes=shapes, margin=dict(t=130))
+    return figure(traces, layout, title, 520)
+
+
 def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list[str]) -> None:
     """`images`: (label, pixels (C, H, W) in [0, 1]) the student may send through the network."""
     st.subheader(t("fmap.title"))
@@ -67,3 +98,15 @@ def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list
     label = result["label"]
     st.markdown(t("fmap.prediction", label=classes[label] if label < len(classes) else label,
                   probability=f"{result['probability']:.1%}"))
+    field = services.effective_field(checkpoint["path"], checkpoint["stamp"], image, name)
+    if "error" in field:
+        error_text.show(st, field["error"])
+        return
+    side = shape(image.shape[1:])
+    theory = (t("erf.whole") if field["field"] is None else
+              t("erf.square", field=field["field"], side=side, jump=field["jump"]))
+    st.plotly_chart(effective_figure(image, field, t("erf.title", point=name, row=field["position"][0],
+                                                     col=field["position"][1],
+                                                     out=shape(field["output_side"]))),
+                    key="erf.figure")
+    st.caption(t("erf.caption", theory=theory))

@@ -169,6 +169,20 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "{point} 之后：输出 {shape}，取值 {low} 到 {high}；平均激活最大的 {top} 个通道"),
     "fmap.panel": ("channel {channel} · mean {mean}", "通道 {channel} · 均值 {mean}"),
     "fmap.colorbar": ("activation (one scale for every panel)", "激活值（所有小图同一色标）"),
+    "erf.title": ("How far one output of {point} sees: position ({row}, {col}) of its {out} map",
+                  "{point} 的一个输出能看多远：其 {out} 特征图上的位置 ({row}, {col})"),
+    "erf.colorbar": ("|∂ output / ∂ input| (1 = largest)", "|∂ 输出 / ∂ 输入|（1 = 最大）"),
+    "erf.square": ("the blue square is its theoretical receptive field, {field}×{field} pixels (the image "
+                   "is {side}; neighbouring outputs are {jump} pixels apart)",
+                   "蓝色方框是它的理论感受野，{field}×{field} 像素"
+                   "（图像为 {side}；相邻输出相隔 {jump} 像素）"),
+    "erf.whole": ("in theory it sees the whole input", "理论上它能看到整个输入"),
+    "erf.caption": ("Left: the image. Right: its effective receptive field (Luo et al. 2016): how much "
+                    "each input pixel changes that one output, for this image and these weights; {theory}. "
+                    "The effective field is usually much smaller than the theoretical one, and "
+                    "brightest at its centre.",
+                    "左：图像。右：其有效感受野（Luo 等，2016）：对这张图像和这些权重，每个输入像素对该输出"
+                    "的影响有多大；{theory}。有效感受野通常比理论感受野小得多，且中心最亮。"),
     "fmap.prediction": ("At the end: **{label}**, probability {probability}.",
                         "最终：**{label}**，概率 {probability}。"),
     "attr.panel": ("predicted {pred} ({prob})", "预测 {pred}（{prob}）"),

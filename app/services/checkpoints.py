@@ -110,6 +110,12 @@ def feature_maps(path: str, file_stamp: str, image: np.ndarray) -> dict:
     return engine.query("checkpoints.feature_maps", path, file_stamp, image)
 
 
+@cached(max_entries=32)
+def effective_field(path: str, file_stamp: str, image: np.ndarray, point: str) -> dict:
+    """|∂ one output of `point` / ∂ input| for this image, beside its theoretical field."""
+    return engine.query("checkpoints.effective_field", path, file_stamp, image, point)
+
+
 class ImageError(ValueError):
     """An uploaded image the model cannot take; the message is for the user."""
 

@@ -25,6 +25,7 @@ from core.data import (
     images_from_pixels,
     load_digits,
 )
+from core.feature_maps import effective_field as measure_effective_field
 from core.feature_maps import feature_maps as feature_map_activations
 from core.feature_maps import points
 from core.registry import default_input
@@ -149,6 +150,20 @@ def feature_maps(path: str, file_stamp: str, image: np.ndarray) -> dict:
         check_attribution_budget(checkpoint.config, 1, image.shape, None)
         shown = points(checkpoint.config, tuple(image.shape))
         return feature_map_activations(checkpoint.model(), images_from_pixels(image[None]), shown)
+    except core.ConfigError as exc:
+        return error(exc)
+
+
+def effective_field(path: str, file_stamp: str, image: np.ndarray, point: str) -> dict:
+    """How far one output of `point` (at its centre) really sees in this image, beside its theoretical
+    field (core/feature_maps.py)."""
+    try:
+        checkpoint = _checkpoint(path, file_stamp)
+        check_attribution_budget(checkpoint.config, 1, image.shape, "saliency")
+        if point not in points(checkpoint.config, tuple(image.shape)):
+            raise core.ConfigError("point", f"{point!r} is not a stage of this network")
+        return measure_effective_field(checkpoint.model(), images_from_pixels(image[None]), point,
+                                       checkpoint.config)
     except core.ConfigError as exc:
         return error(exc)
 

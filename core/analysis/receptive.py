@@ -26,24 +26,37 @@ def as_row(field: float, jump: float | None) -> tuple[int | str, int | None]:
 def receptive_fields(nodes) -> dict[str, tuple[float, float | None]]:
     """{node id: (receptive field, jump)} for the traced nodes in execution order; the field is WHOLE
     and the jump None once every output position sees every input pixel."""
-    state: dict[str, tuple[list[float], list[float], int]] = {}  # id -> field, jump per axis; positions
-    result = {}
+    return {node_id: (max(field), None if max(field) == WHOLE else max(jump))
+            for node_id, (field, jump, _, _) in _walk(nodes).items()}
+
+
+def centre_of_first_output(nodes, node_id: str) -> list[float]:
+    """Per axis, the input pixel (0 = the first pixel's centre) at the centre of the window of the
+    node's first output position: output position n's window is centred at this + n · jump."""
+    return _walk(nodes)[node_id][2]
+
+
+def _walk(nodes) -> dict[str, tuple]:
+    """id -> (field per axis, jump per axis, centre of output 0 per axis, positions of the last map)."""
+    state: dict[str, tuple] = {}
     for node in nodes:
-        before = [state[i] for i in node.inputs if i in state] or [([1, 1], [1, 1], 1)]
+        before = [state[i] for i in node.inputs if i in state] or [([1, 1], [1, 1], [0.0, 0.0], 1)]
+        centre = list(max(before, key=lambda b: max(b[0]))[2])  # where paths join, the widest path's
         field = [max(b[0][axis] for b in before) for axis in (0, 1)]
         jump = [max(b[1][axis] for b in before) for axis in (0, 1)]
+        positions_before = max(b[3] for b in before)
         # the positions of the last map on the way here: a flattened map's, for a dense layer after it
         positions = node.output_shape[2] * node.output_shape[3] if len(node.output_shape) == 4 \
-            else max(b[2] for b in before)
-        if _mixes_every_position(node, max(b[2] for b in before)):
+            else positions_before
+        if _mixes_every_position(node, positions_before):
             field = [WHOLE, WHOLE]
         elif node.window:
-            kernels, strides = node.window
+            kernels, strides, paddings = node.window
+            centre = [c + ((k - 1) / 2 - p) * j for c, k, p, j in zip(centre, kernels, paddings, jump)]
             field = [f + (k - 1) * j for f, k, j in zip(field, kernels, jump)]
             jump = [j * s for j, s in zip(jump, strides)]
-        state[node.id] = (field, jump, positions)
-        result[node.id] = (max(field), None if max(field) == WHOLE else max(jump))
-    return result
+        state[node.id] = (field, jump, centre, positions)
+    return state
 
 
 def _mixes_every_position(node, positions_before: int) -> bool:

@@ -41,7 +41,7 @@ class TracedNode:
     params: int = 0
     macs: int = 0
     module_stack: list[tuple[str, type]] = field(default_factory=list)  # enclosing modules
-    window: tuple | None = None   # ([kernel h, w] dilated, [stride h, w]) of a sliding window (receptive.py)
+    window: tuple | None = None   # a sliding window's [kernel], [stride], [padding] per axis (receptive.py)
 
 
 @dataclass
@@ -243,15 +243,21 @@ def _pair(value) -> list[int]:
 
 
 def _window(module, input_shapes, output_shape) -> tuple | None:
-    """The sliding window of a layer: its dilated kernel and its stride per axis (an adaptive pool's
-    largest bin and its step); None for a layer that keeps each position to itself."""
+    """The sliding window of a layer per axis: its dilated kernel, its stride and its padding (an
+    adaptive pool's largest bin, its step, none); None for a layer that keeps each position to itself."""
     if isinstance(module, _SLIDING):
         dilation = _pair(getattr(module, "dilation", 1))
         kernel = [d * (k - 1) + 1 for d, k in zip(dilation, _pair(module.kernel_size))]
-        return kernel, _pair(module.stride or module.kernel_size)
+        padding = module.padding
+        if padding == "same":
+            padding = [(k - 1) // 2 for k in kernel]
+        elif padding == "valid":
+            padding = 0
+        return kernel, _pair(module.stride or module.kernel_size), _pair(padding)
     if isinstance(module, _ADAPTIVE) and input_shapes and len(input_shapes[0]) == 4:
         sides, outs = input_shapes[0][2:], output_shape[2:]
-        return [math.ceil(i / o) for i, o in zip(sides, outs)], [max(1, i // o) for i, o in zip(sides, outs)]
+        bins = [math.ceil(i / o) for i, o in zip(sides, outs)]
+        return bins, [max(1, i // o) for i, o in zip(sides, outs)], [0, 0]
     return None
 
 
