@@ -100,8 +100,9 @@ def settle(page, text=None, locator=METRIC):
     page.wait_for_selector(IDLE)
 
 
-def shoot(page, name: str):
-    """Screenshot the whole page: Streamlit scrolls inside its main area, so grow the window first."""
+def shoot(page, name: str, at=None):
+    """Screenshot the whole page: Streamlit scrolls inside its main area, so grow the window first;
+    `at` (a locator) is scrolled to the top of the window first, for a part further down the page."""
     ARTIFACTS.mkdir(exist_ok=True)
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": 2400})
@@ -114,6 +115,8 @@ def shoot(page, name: str):
     for table in page.locator("[data-testid='stDataFrame']").all():
         table.locator("canvas").first.wait_for()
     settle(page)
+    if at is not None:
+        at.evaluate("element => element.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.set_viewport_size(size)
 

@@ -29,8 +29,14 @@ def test_default_table_equals_core(page):
     assert "batch 32, fp32, SGD" in " ".join(c.value for c in page.caption)
 
 
+def titled(at, start: str) -> dict:
+    """The page's figure whose title starts so (their order changes as the page grows)."""
+    return next(f for f in (figure(at, i) for i in range(len(at.get("plotly_chart"))))
+                if f["layout"]["title"]["text"].startswith(start))
+
+
 def test_params_vs_depth_chart_equals_core(page):
-    depth = figure(page, 1)
+    depth = titled(page, "ResNet vs DenseNet: parameters against depth")
     assert [trace["text"] for trace in depth["data"]] == list(DEPTH_SERIES.values())
     for trace in depth["data"]:
         analyses = [analyze(name) for name in trace["text"]]
@@ -39,7 +45,7 @@ def test_params_vs_depth_chart_equals_core(page):
 
 
 def test_published_accuracy_is_a_labelled_cited_reference(page):
-    accuracy = figure(page, 2)
+    accuracy = titled(page, "Published ImageNet top-1 accuracy")
     plotted = {n: y for trace in accuracy["data"] for n, y in zip(trace["text"], trace["y"], strict=True)}
     assert plotted == {n: IMAGENET_TOP1[n] for n in plotted}
     assert set(plotted) == set(IMAGENET_TOP1) - {"densenet161"}
@@ -98,40 +104,43 @@ def test_a_model_deeper_than_the_server_analyses_is_refused_beside_its_slot():
 
 
 def test_the_first_two_models_part_by_part_with_their_differences_marked():
-    """ResNet-50 against DenseNet-121: the table pairs their parts by side (core's sections), says add
-    against concatenate, marks the cells that differ, and the chart puts both channel curves on one
-    axis pair."""
+    """ResNet-50 against DenseNet-121: two tables with the same rows pair their parts by side (core's
+    sections), say add against concatenate, mark the cells that differ, and the chart puts both
+    channel curves on one axis pair."""
     from app.components.architecture_diff import HIGHLIGHT
     from core.analysis.sections import channel_curve, sections
     at = start({"n": "2", "m1": "resnet50", "m2": "densenet121"}, page=COMPARE)
     assert not at.exception
-    table = at.dataframe[-1].value
-    assert table["Part"].tolist() == ["Stem", "Stage at 56×56", "Transition to 28×28", "Stage at 28×28",
-                                      "Transition to 14×14", "Stage at 14×14", "Transition to 7×7",
-                                      "Stage at 7×7", "Head"]
-    stages = table[table["Part"].str.startswith("Stage")]
-    assert stages["resnet50 · joins paths by"].tolist() == ["add"] * 4
-    assert stages["densenet121 · joins paths by"].tolist() == ["concatenate"] * 4
-    assert stages["resnet50 · blocks or layers"].tolist() == ["3 blocks", "4 blocks", "6 blocks", "3 blocks"]
-    assert stages["densenet121 · blocks or layers"].tolist() == ["6 layers", "12 layers", "24 layers",
-                                                                 "16 layers"]
-    densenet = [p for p in sections(analyze("densenet121").trace) if p["role"] == "stage"]
-    assert stages["densenet121 · parameters"].tolist() == [f"{p['params']:,}" for p in densenet]
+    resnet, densenet = at.dataframe[-2].value, at.dataframe[-1].value
+    parts = ["Stem", "Stage at 56×56", "Transition to 28×28", "Stage at 28×28", "Transition to 14×14",
+             "Stage at 14×14", "Transition to 7×7", "Stage at 7×7", "Head"]
+    assert resnet["Part"].tolist() == densenet["Part"].tolist() == parts
+    assert list(resnet.columns) == ["Part", "joins paths by", "blocks or layers", "output channels",
+                                    "parameters"]
+    stages = resnet["Part"].str.startswith("Stage")
+    assert resnet[stages]["joins paths by"].tolist() == ["add"] * 4
+    assert densenet[stages]["joins paths by"].tolist() == ["concatenate"] * 4
+    assert resnet[stages]["blocks or layers"].tolist() == ["3 blocks", "4 blocks", "6 blocks", "3 blocks"]
+    assert densenet[stages]["blocks or layers"].tolist() == ["6 layers", "12 layers", "24 layers",
+                                                             "16 layers"]
+    assert resnet["joins paths by"].tolist()[2] == "–"  # a ResNet has no transition layer
+    stage_params = [p["params"] for p in sections(analyze("densenet121").trace) if p["role"] == "stage"]
+    assert densenet[stages]["parameters"].tolist() == [f"{p:,}" for p in stage_params]
     # the cells that differ are marked: the stems are alike; at 56×56 everything but the 256 channels
-    styles = at.dataframe[-1].proto.arrow_data.styler.styles
-    marked = {cell for rule in styles.split("}") if HIGHLIGHT.split(";")[0] in rule
-              for cell in re.findall(r"row(\d+)_col(\d+)", rule.split("{")[0])}
-    assert not {c for r, c in marked if r == "0"}
-    assert {int(c) for r, c in marked if r == "1"} == {1, 2, 4, 5, 6, 8}
-    chart = figure(at, [i for i in range(len(at.get("plotly_chart")))
-                        if figure(at, i)["layout"]["title"]["text"].startswith("Channels each")][0])
+    for table in at.dataframe[-2:]:
+        styles = table.proto.arrow_data.styler.styles
+        marked = {cell for rule in styles.split("}") if HIGHLIGHT.split(";")[0] in rule
+                  for cell in re.findall(r"row(\d+)_col(\d+)", rule.split("{")[0])}
+        assert not {c for r, c in marked if r == "0"}
+        assert {int(c) for r, c in marked if r == "1"} == {1, 2, 4}
+    chart = titled(at, "Channels each convolution reads")
     assert [trace["name"] for trace in chart["data"]] == ["resnet50", "densenet121"]
     assert chart["data"][1]["y"] == [p["channels"] for p in channel_curve(analyze("densenet121").trace)]
     assert chart["layout"]["xaxis"]["title"]["text"].startswith("Depth")
     assert chart["layout"]["yaxis"]["title"]["text"] == "Input channels"
     zh = start({"n": "2", "m1": "resnet50", "m2": "densenet121", "lang": "zh"}, page=COMPARE)
-    assert "resnet50 · 路径汇合方式" in zh.dataframe[-1].value.columns
-    assert zh.dataframe[-1].value["densenet121 · 路径汇合方式"].tolist()[1] == "拼接"
+    assert "路径汇合方式" in zh.dataframe[-1].value.columns
+    assert zh.dataframe[-1].value["路径汇合方式"].tolist()[1] == "拼接"
 
 
 def test_url_round_trip_restores_the_same_state():

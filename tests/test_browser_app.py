@@ -136,6 +136,10 @@ def test_compare_page(server, context):
             playwright.expect(table).to_contain_text(name)
         assert name in page.url
     shoot(page, "compare")
+    parts = page.get_by_text("The first two models, part by part")
+    playwright.expect(parts).to_be_visible()
+    playwright.expect(page.get_by_text("Channels each convolution reads, against depth")).to_be_visible()
+    shoot(page, "compare-parts", at=parts)
 
 
 def test_compare_table_shows_its_last_column_at_1400_with_long_model_names(server, browser):

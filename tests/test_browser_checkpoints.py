@@ -36,9 +36,13 @@ def test_connections_draws_the_shipped_heatmaps(server, context):
 def test_attributions_and_memory_pages(server, context):
     page = context.new_page()
     page.goto(f"{server}/attributions?method=saliency")
-    idle(page, CHART, 1)
+    idle(page, CHART, 3)  # the gallery, an image's stages, its effective field
     playwright.expect(page.get_by_text("Saliency (|gradient|): bright")).to_be_visible()
     shoot(page, "attributions")
+    inside = page.get_by_text("Inside the network: an image, stage by stage")
+    playwright.expect(inside).to_be_visible()
+    playwright.expect(page.get_by_text("How far one output of features.conv0 sees")).to_be_visible()
+    shoot(page, "attributions-inside", at=inside)
     page.goto(f"{server}/memory?model=d2l_densenet")
     idle(page, CHART, 3)
     playwright.expect(page.get_by_text("This server has no CUDA GPU")).to_be_visible()

@@ -1,8 +1,9 @@
-"""Two networks part by part (core/analysis/sections.py, through the engine): stem, each stage by its
-feature-map side, the transitions and the head, each with how its paths join (add, concatenate,
-one-shot aggregation), its blocks or layers, its output channels and its parameters; the cells where
-the two differ are highlighted. Beside it, the channels each convolution reads against depth, both
-networks on one chart. ResNet-50 against DenseNet-121 reads as the chapter's comparison."""
+"""Two networks part by part, in two tables side by side with the same rows (core's sections, through
+the engine): stem, each stage by its feature-map side, the transitions and the head, each with how its
+paths join (add, concatenate, one-shot aggregation), its blocks or layers, its output channels and its
+parameters; the cells where the two differ are highlighted. Beside it, the channels each convolution
+reads against depth, both networks on one chart. ResNet-50 against DenseNet-121 reads as the chapter's
+comparison."""
 from __future__ import annotations
 
 import pandas as pd
@@ -36,16 +37,18 @@ def cell(section: dict | None, field: str) -> str:
     return exact(section[field])
 
 
-def frame(names: list[str], rows: list[tuple]) -> tuple[pd.DataFrame, list[list[bool]]]:
-    """The table (one row per aligned part) and, per row, which cells differ between the two."""
-    columns = [t("arch.part")] + [f"{name} · {t(f'arch.col_{f}')}" for name in names for f in FIELDS]
-    table, differs = [], []
-    for left, right in rows:
-        values = {f: (cell(left, f), cell(right, f)) for f in FIELDS}
-        table.append([part(left or right)] + [values[f][i] for i in (0, 1) for f in FIELDS])
-        row_differs = [values[f][0] != values[f][1] for f in FIELDS]
-        differs.append([False] + row_differs * 2)
-    return pd.DataFrame(table, columns=columns), differs
+def frames(rows: list[tuple]) -> tuple[list[pd.DataFrame], list[list[bool]]]:
+    """One table per model (one row per aligned part, the same rows in both, so they read across)
+    and, per row, which of its fields differ between the two."""
+    columns = [t("arch.part")] + [t(f"arch.col_{f}") for f in FIELDS]
+    tables, differs = [[], []], []
+    for pair in rows:
+        label = part(pair[0] or pair[1])
+        values = {f: (cell(pair[0], f), cell(pair[1], f)) for f in FIELDS}
+        for i in (0, 1):
+            tables[i].append([label] + [values[f][i] for f in FIELDS])
+        differs.append([False] + [values[f][0] != values[f][1] for f in FIELDS])
+    return [pd.DataFrame(table, columns=columns) for table in tables], differs
 
 
 def aligned(a: list[dict], b: list[dict]) -> list[tuple]:
@@ -77,11 +80,13 @@ def render(models: list[dict]) -> None:
         error_text.show(st, failed["error"])
         return
     names = [m["name"] for m in models[:2]]
-    table, differs = frame(names, aligned(reports[0]["sections"], reports[1]["sections"]))
-    marks = pd.DataFrame([[HIGHLIGHT if d else "" for d in row] for row in differs],
-                         index=table.index, columns=table.columns)
-    styled = table.style.apply(lambda _: marks, axis=None)
-    st.dataframe(styled, hide_index=True, width="stretch")
+    tables, differs = frames(aligned(reports[0]["sections"], reports[1]["sections"]))
+    for i, (column, name, table) in enumerate(zip(st.columns(2), names, tables, strict=True)):
+        marks = pd.DataFrame([[HIGHLIGHT if d else "" for d in row] for row in differs],
+                             index=table.index, columns=table.columns)
+        column.markdown(f"**{error_text.escape(name)}**")
+        column.dataframe(table.style.apply(lambda _, marks=marks: marks, axis=None), hide_index=True,
+                         width="stretch", key=f"compare.parts{i}")
     st.caption(t("arch.caption", a=names[0], b=names[1]))
     st.plotly_chart(charts.channel_curves_figure({n: r["curve"] for n, r in zip(names, reports)}),
                     key="compare.arch_curve")

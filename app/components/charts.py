@@ -110,6 +110,13 @@ def on_panel(trace: dict, suffix: str) -> dict:
     return {**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
 
 
+def panel_title(layout: dict, suffix: str, text: str, **font) -> dict:
+    """An annotation above panel `suffix` of a grid, where make_subplots puts a subplot title."""
+    return dict(text=text, x=sum(layout[f"xaxis{suffix}"]["domain"]) / 2,
+                y=layout[f"yaxis{suffix}"]["domain"][1], xref="paper", yref="paper", xanchor="center",
+                yanchor="bottom", showarrow=False, font=dict(size=FONT - 1, **font))
+
+
 def image_axes(layout: dict) -> None:
     """Every panel of a grid of images: no ticks or grid, each pixel square, images upright."""
     for name in [name for name in layout if name.startswith(("xaxis", "yaxis"))]:
@@ -212,7 +219,6 @@ def staircase_figure(dense_blocks: list[dict]) -> go.Figure:
 
 
 @kept
-@kept
 def channel_curves_figure(curves: dict[str, list[dict]]) -> go.Figure:
     """The channels each convolution (and dense layer) reads against its depth, one series per model:
     a DenseNet's climb k0 + k·l inside each block and halve at transitions, a ResNet's bottlenecks read
@@ -229,6 +235,7 @@ def channel_curves_figure(curves: dict[str, list[dict]]) -> go.Figure:
     return figure(traces, layout, t("arch.curve_title"), 520, bottom=120)
 
 
+@kept
 def bars_figure(labels: list[str], values: list[float], metric: str) -> go.Figure:
     bars = dict(type="bar", x=labels, y=values, marker=dict(color=COLORS[: len(labels)]),
                 text=[f"{v:,.2f}" for v in values], textposition="outside", textfont=dict(size=FONT))

@@ -10,7 +10,7 @@ import streamlit as st
 from app import services
 
 from . import error_text
-from .charts import FONT, figure, grid, image_axes, kept, on_panel, panel
+from .charts import figure, grid, image_axes, kept, on_panel, panel, panel_title
 from .i18n import t
 from .numbers import shape
 
@@ -32,11 +32,8 @@ def maps_figure(point: dict, title: str) -> go.Figure:
         where = panel(i // COLUMNS + 1, i % COLUMNS + 1, COLUMNS)
         traces.append(on_panel(dict(type="heatmap", z=channel["map"], coloraxis="coloraxis",
                                     hovertemplate="x %{x}, y %{y}: %{z:.3f}<extra></extra>"), where))
-        text = t("fmap.panel", channel=channel["channel"], mean=f"{channel['mean']:.3f}")
-        annotations.append(dict(text=text, x=sum(layout[f"xaxis{where}"]["domain"]) / 2,
-                                y=layout[f"yaxis{where}"]["domain"][1], xref="paper", yref="paper",
-                                xanchor="center", yanchor="bottom", showarrow=False,
-                                font=dict(size=FONT - 2)))
+        annotations.append(panel_title(layout, where, t("fmap.panel", channel=channel["channel"],
+                                                         mean=f"{channel['mean']:.3f}")))
     image_axes(layout)
     layout.update(annotations=annotations, margin=dict(t=140),
                   coloraxis=dict(colorscale="Viridis", cmin=low, cmax=high,
@@ -71,8 +68,10 @@ def effective_figure(image: np.ndarray, field: dict, title: str) -> go.Figure:
     for suffix in ("", "2"):
         layout[f"xaxis{suffix}"].update(range=[low[1], high[1]])
         layout[f"yaxis{suffix}"].update(range=[high[0], low[0]], autorange=False)
-    layout.update(shapes=shapes, margin=dict(t=130))
-    return figure(traces, layout, title, 520)
+    annotations = [panel_title(layout, "", t("erf.left", side=f"{side_y}×{side_x}")),
+                   panel_title(layout, "2", t("erf.right"))]
+    layout.update(shapes=shapes, annotations=annotations, margin=dict(t=150))
+    return figure(traces, layout, title, 540)
 
 
 def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list[str]) -> None:

@@ -171,11 +171,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fmap.colorbar": ("activation (one scale for every panel)", "激活值（所有小图同一色标）"),
     "erf.title": ("How far one output of {point} sees: position ({row}, {col}) of its {out} map",
                   "{point} 的一个输出能看多远：其 {out} 特征图上的位置 ({row}, {col})"),
+    "erf.left": ("the image ({side} pixels)", "图像（{side} 像素）"),
+    "erf.right": ("effective field of that one output", "该输出的有效感受野"),
     "erf.colorbar": ("|∂ output / ∂ input| (1 = largest)", "|∂ 输出 / ∂ 输入|（1 = 最大）"),
     "erf.square": ("the blue square is its theoretical receptive field, {field}×{field} pixels (the image "
-                   "is {side}; neighbouring outputs are {jump} pixels apart)",
+                   "is {side}; the jump between neighbouring outputs: {jump} px)",
                    "蓝色方框是它的理论感受野，{field}×{field} 像素"
-                   "（图像为 {side}；相邻输出相隔 {jump} 像素）"),
+                   "（图像为 {side}；相邻输出的跳距：{jump} 像素）"),
     "erf.whole": ("in theory it sees the whole input", "理论上它能看到整个输入"),
     "erf.caption": ("Left: the image. Right: its effective receptive field (Luo et al. 2016): how much "
                     "each input pixel changes that one output, for this image and these weights; {theory}. "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .charts import FONT, figure, grid, image_axes, kept, on_panel, panel
+from .charts import figure, grid, image_axes, kept, on_panel, panel, panel_title
 from .i18n import t
 
 WRONG = "#d62728"
@@ -44,11 +44,7 @@ def overlay_figure(images: np.ndarray, maps: np.ndarray, titles: list[str], wron
                                     line=dict(color=OUTLINE, width=2), showscale=False, hoverinfo="skip",
                                     name=t("attr.outline"), showlegend=False), below))  # the bar's place
         # The panel's title above it, where make_subplots puts a subplot title.
-        annotations.append(dict(
-            text=titles[i], x=sum(layout[f"xaxis{above}"]["domain"]) / 2,
-            y=layout[f"yaxis{above}"]["domain"][1], xref="paper", yref="paper", xanchor="center",
-            yanchor="bottom", showarrow=False,
-            font=dict(size=FONT - 1, color=WRONG if wrong[i] else "#222")))
+        annotations.append(panel_title(layout, above, titles[i], color=WRONG if wrong[i] else "#222"))
     image_axes(layout)
     for row in range(1, 2 * rows + 1, 2):  # say which row is which, once per pair, at the left
         layout[f"yaxis{panel(row, 1, columns)}"]["title"] = dict(text=t("attr.row_image"))
