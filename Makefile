@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
                    --browser.gatherUsageStats false --server.port $(PORT)
 
-.PHONY: run test test-slow bench debian-packages serving-packages clean assets
+.PHONY: run test test-slow bench debian-packages serving-packages clean assets mutation
 
 # TORCH_INDEX: a PyTorch wheel index to take torch from, e.g. https://download.pytorch.org/whl/cpu
 # (the CPU build, ~200 MB; PyPI's default torch for Linux brings gigabytes of CUDA libraries). Empty:
@@ -68,3 +68,10 @@ fuzz: $(STAMP)
 	rm -rf test-artifacts/fuzz
 	$(PY) -m pytest -n 2 -q -m slow tests/test_fuzz.py
 	$(PY) bench/fuzz_report.py
+
+# Mutation testing of core's counting, heatmap, checkpoint and budget rules with the fast unit tests
+# (pyproject.toml [tool.mutmut]); scores per module: docs/benchmarks.md § Mutation testing.
+mutation: $(STAMP)
+	rm -rf mutants
+	$(PY) -m mutmut run --max-children 2 || true
+	$(PY) bench/mutation_report.py --write
