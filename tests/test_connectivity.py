@@ -156,3 +156,38 @@ def test_paper_observations_say_when_a_network_cannot_show_one():
     assert found["classifier"]["holds"] is None
     with pytest.raises(ValueError):
         paper_observations({"normalize": "none", "blocks": []})
+
+
+def test_paper_observations_on_their_boundaries():
+    """Each observation's rule at its threshold: half the sources strong holds, a weakest source 0 in
+    half the layers does not, a classifier that weighs late maps exactly as early ones does not."""
+    from core.connectivity import paper_observations
+    # spread: each layer 2 has one strong source of two -> 0.5 -> holds (">= 0.5")
+    found = {o["id"]: o for o in paper_observations(_heatmap([
+        (["layer 1", "layer 2", "transition 1"], [[1.0], [0.0, 1.0], [0.2, 0.1, 1.0]]),
+        (["layer 1", "layer 2", "classifier"], [[1.0], [0.0, 1.0], [0.3, 0.3, 1.0]])]))}
+    assert (found["spread"]["value"], found["spread"]["holds"]) == (0.5, True)
+    assert found["transition"]["value"] == pytest.approx(1 / 3) and found["transition"]["holds"] is False
+    assert found["classifier"]["holds"] is None  # three sources: too few to split into quarters
+    # a source at exactly half its target's strongest counts as strong
+    exact = paper_observations(_heatmap([(["layer 1", "layer 2"], [[1.0], [0.5, 1.0]])]))
+    assert exact[0]["value"] == 1.0
+    # transition: one of two sources strong -> 0.5 -> holds; least input: source 0 weakest in three of
+    # six layers -> 0.5 -> does not hold ("> 0.5"); classifier: 8 sources, the last quarter (2) as
+    # strong on average as the rest -> ratio 1.0 -> does not hold ("> 1.0")
+    layers = [[1.0], [0.0, 1.0], [1.0, 0.0, 0.5], [0.0, 1.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0, 1.0],
+              [0.0, 1.0, 1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]]
+    classifier = [0.5] * 6 + [0.2, 0.8]
+    found = {o["id"]: o for o in paper_observations(_heatmap([
+        (["layer 1", "transition 1"], [[1.0], [0.1, 1.0]]),
+        ([f"layer {i}" for i in range(1, 8)] + ["classifier"], layers + [classifier])]))}
+    assert (found["transition"]["value"], found["transition"]["holds"]) == (0.5, True)
+    assert (found["least_input"]["value"], found["least_input"]["holds"]) == (0.5, False)
+    assert found["classifier"]["value"] == pytest.approx(1.0) and found["classifier"]["holds"] is False
+    # a late quarter 1.5 times as strong holds
+    found = {o["id"]: o for o in paper_observations(_heatmap([
+        (["layer 1", "layer 2", "layer 3", "classifier"], [[1.0], [0.0, 1.0], [0.0, 0.0, 1.0],
+                                                           [0.5, 0.5, 0.5, 0.75]])]))}
+    assert found["classifier"]["value"] == pytest.approx(1.5) and found["classifier"]["holds"] is True
+    with pytest.raises(ValueError, match=r"needs the per-target \('target'\) normalisation"):
+        paper_observations({"normalize": "global", "blocks": []})
