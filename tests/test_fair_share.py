@@ -38,18 +38,25 @@ def test_users_take_turns_however_many_tabs_one_of_them_has():
     assert order[:2] == ["attacker", "student"]
 
 
-def test_heavy_queries_never_hold_every_worker():
-    share, log = FairShare(slots=2), []
-    heavy = [threading.Thread(target=lambda i=i: (REQUESTER.set(("attacker", f"tab{i}")),
-                                                  heavy_turn(share, log))) for i in range(3)]
+def light_wait(share: FairShare, log: list, heavy_user: str, heavies: int, who: tuple) -> float:
+    """Seconds `who`'s light query waits while `heavies` heavy queries of `heavy_user` (one per tab,
+    started in this order) hold or wait for the heavy slots."""
+    heavy = [threading.Thread(target=lambda i=i: (REQUESTER.set((heavy_user, f"tab{i}")),
+                                                  heavy_turn(share, log))) for i in range(heavies)]
     for t in heavy:
         t.start()
-    time.sleep(0.05)
+        time.sleep(0.02)
     begun = time.monotonic()
-    ask(share, ("student", "s"), 0.01, log)
-    waited = next(t for kind, who, t in log if kind == "start" and who[0] == "student") - begun
+    ask(share, who, 0.01, log)
+    waited = next(t for kind, asker, t in log if kind == "start" and asker == who) - begun
     for t in heavy:
         t.join(10)
+    return waited
+
+
+def test_heavy_queries_never_hold_every_worker():
+    share, log = FairShare(slots=2), []
+    waited = light_wait(share, log, "attacker", 3, ("student", "s"))
     assert waited < 0.1, f"the student waited {waited:.2f} s behind heavy queries"
     starts = sorted(t for kind, who, t in log if kind == "start" and who[0] == "attacker")
     assert len(starts) == 3 and starts[1] - starts[0] >= 0.2 and starts[2] - starts[1] >= 0.2
@@ -103,14 +110,6 @@ def test_a_users_deep_query_waiting_for_a_heavy_slot_does_not_hold_back_its_ligh
     the heavy slot, its light query still takes the free worker (in the load bench, honest first loads
     waited 10 s behind the same address's deep Compare queries)."""
     share, log = FairShare(slots=2), []
-    heavy = [threading.Thread(target=lambda i=i: (REQUESTER.set(("class", f"tab{i}")),
-                                                  heavy_turn(share, log))) for i in range(2)]
-    for t in heavy:
-        t.start()
-        time.sleep(0.02)  # the first holds the heavy slot, the second waits at the head of the queue
-    begun = time.monotonic()
-    ask(share, ("class", "student"), 0.01, log)
-    waited = next(t for kind, who, t in log if kind == "start" and who[1] == "student") - begun
-    for t in heavy:
-        t.join(10)
+    # the first holds the heavy slot, the second waits at the head of the user's queue
+    waited = light_wait(share, log, "class", 2, ("class", "student"))
     assert waited < 0.1, f"the light query waited {waited:.2f} s behind a heavy one of the same user"
