@@ -33,10 +33,21 @@ def test_training_at_1024_squared_is_refused_and_data_is_resized_per_batch():
     refused(lambda: train("d2l_lenet_bn", TrainSettings(**DIGITS, epochs=1), input_size=1024, in_channels=3))
 
 
-def test_training_within_the_budget_resizes_per_batch(tmp_path):
+def test_training_within_the_budget_resizes_per_batch(tmp_path, monkeypatch):
+    """The 8×8 digits trained at 28×28: the images are resized a batch at a time as they are used
+    (128 at a time in training, up to 512 in evaluation), never the whole set up front (at 1024², the
+    whole set was ~22 GB)."""
+    import core.train
+    resized, fit = [], core.train.fit_images
+    monkeypatch.setattr(core.train, "fit_images",
+                        lambda images, *args: resized.append(tuple(images.shape)) or fit(images, *args))
     result = train("d2l_lenet_bn", TrainSettings(**DIGITS, epochs=1, batch_size=128, input_size=28),
                    out=str(tmp_path / "lenet.safetensors"))
-    assert result.history and 0 <= result.test_accuracy <= 1
+    assert result.history and 0 < result.test_accuracy <= 1
+    assert all(shape[-2:] == (8, 8) for shape in resized)  # resized from the native size at use
+    training, testing = [s[0] for s in resized if s[0] <= 128], [s[0] for s in resized if s[0] > 128]
+    assert sum(training) == 1_437 and max(training) == 128  # each training image once, 128 at a time
+    assert testing == [360]  # the test set in evaluation's batches (up to 512)
     from core.checkpoints import load_checkpoint
     assert load_checkpoint(tmp_path / "lenet.safetensors").metadata["input_shape"] == "[1, 28, 28]"
 
