@@ -478,3 +478,19 @@ def test_a_failing_channels_or_graph_query_is_said_not_raised(monkeypatch, servi
     at = start({"model": "resnet18", "tab": "graph"})
     assert not at.exception
     assert any("120" in e.value for e in at.error)
+
+
+def test_every_field_is_named_in_the_readers_language_beside_its_code_name():
+    from app.components.field_names import NAMES
+    unnamed = sorted({s.name for family in core.FAMILIES.values() for s in family.config_cls.fields()
+                      if s.name not in NAMES})
+    assert unnamed == []
+    at = start({"model": "densenet121"})
+    assert widget(at, "cfg.densenet.growth_rate").label == "growth rate k · growth_rate"
+    assert widget(at, "cfg.densenet.compression").label == "compression θ · compression"
+    zh = start({"model": "densenet121", "lang": "zh"})
+    assert widget(zh, "cfg.densenet.growth_rate").label == "增长率 k · growth_rate"
+    assert widget(zh, "cfg.densenet.num_init_features").label == "初始通道数 k0 · num_init_features"
+    lenet = start({"model": "d2l_lenet_bn"})
+    assert widget(lenet, "cfg.lenet.input_size").label == "input side (px) · input_size"
+    assert widget(lenet, "cfg.lenet.channels").label == "channels of the two convolutions · channels"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import error_text
 from .field_help import help_text
+from .field_names import label
 from .i18n import t
 
 # Wider int ranges get a number box to type in: on a slider 250 px wide, one pixel is more than one
@@ -28,22 +29,23 @@ def widget_value(spec: dict, value):
 
 def _widget(family: str, spec: dict, container, on_change):
     name, kind = spec["name"], spec["kind"]
+    shown = label(family, name)
     common = dict(key=field_key(family, name), help=help_text(family, spec), on_change=on_change,
                   args=(name,))
     if spec["choices"]:
-        return container.radio(name, spec["choices"], horizontal=True, **common)
+        return container.radio(shown, spec["choices"], horizontal=True, **common)
     if kind == "bool":
-        return container.toggle(name, **common)
+        return container.toggle(shown, **common)
     if kind == "int_list":
         example = ",".join(str(v) for v in spec["default"])
-        return container.text_input(name, placeholder=t("explore.list_help", example=example), **common)
+        return container.text_input(shown, placeholder=t("explore.list_help", example=example), **common)
     if kind == "float":
-        return container.slider(name, float(spec["low"]), float(spec["high"]), step=0.01, **common)
+        return container.slider(shown, float(spec["low"]), float(spec["high"]), step=0.01, **common)
     low, high = int(spec["low"]), int(spec["high"])
     if high - low <= _SLIDER_SPAN:
-        return container.slider(name, low, high, step=1, **common)
+        return container.slider(shown, low, high, step=1, **common)
     # Unbounded: a typed value out of range reaches core, whose message goes below the box.
-    return container.number_input(name, step=1, **common)
+    return container.number_input(shown, step=1, **common)
 
 
 def render(family: str, fields: list[dict], container, on_change, error: dict | None = None) -> bool:
