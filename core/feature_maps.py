@@ -7,6 +7,7 @@ import torch
 
 from .analysis import analyze
 from .analysis.receptive import WHOLE, centre_of_first_output, receptive_fields
+from .analysis.trace import build_on_meta
 
 SKIPPED = ("dense layer",)  # inside a dense block: its output is the block's concatenation's part
 TOP_CHANNELS = 8
@@ -43,6 +44,16 @@ def _block_output(nodes, block: str) -> tuple:
 def _last_node(nodes, path: str):
     """The traced node whose output is the module's output: itself, or a block's last node."""
     return next(n for n in reversed(nodes) if n.path == path or any(p == path for p, _ in n.module_stack))
+
+
+def layers(config, input_shape) -> list[str]:
+    """Every layer (a module, in execution order) whose output is a feature map of more than one
+    position: what a student may ask to see beyond the stages. A module called more than once (a
+    residual block's ReLU) is shown after its last call."""
+    nodes = analyze(config, input_shape).trace.nodes
+    modules = {name for name, _ in build_on_meta(config).named_modules() if name}
+    return [n.path for n in nodes if n.path in modules and len(n.output_shape) == 4
+            and max(n.output_shape[2:]) > 1]
 
 
 def _in_block(node) -> bool:

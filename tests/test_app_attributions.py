@@ -212,6 +212,14 @@ def test_inside_the_network_shows_each_stage_of_the_chosen_image():
     assert f"At the end: **{label}**, probability {probability}." in [m.value for m in at.markdown]
     stages.set_value("features.transition1").run()
     assert figure(at, charts - 2)["layout"]["title"]["text"].startswith("After features.transition1: output ")
+    # any layer on request: the 3×3 convolution of the second dense layer reads its block's 40 channels
+    # and writes k = 12
+    widget(at, "fmap.every").set_value(True).run()
+    assert "features.denseblock1.denselayer2.conv1" in widget(at, "fmap.point").options
+    widget(at, "fmap.point").set_value("features.denseblock1.denselayer2.conv1").run()
+    assert not at.exception and not errors(at)
+    assert figure(at, charts - 2)["layout"]["title"]["text"].startswith(
+        "After features.denseblock1.denselayer2.conv1: output 12×28×28")
     zh = start({"lang": "zh"}, page=ATTRIBUTIONS)
     assert figure(zh, len(zh.get("plotly_chart")) - 2)["layout"]["title"]["text"].startswith(
         "features.conv0 之后：输出 ")

@@ -72,3 +72,21 @@ def test_a_dense_networks_field_outgrows_the_image_while_its_gradient_stays_insi
                             config)
     assert field["field"] > 32  # the theoretical square is larger than the image
     assert field["map"].shape == (32, 32)  # the gradient lives on the image's pixels only
+
+
+def test_a_layer_the_network_lacks_is_refused_with_its_name():
+    """A page (or a hand-made request) asking for a layer or stage that is not there gets core's error,
+    never an exception from get_submodule."""
+    from conftest import shipped
+
+    from app.workers import checkpoints as worker
+    path = str(shipped("densenet_fig5"))
+    stamp = "test"
+    image = torch.rand(1, 28, 28).numpy()
+    for ask in (lambda: worker.feature_maps(path, stamp, image, "features.nowhere"),
+                lambda: worker.effective_field(path, stamp, image, "features.nowhere")):
+        refused = ask()
+        assert "error" in refused and "'features.nowhere' is not a layer of this network" in \
+            refused["error"]["message"]
+    one = worker.feature_maps(path, stamp, image, "features.denseblock1.denselayer2.conv1")
+    assert [p["name"] for p in one["points"]] == ["features.denseblock1.denselayer2.conv1"]

@@ -14,7 +14,7 @@ from .charts import figure, grid, image_axes, kept, on_panel, panel, panel_title
 from .i18n import t
 from .numbers import shape
 
-K_IMAGE, K_POINT = "fmap.image", "fmap.point"
+K_IMAGE, K_POINT, K_EVERY = "fmap.image", "fmap.point", "fmap.every"
 COLUMNS = 4
 
 
@@ -85,12 +85,20 @@ def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list
     if "error" in result:
         error_text.show(st, result["error"])
         return
-    names = [p["name"] for p in result["points"]]
-    st.session_state.setdefault(K_POINT, names[0])
-    if st.session_state[K_POINT] not in names:
+    stages = [p["name"] for p in result["points"]]
+    every = st.toggle(t("fmap.every"), key=K_EVERY, help=t("fmap.every_help"))
+    names = result["layers"] if every else stages
+    if st.session_state.get(K_POINT) not in names:
         st.session_state[K_POINT] = names[0]
     name = st.select_slider(t("fmap.point"), names, key=K_POINT)
-    point = result["points"][names.index(name)]
+    if name in stages:
+        point = result["points"][stages.index(name)]
+    else:  # one layer between the stages: computed on request
+        one = services.feature_maps(checkpoint["path"], checkpoint["stamp"], image, name)
+        if "error" in one:
+            error_text.show(st, one["error"])
+            return
+        point = one["points"][0]
     title = t("fmap.figure_title", point=point["name"], shape=shape(point["shape"]),
               low=f"{point['min']:.3g}", high=f"{point['max']:.3g}", top=len(point["channels"]))
     st.plotly_chart(maps_figure(point, title), key="fmap.figure")

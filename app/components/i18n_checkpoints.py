@@ -164,6 +164,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fmap.test_image": ("test image: {label}", "测试图像：{label}"),
     "fmap.your_image": ("your uploaded image", "你上传的图像"),
     "fmap.point": ("Stage (module path)", "阶段（模块路径）"),
+    "fmap.every": ("Every layer", "每一层"),
+    "fmap.every_help": ("Offer every layer with a feature map, not only the stages (a module used more "
+                        "than once, such as a residual block's ReLU, shows its last output).",
+                        "列出每个输出特征图的层，而不只是各阶段"
+                        "（被多次调用的模块，如残差块的 ReLU，显示最后一次的输出）。"),
     "fmap.figure_title": ("After {point}: output {shape}, values {low} to {high}; its {top} channels of "
                           "largest mean activation",
                           "{point} 之后：输出 {shape}，取值 {low} 到 {high}；平均激活最大的 {top} 个通道"),

@@ -104,10 +104,10 @@ def attributions(path: str, file_stamp: str, method: str, images: np.ndarray) ->
 
 
 @cached(max_entries=32)
-def feature_maps(path: str, file_stamp: str, image: np.ndarray) -> dict:
-    """One image through the checkpoint's network: per stage its shape, value range and top channels'
-    maps; the predicted class and its probability."""
-    return engine.query("checkpoints.feature_maps", path, file_stamp, image)
+def feature_maps(path: str, file_stamp: str, image: np.ndarray, layer: str | None = None) -> dict:
+    """One image through the checkpoint's network: per stage (or at one `layer`) its shape, value range
+    and top channels' maps; the predicted class and its probability; the layers one may ask for."""
+    return engine.query("checkpoints.feature_maps", path, file_stamp, image, layer)
 
 
 @cached(max_entries=32)

@@ -27,7 +27,7 @@ from core.data import (
 )
 from core.feature_maps import effective_field as measure_effective_field
 from core.feature_maps import feature_maps as feature_map_activations
-from core.feature_maps import points
+from core.feature_maps import layers, points
 from core.registry import default_input
 
 from . import error
@@ -142,14 +142,19 @@ def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
         return error(exc)
 
 
-def feature_maps(path: str, file_stamp: str, image: np.ndarray) -> dict:
-    """One image (C, H, W) through the checkpoint's network: per stage its output shape, value range
-    and top channels' maps; the predicted class and its probability (core/feature_maps.py)."""
+def feature_maps(path: str, file_stamp: str, image: np.ndarray, layer: str | None = None) -> dict:
+    """One image (C, H, W) through the checkpoint's network: per stage (or only at `layer`, any of its
+    layers) its output shape, value range and top channels' maps; the predicted class and its
+    probability; and the layers one may ask for (core/feature_maps.py)."""
     try:
         checkpoint = _checkpoint(path, file_stamp)
         check_attribution_budget(checkpoint.config, 1, image.shape, None)
-        shown = points(checkpoint.config, tuple(image.shape))
-        return feature_map_activations(checkpoint.model(), images_from_pixels(image[None]), shown)
+        every = layers(checkpoint.config, tuple(image.shape))
+        if layer is not None and layer not in every:
+            raise core.ConfigError("layer", f"{layer!r} is not a layer of this network with a feature map")
+        shown = [layer] if layer else points(checkpoint.config, tuple(image.shape))
+        result = feature_map_activations(checkpoint.model(), images_from_pixels(image[None]), shown)
+        return {**result, "layers": every}
     except core.ConfigError as exc:
         return error(exc)
 
@@ -160,8 +165,9 @@ def effective_field(path: str, file_stamp: str, image: np.ndarray, point: str) -
     try:
         checkpoint = _checkpoint(path, file_stamp)
         check_attribution_budget(checkpoint.config, 1, image.shape, "saliency")
-        if point not in points(checkpoint.config, tuple(image.shape)):
-            raise core.ConfigError("point", f"{point!r} is not a stage of this network")
+        shape = tuple(image.shape)
+        if point not in points(checkpoint.config, shape) and point not in layers(checkpoint.config, shape):
+            raise core.ConfigError("point", f"{point!r} is not a layer of this network with a feature map")
         return measure_effective_field(checkpoint.model(), images_from_pixels(image[None]), point,
                                        checkpoint.config)
     except core.ConfigError as exc:
