@@ -189,5 +189,8 @@ def test_paper_observations_on_their_boundaries():
         (["layer 1", "layer 2", "layer 3", "classifier"], [[1.0], [0.0, 1.0], [0.0, 0.0, 1.0],
                                                            [0.5, 0.5, 0.5, 0.75]])]))}
     assert found["classifier"]["value"] == pytest.approx(1.5) and found["classifier"]["holds"] is True
-    with pytest.raises(ValueError, match=r"needs the per-target \('target'\) normalisation"):
+    single = {o["id"]: o for o in paper_observations(_heatmap([(["layer 1"], [[1.0]])]))}
+    assert (single["spread"]["value"], single["spread"]["holds"]) == (None, None)  # no layer has two inputs
+    with pytest.raises(ValueError) as refused:
         paper_observations({"normalize": "global", "blocks": []})
+    assert str(refused.value) == "paper_observations needs the per-target ('target') normalisation"
