@@ -488,6 +488,7 @@ def test_every_field_is_named_in_the_readers_language_beside_its_code_name():
     at = start({"model": "densenet121"})
     assert widget(at, "cfg.densenet.growth_rate").label == "growth rate k · growth_rate"
     assert widget(at, "cfg.densenet.compression").label == "compression θ · compression"
+    assert widget(at, "cfg.densenet.stem").label == "stem"  # the same word once
     zh = start({"model": "densenet121", "lang": "zh"})
     assert widget(zh, "cfg.densenet.growth_rate").label == "增长率 k · growth_rate"
     assert widget(zh, "cfg.densenet.num_init_features").label == "初始通道数 k0 · num_init_features"

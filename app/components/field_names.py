@@ -54,6 +54,5 @@ NAMES: dict[str, tuple[str, str]] = {
 def label(family: str, name: str) -> str:
     """"growth rate k · growth_rate" in the page's language; the code name alone where none is known."""
     names = NAMES.get(f"{family}.{name}") or NAMES.get(name)
-    if not names:
-        return name
-    return f"{names[1] if language() == 'zh' else names[0]} · {name}"
+    shown = (names[1] if language() == "zh" else names[0]) if names else name
+    return name if shown == name else f"{shown} · {name}"  # "stem", not "stem · stem"
