@@ -3,6 +3,8 @@ transition, a residual or Inception block, ...) and, in a network without blocks
 at each feature-map size; at each point the channels with the largest mean activation, as images."""
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from .analysis import analyze
@@ -14,9 +16,16 @@ TOP_CHANNELS = 8
 MAX_SIDE = 64  # larger maps are average-pooled to this side before they travel to the page
 
 
+@functools.lru_cache(maxsize=8)
+def _traced(config, input_shape: tuple) -> list:
+    """The traced nodes of a config at an input, kept for the few configs asked for last: a page asks
+    for the stages, the layers and the effective field of one checkpoint in a row."""
+    return analyze(config, input_shape).trace.nodes
+
+
 def points(config, input_shape) -> list[str]:
     """Module paths whose outputs are shown, in execution order (found on the meta device)."""
-    nodes = [n for n in analyze(config, input_shape).trace.nodes if n.op != "input"]
+    nodes = [n for n in _traced(config, tuple(input_shape)) if n.op != "input"]
     found: list[str] = []
     for i, node in enumerate(nodes):
         block = next((path for path, cls in node.module_stack
@@ -50,7 +59,7 @@ def layers(config, input_shape) -> list[str]:
     """Every layer (a module, in execution order) whose output is a feature map of more than one
     position: what a student may ask to see beyond the stages. A module called more than once (a
     residual block's ReLU) is shown after its last call."""
-    nodes = analyze(config, input_shape).trace.nodes
+    nodes = _traced(config, tuple(input_shape))
     modules = {name for name, _ in build_on_meta(config).named_modules() if name}
     return [n.path for n in nodes if n.path in modules and len(n.output_shape) == 4
             and max(n.output_shape[2:]) > 1]
@@ -95,7 +104,7 @@ def effective_field(model: torch.nn.Module, image: torch.Tensor, path: str, conf
     in Deep Convolutional Neural Networks"): |∂ (the point's output at its centre position, summed over
     channels) / ∂ input|, summed over the input's channels and scaled to 1 at its largest; beside it the
     theoretical field (None: the whole input), its jump and the input pixel at the field's centre."""
-    nodes = [n for n in analyze(config, tuple(image.shape[1:])).trace.nodes]
+    nodes = _traced(config, tuple(image.shape[1:]))
     node = _last_node(nodes, path)
     field, jump = receptive_fields(nodes)[node.id]
     first = centre_of_first_output(nodes, node.id)
