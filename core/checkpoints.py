@@ -17,8 +17,9 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from .analysis.trace import MAX_SIDE
 from .errors import ConfigError
-from .registry import build_model, config_from_dict, get_family, preset_of
+from .registry import build_model, config_from_dict, default_input, get_family, preset_of
 from .schema import ArchConfig
 
 MAX_CHECKPOINT_BYTES = 200 * 2**20
@@ -26,6 +27,9 @@ MAX_CHECKPOINT_BYTES = 200 * 2**20
 MAX_ARCHIVE_ENTRIES = 20_000
 MAX_CONFIG_DEPTH = 8  # a config is a JSON object of numbers, strings and lists: depth 2
 SUFFIXES = (".safetensors", ".pt", ".pth")
+# A model without an input_size field takes any side; unless its metadata says otherwise, it was
+# trained at its dataset's native side.
+NATIVE_SIDE = {"digits": 8, "fashion-mnist": 28, "cifar10": 32}
 # torchvision's legacy DenseNet keys: denselayer1.norm.1.weight -> denselayer1.norm1.weight
 _LEGACY_DENSENET = re.compile(
     r"^(.*denselayer\d+\.(?:norm|relu|conv))\."
@@ -46,6 +50,25 @@ class Checkpoint:
     @property
     def family(self) -> str:
         return self.config.family
+
+    @property
+    def input_shape(self) -> list[int]:
+        """The (C, H, W) its images are given at: what it was trained on (its metadata, where that
+        fits the config), else its dataset's native side, else its config's default input."""
+        config = self.config
+        if "input_size" in config.field_names():
+            return list(default_input(config))
+        try:
+            recorded = json.loads(self.metadata.get("input_shape", "null"))
+        except json.JSONDecodeError:
+            recorded = None
+        if (isinstance(recorded, list) and len(recorded) == 3 and recorded[0] == config.in_channels
+                and all(isinstance(v, int) and 1 <= v <= MAX_SIDE for v in recorded)):
+            return recorded
+        kind = self.metadata.get("dataset", "").partition(":")[0]
+        if kind in NATIVE_SIDE:
+            return [config.in_channels, NATIVE_SIDE[kind], NATIVE_SIDE[kind]]
+        return list(default_input(config))
 
     def model(self) -> torch.nn.Module:
         """A fresh model holding these weights (strict: every key must match)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pathlib
 import sys
 
 from .analysis import analyze
@@ -159,6 +160,42 @@ def cmd_heatmap(args) -> None:
             print(f"  {source:12s} {cells}")
 
 
+def cmd_features(args) -> None:
+    from .checkpoints import load_checkpoint
+    from .feature_maps import feature_maps, layers, points
+    from .images import read_image, write_map
+    checkpoint = load_checkpoint(args.checkpoint)
+    shape = tuple(checkpoint.input_shape)
+    image, done = read_image(args.image, shape[0], shape[1])
+    if args.layer is None:
+        shown = points(checkpoint.config, shape)
+    elif args.layer in layers(checkpoint.config, shape):
+        shown = [args.layer]
+    else:
+        raise ConfigError("layer", f"--layer {args.layer!r} is not a layer of this network with a feature "
+                                   f"map; its layers: {', '.join(layers(checkpoint.config, shape))}")
+    result = feature_maps(checkpoint.model(), image, shown)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_map(out / "input.png", image[0].mean(0).numpy(), 0.0, 1.0)
+    summary = {"checkpoint": pathlib.Path(args.checkpoint).name, "image": {**done, "input_shape": list(shape)},
+               "label": result["label"], "probability": result["probability"], "points": []}
+    for i, point in enumerate(result["points"]):
+        low = min(float(c["map"].min()) for c in point["channels"])
+        high = max(float(c["map"].max()) for c in point["channels"])
+        files = []
+        for channel in point["channels"]:
+            name = f"{i:02d}-{point['name'].replace('.', '_')}-c{channel['channel']}.png"
+            write_map(out / name, channel["map"], low, high)
+            files.append({"file": name, "channel": channel["channel"], "mean": channel["mean"]})
+        summary["points"].append({"name": point["name"], "shape": point["shape"], "min": point["min"],
+                                  "max": point["max"], "scale": [low, high], "channels": files})
+    (out / "features.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    print(f"wrote {sum(len(p['channels']) for p in summary['points'])} maps of "
+          f"{len(summary['points'])} layers and features.json to {out}", file=sys.stderr)
+    print(json.dumps(summary))
+
+
 def cmd_memory(args) -> None:
     import torch
 
@@ -242,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--normalize", choices=("none", "target", "global"), default="none")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_heatmap)
+    p = sub.add_parser("features", help="an image through a checkpoint's network: feature maps as PNGs")
+    p.add_argument("checkpoint", help=".safetensors, or a .pt/.pth DenseNet state_dict")
+    p.add_argument("--image", required=True, metavar="FILE", help="PNG, JPEG, BMP, GIF or WebP; resized "
+                   "to the checkpoint's input, inverted if light on dark")
+    p.add_argument("--layer", metavar="NAME", help="one layer (a module path, e.g. features.denseblock1."
+                   "denselayer2.conv2); default: the output of every stage")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and features.json")
+    p.set_defaults(func=cmd_features)
     p = sub.add_parser("memory", help="training-step memory: measured on CUDA, else estimated")
     model_args(p)
     p.add_argument("--batch", type=int, default=64)

@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import onnx
 import pytest
 from conftest import ROOT
@@ -153,3 +154,79 @@ def test_train_flags_reach_the_run(tmp_path, capsys):
     assert {k: state.recipe[k] for k in ("train_size", "batch_size", "optimizer", "lr", "input_size")} \
         == {"train_size": 50, "batch_size": 16, "optimizer": "adamw", "lr": 0.005, "input_size": 20}
     assert state.optimizer["param_groups"][0]["betas"]  # AdamW's, not SGD's momentum
+
+
+
+def drawing(path):
+    """A dark bar on white paper, as a student would draw it: light on dark after inversion."""
+    from PIL import Image
+    picture = Image.new("L", (40, 40), 255)
+    picture.paste(0, (16, 6, 24, 34))
+    picture.save(path)
+    return path
+
+
+FIG5_DIGITS = ROOT / "assets" / "densenet_fig5_digits.safetensors"
+
+
+def test_features_writes_each_stages_maps_on_their_shared_scale(tmp_path, capsys):
+    """`core features`: the stages core/feature_maps.py names, each with its top channels as PNGs on
+    the stage's shared scale (the channel holding its largest value has a white pixel, the one holding
+    its smallest a black one), features.json naming them, and core's prediction for the image."""
+    from PIL import Image
+
+    from core.attribution import predict
+    from core.checkpoints import load_checkpoint
+    from core.feature_maps import feature_maps, points
+    from core.images import MIN_SIDE_OUT, read_image
+    image = drawing(tmp_path / "bar.png")
+    assert main(["features", str(FIG5_DIGITS), "--image", str(image), "--out", str(tmp_path / "out")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "out" / "features.json").read_text())
+    assert printed["image"] == {"size": "40×40", "inverted": True, "input_shape": [1, 8, 8]}
+    checkpoint = load_checkpoint(FIG5_DIGITS)
+    assert [p["name"] for p in printed["points"]] == points(checkpoint.config, (1, 8, 8))
+    x = read_image(image, 1, 8)[0]
+    label, probability = predict(checkpoint.model(), x)
+    assert printed["label"] == int(label[0]) and printed["probability"] == pytest.approx(float(probability[0]))
+    expected = feature_maps(checkpoint.model(), x, points(checkpoint.config, (1, 8, 8)))["points"]
+    for point, truth in zip(printed["points"], expected, strict=True):
+        low, high = point["scale"]
+        assert point["min"] <= low < high <= point["max"] and len(point["channels"]) >= 1
+        for channel, map_ in zip(point["channels"], truth["channels"], strict=True):
+            grey = Image.open(tmp_path / "out" / channel["file"])
+            assert grey.mode == "L" and min(grey.size) >= MIN_SIDE_OUT
+            factor = grey.size[0] // map_["map"].shape[1]
+            pixels = np.asarray(grey)[::factor, ::factor]
+            assert np.abs(pixels - (map_["map"] - low) / (high - low) * 255).max() <= 0.51
+    assert Image.open(tmp_path / "out" / "input.png").size == (MIN_SIDE_OUT, MIN_SIDE_OUT)
+
+
+def test_features_of_one_layer_and_refusals(tmp_path):
+    image = str(drawing(tmp_path / "bar.png"))
+    layer = "features.denseblock1.denselayer2.conv1"
+    result = run_cli("features", str(FIG5_DIGITS), "--image", image, "--layer", layer,
+                     "--out", str(tmp_path / "one"))
+    assert result.returncode == 0, result.stderr
+    [point] = json.loads(result.stdout)["points"]
+    assert point["name"] == layer and point["shape"][1:] == [8, 8]
+    result = run_cli("features", str(FIG5_DIGITS), "--image", image, "--layer", "features.nope",
+                     "--out", str(tmp_path / "none"))
+    assert result.returncode == 2 and "'features.nope' is not a layer" in result.stderr
+    assert layer in result.stderr and not (tmp_path / "none").exists()
+    (tmp_path / "text.png").write_text("not an image")
+    result = run_cli("features", str(FIG5_DIGITS), "--image", str(tmp_path / "text.png"),
+                     "--out", str(tmp_path / "text"))
+    assert result.returncode == 2 and "not an image this command can read" in result.stderr
+
+
+def test_the_shipped_example_image_is_fashion_mnists_first_test_image():
+    """README names assets/ankle_boot.png so; the shipped Fig. 5 network calls it an ankle boot."""
+    from PIL import Image
+
+    from core.data import PACKAGED_FASHION_MNIST, fashion_mnist_test
+    if not PACKAGED_FASHION_MNIST.is_dir():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    images, labels = fashion_mnist_test(PACKAGED_FASHION_MNIST)
+    pixels = np.asarray(Image.open(ROOT / "assets" / "ankle_boot.png"), dtype=np.float32) / 255
+    assert int(labels[0]) == 9 and np.abs(pixels - images[0, 0].numpy()).max() <= 0.5 / 255 + 1e-6

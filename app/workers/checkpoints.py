@@ -28,13 +28,10 @@ from core.data import (
 from core.feature_maps import effective_field as measure_effective_field
 from core.feature_maps import feature_maps as feature_map_activations
 from core.feature_maps import layers, points
-from core.registry import default_input
 
 from . import error
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
-# Checkpoints do not record their input size; a dataset's native side is what the trainer used.
-NATIVE_SIDE = {"digits": 8, "fashion-mnist": 28, "cifar10": 32}
 CLASS_NAMES = {"fashion-mnist": list(FASHION_CLASSES), "cifar10": list(CIFAR_CLASSES)}
 
 
@@ -50,14 +47,6 @@ def _checkpoint(path: str, file_stamp: str) -> Checkpoint:
     return load_checkpoint(path)
 
 
-def _input_shape(checkpoint: Checkpoint) -> list[int]:
-    config = checkpoint.config
-    kind = checkpoint.metadata.get("dataset", "").partition(":")[0]
-    if "input_size" not in config.field_names() and kind in NATIVE_SIDE:
-        return [config.in_channels, NATIVE_SIDE[kind], NATIVE_SIDE[kind]]
-    return list(default_input(config))
-
-
 def info(path: str, file_stamp: str) -> dict:
     """What the pages show about a checkpoint: its metadata, family and input shape, or an error."""
     try:
@@ -71,7 +60,7 @@ def info(path: str, file_stamp: str) -> dict:
             "family": checkpoint.family, "dataset": dataset,
             "epochs": meta.get("epochs", "?"),
             "test_accuracy": float(meta["test_accuracy"]) if "test_accuracy" in meta else None,
-            "input_shape": _input_shape(checkpoint), "classes": classes}
+            "input_shape": checkpoint.input_shape, "classes": classes}
 
 
 def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
