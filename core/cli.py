@@ -162,23 +162,20 @@ def cmd_heatmap(args) -> None:
 
 def cmd_features(args) -> None:
     from .checkpoints import load_checkpoint
-    from .feature_maps import feature_maps, layers, points
+    from .feature_maps import inside, layers
     from .images import read_image, write_map
     checkpoint = load_checkpoint(args.checkpoint)
     shape = tuple(checkpoint.input_shape)
     image, done = read_image(args.image, shape[0], shape[1])
-    if args.layer is None:
-        shown = points(checkpoint.config, shape)
-    elif args.layer in layers(checkpoint.config, shape):
-        shown = [args.layer]
-    else:
+    if args.layer is not None and args.layer not in layers(checkpoint.config, shape):
         raise ConfigError("layer", f"--layer {args.layer!r} is not a layer of this network with a feature "
                                    f"map; its layers: {', '.join(layers(checkpoint.config, shape))}")
-    result = feature_maps(checkpoint.model(), image, shown)
+    result = inside(checkpoint.model(), checkpoint.config, image, args.layer)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_map(out / "input.png", image[0].mean(0).numpy(), 0.0, 1.0)
-    summary = {"checkpoint": pathlib.Path(args.checkpoint).name, "image": {**done, "input_shape": list(shape)},
+    summary = {"checkpoint": pathlib.Path(args.checkpoint).name,
+               "image": {**done, "input_shape": list(shape)},
                "label": result["label"], "probability": result["probability"], "points": []}
     for i, point in enumerate(result["points"]):
         low = min(float(c["map"].min()) for c in point["channels"])

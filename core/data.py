@@ -76,11 +76,13 @@ def images_from_pixels(pixels: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(pixels, np.float32))
 
 
-def fit_images(x: torch.Tensor, side: int, channels: int | None = None) -> torch.Tensor:
-    """Images (N, C, H, W) at a model's input size (bilinear), channels repeated/averaged to match.
-    Applied per batch, and only to the images used: the whole set at 1024² would take ~22 GB."""
-    if x.shape[2] != side or x.shape[3] != side:
-        x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+def fit_images(x: torch.Tensor, side: int | tuple[int, int], channels: int | None = None) -> torch.Tensor:
+    """Images (N, C, H, W) at a model's input size (bilinear; `side` is H = W, or (H, W)), channels
+    repeated/averaged to match. Applied per batch, and only to the images used: the whole set at 1024²
+    would take ~22 GB."""
+    size = (side, side) if isinstance(side, int) else tuple(side)
+    if tuple(x.shape[2:]) != size:
+        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     if channels and channels != x.shape[1]:
         x = x.mean(1, keepdim=True).repeat(1, channels, 1, 1)
     return x.contiguous()

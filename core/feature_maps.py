@@ -10,6 +10,8 @@ import torch
 from .analysis import analyze
 from .analysis.receptive import WHOLE, centre_of_first_output, receptive_fields
 from .analysis.trace import build_on_meta
+from .errors import ConfigError
+from .registry import build_model
 
 SKIPPED = ("dense layer",)  # inside a dense block: its output is the block's concatenation's part
 TOP_CHANNELS = 8
@@ -125,3 +127,30 @@ def effective_field(model: torch.nn.Module, image: torch.Tensor, path: str, conf
             "output_side": list(out.shape[1:]), "field": None if field == WHOLE else int(field),
             "jump": None if jump is None else int(jump),
             "centre": [c + p * (jump or 0) for c, p in zip(first, position)]}
+
+
+def inside(model: torch.nn.Module, config, image: torch.Tensor, layer: str | None = None) -> dict:
+    """What a page asks for: feature_maps at every stage, or at one `layer` (any of `layers`; another
+    name is refused with its name), with the layers one may ask for."""
+    shape = tuple(image.shape[1:])
+    every = layers(config, shape)
+    if layer is not None and layer not in every:
+        raise ConfigError("layer", f"{layer!r} is not a layer of this network with a feature map")
+    shown = [layer] if layer else points(config, shape)
+    return {**feature_maps(model, image, shown), "layers": every}
+
+
+def field_of(model: torch.nn.Module, config, image: torch.Tensor, point: str) -> dict:
+    """effective_field at a stage or a layer (another name is refused with its name)."""
+    shape = tuple(image.shape[1:])
+    if point not in points(config, shape) and point not in layers(config, shape):
+        raise ConfigError("point", f"{point!r} is not a layer of this network with a feature map")
+    return effective_field(model, image, point, config)
+
+
+def untrained(config) -> torch.nn.Module:
+    """The network as its constructor initialises it, the same weights every call (seed 0): what a
+    student sees before training, without touching the process's random generator."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return build_model(config).eval()

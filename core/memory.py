@@ -102,20 +102,25 @@ def _no_allocation(dtype: str):
 
 
 def estimate(name_or_config, batch: int = 64, input_shape=None, dtype: str = "fp32",
-             optimizer: str = "sgd", **overrides) -> MemoryReport:
+             optimizer: str = "sgd", training: bool = True, **overrides) -> MemoryReport:
     """Parameters, gradients and optimizer state (fp32 master weights, also under bf16 autocast: 1
     buffer per parameter for SGD with momentum, 2 for AdamW) plus the tensors autograd saves in one
-    forward pass at this dtype. Nothing is allocated."""
+    forward pass at this dtype, in training mode or (`training` False: an attribution's pass through a
+    trained network) in eval mode. Nothing is allocated."""
     config = resolve(name_or_config, **overrides)
     _check(batch, dtype, optimizer)
     input_shape = tuple(input_shape or default_input(name_or_config, **overrides))
     from .analysis import analyze
     analyze(config, input_shape)  # same validation and error messages as everywhere else
     with _no_allocation(dtype):
-        model = build_model(config).train()
+        model = build_model(config).train(training)
         saved = SavedTensors(model, for_backward=False)
         with saved.hooks(), _autocast(dtype):
-            saved.add(model(torch.empty(batch, *input_shape)))
+            try:
+                saved.add(model(torch.empty(batch, *input_shape)))
+            except ValueError as exc:  # BatchNorm in training mode over one value per channel
+                raise ConfigError("batch", f"batch = {batch} at input {'×'.join(map(str, input_shape))}: "
+                                           f"{exc}; training needs a larger batch or input") from None
         activations = saved.total
         n_params = sum(p.numel() for p in model.parameters())
     del model, saved
@@ -133,7 +138,7 @@ def step_bytes(config, batch: int, input_shape, optimizer: str | None = "sgd",
     steps) in fp32 or under bf16 autocast, from the meta-device estimate: what a real step is
     checked against (core.budget) before it allocates."""
     report = estimate(config, batch=batch, input_shape=tuple(input_shape),
-                      optimizer=optimizer or "sgd", dtype=dtype)
+                      optimizer=optimizer or "sgd", dtype=dtype, training=optimizer is not None)
     state = 0 if optimizer else report.optimizer_state  # no step: no optimizer state to allocate
     inputs = batch * 4 * int(input_shape[0]) * int(input_shape[1]) * int(input_shape[2])
     return report.peak - state + inputs

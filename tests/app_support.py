@@ -1,10 +1,12 @@
 """Helpers shared by the AppTest modules: start the real app script, find widgets by key."""
 from __future__ import annotations
 
+import base64
 import json
 import pathlib
 import re
 
+import numpy as np
 from streamlit.testing.v1 import AppTest
 
 APP = pathlib.Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
@@ -46,6 +48,13 @@ def metric_values(at: AppTest) -> dict:
 
 def figure(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def plotted(z) -> np.ndarray:
+    """A figure's array as plotly sends it, flattened: a list, or a typed array (dtype, base64 bytes)."""
+    if isinstance(z, dict):
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+    return np.asarray(z, dtype=float).ravel()
 
 
 def shown_text(markdown: str) -> str:

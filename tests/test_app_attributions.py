@@ -1,12 +1,11 @@
 """AppTest of the Attributions page (predictions equal core's, method picker, image upload) and the
 image decoding behind the upload."""
-import base64
 import io
 import re
 
 import numpy as np
 import pytest
-from app_support import errors, figure, start, uploader, widget
+from app_support import errors, figure, plotted, start, uploader, widget
 from conftest import shipped
 from PIL import Image, ImageFile
 
@@ -60,7 +59,7 @@ def test_method_picker_and_upload():
     assert not at.exception and not errors(at)
     # the gallery, the upload, and the upload inside the network: its stages and its effective field
     assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "attr.figure1", "fmap.figure",
-                                                       "erf.figure"]
+                                                       "fmap.erf"]
     assert widget(at, "fmap.image").options[0] == "your uploaded image"
     assert any("inverted" in c.value for c in at.caption)
     uploader(at, "attr.image").set_value(("bad.png", b"not an image", "image/png")).run()
@@ -79,7 +78,7 @@ def test_an_image_past_its_cap_is_refused_and_its_uploader_replaced():
                           "a drawing is far smaller): save it smaller and upload it again."]
     fresh = uploader(at, "attr.image")
     assert fresh.key == "attr.image.1" and fresh.value is None
-    assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "fmap.figure", "erf.figure"]
+    assert [c.key for c in at.get("plotly_chart")] == ["attr.figure5", "fmap.figure", "fmap.erf"]
     assert "your uploaded image" not in widget(at, "fmap.image").options
 
 
@@ -132,13 +131,6 @@ def test_a_huge_image_is_refused_from_its_header_before_it_is_decoded(monkeypatc
     with pytest.raises(services.ImageError, match="too large"):
         services.decode_image(data, 1, 8)
     assert not decoded
-
-
-def plotted(z) -> np.ndarray:
-    """A figure's array as plotly sends it: a list, or a typed array (dtype, base64 bytes, shape)."""
-    if isinstance(z, dict):
-        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])  # flat: the max is all we read
-    return np.asarray(z, dtype=float)
 
 
 @pytest.mark.parametrize("method", ["integrated_gradients", "saliency", "grad_cam"])

@@ -2,8 +2,9 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
-from app_support import errors, figure, metric_values, redraw, shown_text, start, widget
+from app_support import errors, figure, metric_values, plotted, redraw, shown_text, start, widget
 
 import core
 from app.components import graph_view
@@ -152,7 +153,7 @@ def test_cross_field_rule_error_goes_beside_that_field():
     assert shown_text(below(at, "cfg.vgg.channels").value) == errors(at)[0]
 
 
-@pytest.mark.parametrize("tab", ["channels", "layers", "code", "learn"])
+@pytest.mark.parametrize("tab", ["channels", "layers", "inside", "code", "learn"])
 def test_every_tab_renders(tab):
     at = start({"model": "d2l_densenet", "tab": tab})
     assert not at.exception
@@ -495,3 +496,57 @@ def test_every_field_is_named_in_the_readers_language_beside_its_code_name():
     lenet = start({"model": "d2l_lenet_bn"})
     assert widget(lenet, "cfg.lenet.input_size").label == "input side (px) · input_size"
     assert widget(lenet, "cfg.lenet.channels").label == "channels of the two convolutions · channels"
+
+
+def test_inside_shows_the_untrained_network_and_says_its_weights_are_random():
+    """The Inside tab: a test image of each class at the model's input, through the network as its
+    constructor initialised it (the same weights as core's untrained(), seed 0): the stage's maps equal
+    core's, the page says the weights are random and names no prediction."""
+    from core.data import fit_images
+    from core.feature_maps import feature_maps, points, untrained
+    at = start({"model": "d2l_resnet18", "tab": "inside", "h": "32", "w": "40"})
+    assert not at.exception and not errors(at)
+    assert any("These weights are random" in w.value for w in at.warning)
+    assert not any("At the end" in m.value for m in at.markdown)
+    assert [c.key for c in at.get("plotly_chart")] == ["inside.figure", "inside.erf"]
+    image = widget(at, "inside.image")
+    assert image.value == image.options[0] and len(image.options) == 10
+    config = core.get_config("d2l_resnet18")
+    first = fit_images(_first_test_image(), (32, 40), config.in_channels)
+    stage = widget(at, "inside.point").value
+    assert stage == points(config, (config.in_channels, 32, 40))[0]
+    truth = feature_maps(untrained(config), first, [stage])["points"][0]
+    shown = figure(at, 0)["data"]
+    assert len(shown) == len(truth["channels"])
+    assert np.allclose(plotted(shown[0]["z"]), truth["channels"][0]["map"].ravel(), atol=1e-5)
+    assert f"values {truth['min']:.3g} to {truth['max']:.3g}" in figure(at, 0)["layout"]["title"]["text"]
+
+
+def _first_test_image():
+    """The first test image of class 0 of the dataset the Inside tab shows (Fashion-MNIST, else digits)."""
+    from core.data import PACKAGED_FASHION_MNIST, fashion_mnist_test, load_digits
+    if PACKAGED_FASHION_MNIST.is_dir():
+        images, labels = fashion_mnist_test(PACKAGED_FASHION_MNIST)
+    else:
+        data = load_digits()
+        images, labels = data.test_x, data.test_y
+    return images[int((labels == 0).nonzero()[0])][None]
+
+
+def test_a_row_selected_in_the_layer_table_opens_its_maps_on_inside():
+    at = start({"model": "d2l_resnet18", "tab": "layers", "h": "32", "w": "32"})
+    names = at.dataframe[0].value.iloc[:-1, 0].tolist()
+    row = names.index("layer2.0.conv2")
+    at.session_state["explore.layer_pick.0"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception and at.query_params["tab"] == "inside"
+    assert widget(at, "inside.every").value is True and widget(at, "inside.point").value == "layer2.0.conv2"
+    assert "After layer2.0.conv2" in figure(at, 0)["layout"]["title"]["text"]
+    widget(at, "inside.point").set_value(widget(at, "inside.point").options[0]).run()  # moves on from it
+    assert widget(at, "inside.point").value != "layer2.0.conv2"
+    # a row without a map (the add joining the paths) says so and stays on the table
+    at = start({"model": "d2l_resnet18", "tab": "layers", "h": "32", "w": "32"})
+    row = names.index(next(n for n in names if n.endswith("add")))
+    at.session_state["explore.layer_pick.0"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert at.query_params["tab"] == "layers" and "has no feature map" in at.info[0].value

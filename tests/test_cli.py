@@ -188,7 +188,8 @@ def test_features_writes_each_stages_maps_on_their_shared_scale(tmp_path, capsys
     assert [p["name"] for p in printed["points"]] == points(checkpoint.config, (1, 8, 8))
     x = read_image(image, 1, 8)[0]
     label, probability = predict(checkpoint.model(), x)
-    assert printed["label"] == int(label[0]) and printed["probability"] == pytest.approx(float(probability[0]))
+    assert printed["label"] == int(label[0])
+    assert printed["probability"] == pytest.approx(float(probability[0]))
     expected = feature_maps(checkpoint.model(), x, points(checkpoint.config, (1, 8, 8)))["points"]
     for point, truth in zip(printed["points"], expected, strict=True):
         low, high = point["scale"]

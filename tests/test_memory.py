@@ -15,6 +15,7 @@ from core.memory import (
     measure_cpu,
     measure_cuda,
     process_rss,
+    step_bytes,
 )
 
 
@@ -134,3 +135,17 @@ def test_sampler_keeps_only_the_newest_samples():
     with MemorySampler(interval=0.01, keep=5) as sampler:
         time.sleep(0.2)
     assert len(sampler.samples) == 5 and sampler.samples[-1]["t"] >= 0.2
+
+
+def test_a_pass_without_training_is_estimated_in_eval_mode():
+    """d2l_resnet18 at 32×32 ends in a 1×1 map with BatchNorm: training one example cannot normalise
+    it (a refusal naming the batch), while a pass through the trained network (an attribution, the
+    feature maps) can, saving no more than the training step."""
+    import core
+    config = core.get_config("d2l_resnet18")
+    with pytest.raises(core.ConfigError, match=r"batch = 1 at input 1×32×32: .*larger batch or input"):
+        estimate(config, 1, (1, 32, 32))
+    assert step_bytes(config, 1, (1, 32, 32), optimizer=None) > 0
+    train = estimate(config, 2, (1, 32, 32), optimizer="sgd")
+    infer = estimate(config, 2, (1, 32, 32), optimizer="sgd", training=False)
+    assert 0 < infer.activations <= train.activations

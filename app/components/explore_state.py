@@ -20,7 +20,7 @@ from app.components.i18n import t
 
 KEY = "explore.state"
 DEFAULT_MODEL = "densenet121"
-TABS = ("graph", "channels", "layers", "code", "learn")
+TABS = ("graph", "channels", "layers", "inside", "code", "learn")
 # The widgets of the model and its input, keyed as the sidebar draws them.
 K_FAMILY, K_PRESET = "explore.family", "explore.preset"
 K_H, K_W, K_BATCH = "explore.height", "explore.width", "explore.batch"

@@ -14,8 +14,25 @@ from .charts import figure, grid, image_axes, kept, on_panel, panel, panel_title
 from .i18n import t
 from .numbers import shape
 
-K_IMAGE, K_POINT, K_EVERY = "fmap.image", "fmap.point", "fmap.every"
 COLUMNS = 4
+
+
+def keys(prefix: str) -> dict:
+    """The view's widget and figure keys on a page (Attributions: "fmap"; Explore: "inside")."""
+    return {part: f"{prefix}.{part}" for part in ("image", "point", "every", "figure", "erf")}
+
+
+def _maps(weights: dict, image: np.ndarray, layer: str | None = None) -> dict:
+    """`weights`: a checkpoint ({"path", "stamp"}) or an untrained config ({"family", "config_json"})."""
+    if "path" in weights:
+        return services.feature_maps(weights["path"], weights["stamp"], image, layer)
+    return services.untrained_feature_maps(weights["family"], weights["config_json"], image, layer)
+
+
+def _field(weights: dict, image: np.ndarray, point: str) -> dict:
+    if "path" in weights:
+        return services.effective_field(weights["path"], weights["stamp"], image, point)
+    return services.untrained_effective_field(weights["family"], weights["config_json"], image, point)
 
 
 @kept
@@ -74,38 +91,49 @@ def effective_figure(image: np.ndarray, field: dict, title: str) -> go.Figure:
     return figure(traces, layout, title, 540)
 
 
-def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list[str]) -> None:
-    """`images`: (label, pixels (C, H, W) in [0, 1]) the student may send through the network."""
+def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[str], prefix: str = "fmap",
+           layer: str | None = None) -> None:
+    """`images`: (label, pixels (C, H, W) in [0, 1]) the student may send through the network;
+    `weights`: see _maps (untrained: said so, and no prediction shown); `layer`: open at this layer
+    (picked elsewhere, e.g. in the Layers table)."""
+    k = keys(prefix)
+    trained = "path" in weights
     st.subheader(t("fmap.title"))
     st.caption(t("fmap.help"))
+    if not trained:
+        st.warning(t("fmap.untrained"), icon=":material/casino:")
     labels = [label for label, _ in images]
-    choice = st.selectbox(t("fmap.image"), labels, key=K_IMAGE)
+    choice = st.selectbox(t("fmap.image"), labels, key=k["image"])
     image = images[labels.index(choice)][1]
-    result = services.feature_maps(checkpoint["path"], checkpoint["stamp"], image)
+    result = _maps(weights, image)
     if "error" in result:
         error_text.show(st, result["error"])
         return
     stages = [p["name"] for p in result["points"]]
-    every = st.toggle(t("fmap.every"), key=K_EVERY, help=t("fmap.every_help"))
+    if layer in result["layers"]:
+        st.session_state[k["every"]] = layer not in stages
+        st.session_state[k["point"]] = layer
+    every = st.toggle(t("fmap.every"), key=k["every"], help=t("fmap.every_help"))
     names = result["layers"] if every else stages
-    if st.session_state.get(K_POINT) not in names:
-        st.session_state[K_POINT] = names[0]
-    name = st.select_slider(t("fmap.point"), names, key=K_POINT)
+    if st.session_state.get(k["point"]) not in names:
+        st.session_state[k["point"]] = names[0]
+    name = st.select_slider(t("fmap.point"), names, key=k["point"])
     if name in stages:
         point = result["points"][stages.index(name)]
     else:  # one layer between the stages: computed on request
-        one = services.feature_maps(checkpoint["path"], checkpoint["stamp"], image, name)
+        one = _maps(weights, image, name)
         if "error" in one:
             error_text.show(st, one["error"])
             return
         point = one["points"][0]
     title = t("fmap.figure_title", point=point["name"], shape=shape(point["shape"]),
               low=f"{point['min']:.3g}", high=f"{point['max']:.3g}", top=len(point["channels"]))
-    st.plotly_chart(maps_figure(point, title), key="fmap.figure")
+    st.plotly_chart(maps_figure(point, title), key=k["figure"])
     label = result["label"]
-    st.markdown(t("fmap.prediction", label=classes[label] if label < len(classes) else label,
-                  probability=f"{result['probability']:.1%}"))
-    field = services.effective_field(checkpoint["path"], checkpoint["stamp"], image, name)
+    if trained:
+        st.markdown(t("fmap.prediction", label=classes[label] if label < len(classes) else label,
+                      probability=f"{result['probability']:.1%}"))
+    field = _field(weights, image, name)
     if "error" in field:
         error_text.show(st, field["error"])
         return
@@ -115,5 +143,5 @@ def render(checkpoint: dict, images: list[tuple[str, np.ndarray]], classes: list
     st.plotly_chart(effective_figure(image, field, t("erf.title", point=name, row=field["position"][0],
                                                      col=field["position"][1],
                                                      out=shape(field["output_side"]))),
-                    key="erf.figure")
+                    key=k["erf"])
     st.caption(t("erf.caption", theory=theory))

@@ -66,6 +66,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tab.graph": ("Graph", "结构图"),
     "tab.channels": ("Channels", "通道变化"),
     "tab.layers": ("Layers", "逐层表"),
+    "tab.inside": ("Inside", "网络内部"),
     "tab.code": ("Code / Export", "代码 / 导出"),
     "tab.learn": ("Learn", "学习"),
     # ---- graph
@@ -127,8 +128,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     # ---- layers
     "layers.total": ("Total", "合计"),
     "layers.summary": ("{rows} layers; the last row is the total: {params} parameters, {macs} MACs. "
-                       "Click a column header to sort.",
-                       "共 {rows} 层；最后一行是合计：{params} 个参数，{macs} 次乘加。点击列标题可排序。"),
+                       "Click a column header to sort; select a row (the box at its left) to see that "
+                       "layer's feature maps.",
+                       "共 {rows} 层；最后一行是合计：{params} 个参数，{macs} 次乘加。点击列标题可排序；"
+                       "选中一行（左侧的方框）可查看该层的特征图。"),
+    "layers.no_maps": ("{layer} has no feature map of more than one position to show (it is a joining "
+                       "operation, a vector, or a 1×1 map): pick a convolution, a norm, an activation or "
+                       "a pooling layer.",
+                       "{layer} 没有可显示的多于一个位置的特征图（它是连接运算、向量或 1×1 特征图）："
+                       "请选择卷积、归一化、激活或池化层。"),
     "layers.download": ("Download CSV", "下载 CSV"),
     "col.name": ("Layer", "层"),
     "col.type": ("Type", "类型"),

@@ -160,6 +160,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "stages keep the picture's shape; later ones are smaller and more abstract.",
                   "每个块之后的激活（没有块的网络：每种特征图大小的最后一层之后）：平均激活最大的通道，"
                   "以图像显示。前面的阶段保留图像的形状；后面的更小、更抽象。"),
+    "fmap.untrained": ("These weights are random: this model has not been trained, so its channels "
+                       "respond to nothing in particular and the maps are blurred, mixed copies of the "
+                       "image. A trained network's early channels pick out edges and textures and its later "
+                       "ones the parts of a class: open Attributions for a network trained on "
+                       "Fashion-MNIST.",
+                       "这些权重是随机的：该模型未经训练，它的通道不针对任何特征，特征图只是图像模糊、混合后的"
+                       "副本。训练过的网络，前面的通道提取边缘和纹理，后面的通道对应类别的部件："
+                       "请打开“归因”页，查看在 Fashion-MNIST 上训练过的网络。"),
+    "fmap.images_of": ("Images: the first of each class of {dataset}'s test set, resized to the model's "
+                       "input {shape}.",
+                       "图像：{dataset} 测试集每个类别的第一张，缩放到模型的输入 {shape}。"),
     "fmap.image": ("Image", "图像"),
     "fmap.test_image": ("test image: {label}", "测试图像：{label}"),
     "fmap.your_image": ("your uploaded image", "你上传的图像"),

@@ -1,4 +1,5 @@
-"""The Layers tab: core's per-layer rows as a sortable table with a totals row, and a CSV download."""
+"""The Layers tab: core's per-layer rows as a sortable, selectable table with a totals row, and a CSV
+download."""
 from __future__ import annotations
 
 import pandas as pd
@@ -44,15 +45,20 @@ def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def render(summary: dict) -> None:
+def render(summary: dict, key: str) -> str | None:
+    """The table and its CSV; returns the layer whose row the student selected (None: none, or the
+    totals row). Selected rows are numbered as the frame's, however the browser sorted it."""
     frame = layer_frame(summary)
     st.caption(t("layers.summary", rows=len(summary["layers"]), params=f"{summary['total_params']:,}",
                  macs=f"{summary['macs']:,}"))
-    st.dataframe(shown_frame(frame), hide_index=True, width="stretch", height=560,
+    event = st.dataframe(shown_frame(frame), hide_index=True, width="stretch", height=560, key=key,
+                         on_select="rerun", selection_mode="single-row",
                  column_config={**{t(c): st.column_config.NumberColumn(format="localized")
                                    for c in ("col.params", "col.macs", "col.bytes")},
                                 t("col.field"): st.column_config.TextColumn(help=t("col.field_help")),
                                 t("col.jump"): st.column_config.TextColumn(help=t("col.jump_help"))})
+    rows = event.selection.rows
     st.download_button(t("layers.download"), frame.to_csv(index=False).encode(),
                        file_name=f"{summary['name']}-layers.csv", mime="text/csv",
                        key="explore.download_csv")
+    return summary["layers"][rows[0]]["name"] if rows and rows[0] < len(summary["layers"]) else None

@@ -21,6 +21,8 @@ from .analysis import (
     roofline,
     summary,
     svg_available,
+    untrained_effective_field,
+    untrained_feature_maps,
 )
 from .checkpoints import (
     ImageError,
@@ -68,6 +70,7 @@ __all__ = [
     "heatmap", "memory_cpu",
     "memory_estimate", "paper_observations", "remove_folders_of_stopped_servers", "remove_upload",
     "resolve", "roofline", "save_upload", "session_folder", "shipped_checkpoints", "shipped_network", "stamp",
+    "untrained_effective_field", "untrained_feature_maps",
     "start_training", "summary", "svg_available", "user_id",
 ]
 

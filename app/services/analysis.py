@@ -47,6 +47,19 @@ def architecture(family: str, config_json: str, input_shape: tuple) -> dict:
     return engine.query("analysis.architecture", family, config_json, tuple(input_shape))
 
 
+@cached(max_entries=32)
+def untrained_feature_maps(family: str, config_json: str, image, layer: str | None = None) -> dict:
+    """One image through the config's network as initialised (no training): per stage (or at one
+    `layer`) its shape, value range and top channels' maps; the layers one may ask for."""
+    return engine.query("analysis.feature_maps", family, config_json, image, layer)
+
+
+@cached(max_entries=32)
+def untrained_effective_field(family: str, config_json: str, image, point: str) -> dict:
+    """|∂ one output of `point` / ∂ input| for this image through the untrained network."""
+    return engine.query("analysis.effective_field", family, config_json, image, point)
+
+
 @cached(max_entries=128)
 def roofline(family: str, config_json: str, input_shape: tuple, gpu: str, dtype: str = "fp32",
              batch: int = 64) -> dict:

@@ -85,10 +85,11 @@ def paper_observations(path: str, file_stamp: str) -> dict:
 
 
 @cached(max_entries=16)
-def gallery(dataset: str, side: int, channels: int, per_class: int = 1) -> dict:
+def gallery(dataset: str, side: int, channels: int, per_class: int = 1, width: int | None = None) -> dict:
     """The first `per_class` test images of each class of the checkpoint's test set (Fashion-MNIST
-    where the workers have it, else the embedded digits) at its input size."""
-    return engine.query("checkpoints.gallery", dataset, side, channels, per_class)
+    where the workers have it, else the embedded digits) at its input size (side × side, or side ×
+    width)."""
+    return engine.query("checkpoints.gallery", dataset, side, channels, per_class, width)
 
 
 @cached(max_entries=16)

@@ -7,13 +7,18 @@ import functools
 import json
 from pathlib import Path
 
+import numpy as np
+
 import core
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
 from core.analysis.sections import channel_curve, sections
+from core.attribution import check_budget as check_pass_budget
 from core.checkpoints import SUFFIXES as CHECKPOINT_SUFFIXES
+from core.data import images_from_pixels
 from core.export import export
+from core.feature_maps import field_of, inside, untrained
 from core.registry import config_from_dict, preset_of
 from core.render import WORDS, to_dot
 from core.roofline import GPUS, layer_traffic, measured_examples_per_second
@@ -121,3 +126,24 @@ def roofline(family: str, config_json: str, input_shape: tuple, gpu: str, dtype:
 def export_text(family: str, config_json: str, input_shape: tuple, fmt: str):
     """'code' or 'json' text, or 'onnx' bytes (this allocates the real model, on demand only)."""
     return export(config_from_dict(family, json.loads(config_json)), fmt, tuple(input_shape))
+
+
+def feature_maps(family: str, config_json: str, image: np.ndarray, layer: str | None = None) -> dict:
+    """One image (C, H, W) through this config's network as initialised, untrained (core/feature_maps.py):
+    what Explore shows for a model without weights."""
+    try:
+        config = config_from_dict(family, json.loads(config_json))
+        check_pass_budget(config, 1, image.shape, None)
+        return inside(untrained(config), config, images_from_pixels(image[None]), layer)
+    except core.ConfigError as exc:
+        return error(exc)
+
+
+def effective_field(family: str, config_json: str, image: np.ndarray, point: str) -> dict:
+    """How far one output of `point` sees in this image, through the untrained network."""
+    try:
+        config = config_from_dict(family, json.loads(config_json))
+        check_pass_budget(config, 1, image.shape, "saliency")
+        return field_of(untrained(config), config, images_from_pixels(image[None]), point)
+    except core.ConfigError as exc:
+        return error(exc)

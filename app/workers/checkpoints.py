@@ -25,9 +25,7 @@ from core.data import (
     images_from_pixels,
     load_digits,
 )
-from core.feature_maps import effective_field as measure_effective_field
-from core.feature_maps import feature_maps as feature_map_activations
-from core.feature_maps import layers, points
+from core.feature_maps import field_of, inside
 
 from . import error
 
@@ -102,22 +100,24 @@ def gallery_source(dataset: str) -> str:
     return "fashion-mnist" if dataset == "fashion-mnist" and fashion_mnist_installed() else "digits"
 
 
-def gallery(dataset: str, side: int, channels: int, per_class: int = 1) -> dict:
-    """The first `per_class` test images of each class of gallery_source(dataset), at a checkpoint's
-    input size (numpy): only the images shown are resized, after their bytes are checked against
-    the job budget."""
+def gallery(dataset: str, side: int, channels: int, per_class: int = 1, width: int | None = None) -> dict:
+    """The first `per_class` test images of each class of gallery_source(dataset), at a model's input
+    size (side × side, or side × width) (numpy): only the images shown are resized, after their bytes
+    are checked against the job budget."""
     source = gallery_source(dataset)
     test_x, labels = _test_set(source)
     picks = [i for c in range(max(labels) + 1)
              for i in [j for j, y in enumerate(labels) if y == c][:per_class]]
+    width = width or side
     try:
-        core_budget.check(f"{len(picks)} test images at {channels}×{side}×{side}",
-                          len(picks) * channels * side * side * 4, "use a checkpoint trained at a smaller "
-                                                                  "input size")
+        core_budget.check(f"{len(picks)} test images at {channels}×{side}×{width}",
+                          len(picks) * channels * side * width * 4, "use a checkpoint trained at a smaller "
+                                                                    "input size")
     except core.ConfigError as exc:
         return error(exc)
-    return {"images": fit_images(test_x[picks], side, channels).numpy(),
-            "labels": [labels[i] for i in picks], "dataset": source}
+    return {"images": fit_images(test_x[picks], (side, width), channels).numpy(),
+            "labels": [labels[i] for i in picks], "dataset": source,
+            "classes": CLASS_NAMES.get(source, [str(i) for i in range(max(labels) + 1)])}
 
 
 def attribution_heatmap(path: str, file_stamp: str, images: np.ndarray) -> dict:
@@ -138,12 +138,7 @@ def feature_maps(path: str, file_stamp: str, image: np.ndarray, layer: str | Non
     try:
         checkpoint = _checkpoint(path, file_stamp)
         check_attribution_budget(checkpoint.config, 1, image.shape, None)
-        every = layers(checkpoint.config, tuple(image.shape))
-        if layer is not None and layer not in every:
-            raise core.ConfigError("layer", f"{layer!r} is not a layer of this network with a feature map")
-        shown = [layer] if layer else points(checkpoint.config, tuple(image.shape))
-        result = feature_map_activations(checkpoint.model(), images_from_pixels(image[None]), shown)
-        return {**result, "layers": every}
+        return inside(checkpoint.model(), checkpoint.config, images_from_pixels(image[None]), layer)
     except core.ConfigError as exc:
         return error(exc)
 
@@ -154,11 +149,7 @@ def effective_field(path: str, file_stamp: str, image: np.ndarray, point: str) -
     try:
         checkpoint = _checkpoint(path, file_stamp)
         check_attribution_budget(checkpoint.config, 1, image.shape, "saliency")
-        shape = tuple(image.shape)
-        if point not in points(checkpoint.config, shape) and point not in layers(checkpoint.config, shape):
-            raise core.ConfigError("point", f"{point!r} is not a layer of this network with a feature map")
-        return measure_effective_field(checkpoint.model(), images_from_pixels(image[None]), point,
-                                       checkpoint.config)
+        return field_of(checkpoint.model(), checkpoint.config, images_from_pixels(image[None]), point)
     except core.ConfigError as exc:
         return error(exc)
 
