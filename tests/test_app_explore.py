@@ -1,5 +1,6 @@
 """AppTest of the Explore page: the real script, the real core, widgets found by key."""
 import json
+import re
 import shutil
 
 import numpy as np
@@ -550,3 +551,39 @@ def test_a_row_selected_in_the_layer_table_opens_its_maps_on_inside():
     at.session_state["explore.layer_pick.0"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     assert at.query_params["tab"] == "layers" and "has no feature map" in at.info[0].value
+
+
+def test_a_trained_network_is_offered_and_explored_with_its_weights():
+    """From random weights, one click explores a shipped network with its trained weights: the link
+    names its config (densenet40_k12 with one input channel at 28×28), the page its checkpoint, and
+    the prediction at the end is core's for the first image."""
+    from conftest import shipped
+
+    from core.attribution import predict
+    from core.checkpoints import load_checkpoint
+    from core.data import fit_images
+    at = start({"model": "d2l_resnet18", "tab": "inside", "h": "32", "w": "32"})
+    at.button(key="inside.open.densenet_fig5").click().run()
+    assert not at.exception and not errors(at)
+    assert at.query_params == {"lang": "en", "model": "densenet40_k12", "in_channels": "1", "h": "28",
+                               "w": "28", "batch": "1", "tab": "inside"}
+    checkpoint = load_checkpoint(shipped("densenet_fig5"))
+    assert at.success[0].value.startswith(f"Trained weights: {shipped('densenet_fig5').name}, trained on "
+                                          f"{checkpoint.metadata['dataset']} for 3 epochs" if
+                                          checkpoint.metadata["dataset"] == "fashion-mnist" else
+                                          f"Trained weights: {shipped('densenet_fig5').name}")
+    assert not at.warning and not any(b.key.startswith("inside.open.") for b in at.button)
+    label, probability = predict(checkpoint.model(), fit_images(_first_test_image(), 28, 1))
+    prediction = next(m.value for m in at.markdown if m.value.startswith("At the end"))
+    assert f"probability {float(probability[0]):.1%}" in prediction
+
+
+def test_inside_speaks_chinese():
+    at = start({"model": "d2l_resnet18", "tab": "inside", "h": "32", "w": "32", "lang": "zh"})
+    assert not at.exception
+    assert at.warning[0].value.startswith("这些权重是随机的")
+    texts = [c.value for c in at.caption] + [w.label for w in (widget(at, "inside.image"),
+                                                                 widget(at, "inside.every"),
+                                                                 widget(at, "inside.point"))]
+    english = [text for text in texts if re.search(r"\b(the|of|image|layer|weights)\b", text)]
+    assert not english and figure(at, 0)["layout"]["title"]["text"].startswith("stem")

@@ -65,3 +65,32 @@ def test_train_then_open_in_connections(server, context):
     page.wait_for_url("**ckpt=trained**", timeout=TIMEOUT)
     idle(page, CHART, 6)
     playwright.expect(page.locator(HEATMAP).first).to_be_visible()
+
+
+def test_explore_inside_a_trained_network(server, context):
+    """Explore's Inside tab on the shipped Fig. 5 network (its link: densenet40_k12 with one input
+    channel at 28×28): trained weights named, an image picked by class, then a layer, its maps drawn."""
+    from conftest import shipped
+
+    from core.checkpoints import load_checkpoint
+    from core.feature_maps import layers
+    page = context.new_page()
+    page.goto(f"{server}/?model=densenet40_k12&in_channels=1&h=28&w=28&tab=inside")
+    idle(page, CHART, 2)  # the stage's maps and the effective field
+    checkpoint = shipped("densenet_fig5")
+    playwright.expect(page.get_by_text(f"Trained weights: {checkpoint.name}")).to_be_visible()
+    page.locator(".st-key-inside-image").click()
+    page.get_by_role("option").nth(7).click()  # the 8th class: Sneaker (Fashion-MNIST) or 7 (digits)
+    settle(page)
+    page.locator(".st-key-inside-every label").click()
+    settle(page)
+    page.locator(".st-key-inside-point input[type='range']").focus()
+    page.keyboard.press("End")
+    last = layers(load_checkpoint(checkpoint).config, (1, 28, 28))[-1]
+    title = page.get_by_text(f"After {last}: output")
+    playwright.expect(title).to_be_visible(timeout=TIMEOUT)
+    idle(page, CHART, 2)
+    picked = page.locator(".st-key-inside-image input").input_value() or \
+        page.locator(".st-key-inside-image input").get_attribute("aria-label") or ""
+    assert picked.startswith("test image: ") and picked != "test image: T-shirt/top", picked
+    shoot(page, "explore-inside", at=page.get_by_text("Inside the network: an image, stage by stage"))

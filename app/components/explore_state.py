@@ -67,6 +67,19 @@ def of_preset(cat: dict, name: str, keep: ExploreState | None = None) -> Explore
                         **kept)
 
 
+def of_config(cat: dict, family: str, config: dict, input_shape: list, keep: ExploreState) -> ExploreState:
+    """A config core built (a checkpoint's) as the page's state, named after the family's preset it
+    differs least from (its link then lists only the differences); tab and memory toggle as `keep`."""
+    fields = cat["families"][family]["fields"]
+    values = {spec["name"]: config_form.widget_value(spec, config[spec["name"]]) for spec in fields}
+    presets = [name for name, p in cat["presets"].items() if p["family"] == family]
+    preset = min(presets, key=lambda name: sum(
+        values[spec["name"]] != config_form.widget_value(spec, cat["presets"][name]["config"][spec["name"]])
+        for spec in fields))
+    return ExploreState(family=family, preset=preset, values=values, height=input_shape[1],
+                        width=input_shape[2], tab=keep.tab, memory=keep.memory)
+
+
 def changes(cat: dict, state: ExploreState) -> dict:
     """The fields that differ from the preset, spelled as in a link."""
     preset = cat["presets"][state.preset]["config"]

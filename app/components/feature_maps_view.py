@@ -22,7 +22,7 @@ def keys(prefix: str) -> dict:
     return {part: f"{prefix}.{part}" for part in ("image", "point", "every", "figure", "erf")}
 
 
-def _maps(weights: dict, image: np.ndarray, layer: str | None = None) -> dict:
+def maps(weights: dict, image: np.ndarray, layer: str | None = None) -> dict:
     """`weights`: a checkpoint ({"path", "stamp"}) or an untrained config ({"family", "config_json"})."""
     if "path" in weights:
         return services.feature_maps(weights["path"], weights["stamp"], image, layer)
@@ -105,7 +105,7 @@ def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[st
     labels = [label for label, _ in images]
     choice = st.selectbox(t("fmap.image"), labels, key=k["image"])
     image = images[labels.index(choice)][1]
-    result = _maps(weights, image)
+    result = maps(weights, image)
     if "error" in result:
         error_text.show(st, result["error"])
         return
@@ -121,7 +121,7 @@ def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[st
     if name in stages:
         point = result["points"][stages.index(name)]
     else:  # one layer between the stages: computed on request
-        one = _maps(weights, image, name)
+        one = maps(weights, image, name)
         if "error" in one:
             error_text.show(st, one["error"])
             return

@@ -15,15 +15,15 @@ from app.components import (
     charts,
     config_form,
     error_text,
+    explore_inside,
     export_view,
-    feature_maps_view,
     graph_view,
     layer_table,
     learn,
     url_state,
 )
 from app.components import explore_state as state
-from app.components.i18n import chosen_id, class_name, language, t
+from app.components.i18n import chosen_id, language, t
 from app.components.memory_charts import labels as memory_labels
 from app.components.numbers import exact, shape, spelled
 
@@ -36,7 +36,6 @@ LINK_NOTICES = "explore.link_notices"  # what the link being loaded asked for an
 # The Layers table's selection; the key gets the number of picks acted on, so that the table drawn
 # after a pick is a fresh one, nothing selected (coming back to it does not open the pick again).
 K_LAYER_PICK, PICKS = "explore.layer_pick", "explore.picks"
-OPEN = "explore.open_layer"  # (model, layer) picked in the table: the Inside tab opens at it once
 
 
 def show_link_notices(notices: list[dict]) -> None:
@@ -237,7 +236,7 @@ def model_results(model: dict, summary: dict | None, family_title: str, now: sta
         elif now.tab == "layers":
             layers_tab(model, summary, now)
         elif now.tab == "inside":
-            inside(model)
+            explore_inside.render(model)
         elif now.tab == "code":
             export_view.render(model)
         else:
@@ -252,46 +251,14 @@ def layers_tab(model: dict, summary: dict, now: state.ExploreState) -> None:
     layer = layer_table.render(summary, f"{K_LAYER_PICK}.{picks}")
     if layer is None:
         return
-    result = inside_maps(model)
-    if "error" in result or layer not in result["layers"]:
+    if layer not in explore_inside.layers(model):
         st.info(t("layers.no_maps", layer=error_text.escape(layer)))
         return
     st.session_state[PICKS] = picks + 1
-    st.session_state[OPEN] = (model["config_json"], layer)
+    explore_inside.open_at(model, layer)
     url_state.acted()
     now.tab = "inside"
     st.rerun()
-
-
-def inside_images(model: dict) -> dict:
-    """The first test image of each class (Fashion-MNIST where the workers have it), at the model's
-    input size and channels."""
-    channels, height, width = model["input_shape"]
-    return services.gallery("fashion-mnist", height, channels, 1, width)
-
-
-def inside_maps(model: dict) -> dict:
-    """The untrained network's stages for the first image: what the Inside tab asks for first."""
-    images = inside_images(model)
-    if "error" in images:
-        return images
-    return services.untrained_feature_maps(model["family"], model["config_json"], images["images"][0])
-
-
-def inside(model: dict) -> None:
-    """The model as initialised, its weights random, with a test image through it."""
-    gallery = inside_images(model)
-    if "error" in gallery:
-        error_text.show(st, gallery["error"])
-        return
-    classes = [class_name(c) for c in gallery["classes"]]
-    st.caption(t("fmap.images_of", dataset=gallery["dataset"], shape=shape(model["input_shape"])))
-    images = [(t("fmap.test_image", label=classes[label]), image)
-              for label, image in zip(gallery["labels"], gallery["images"], strict=True)]
-    opened = st.session_state.pop(OPEN, None)
-    layer = opened[1] if opened and opened[0] == model["config_json"] else None
-    feature_maps_view.render({"family": model["family"], "config_json": model["config_json"]}, images,
-                             classes, prefix="inside", layer=layer)
 
 
 def render() -> None:

@@ -58,7 +58,8 @@ def info(path: str, file_stamp: str) -> dict:
             "family": checkpoint.family, "dataset": dataset,
             "epochs": meta.get("epochs", "?"),
             "test_accuracy": float(meta["test_accuracy"]) if "test_accuracy" in meta else None,
-            "input_shape": checkpoint.input_shape, "classes": classes}
+            "input_shape": checkpoint.input_shape, "classes": classes,
+            "config": checkpoint.config.to_dict(), "config_json": checkpoint.config.to_json()}
 
 
 def heatmap(path: str, file_stamp: str, normalize: str) -> dict:
