@@ -59,14 +59,16 @@ def hostile_pickle(folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
     return path, marker
 
 
-# ---- browser tests: one server and one chromium per test module, a fresh context per test ----------
-@pytest.fixture(scope="module")
+# ---- browser tests: one server and one chromium per test process (each pytest-xdist worker), a fresh
+# context per test. A module that needs a server of its own (other settings, or one it kills) starts
+# it itself.
+@pytest.fixture(scope="session")
 def server():
     with streamlit_server(ROOT / "app" / "server.py") as url:
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
