@@ -160,3 +160,21 @@ def test_compare_table_shows_its_last_column_at_1400_with_long_model_names(serve
             playwright.expect(last).to_have_text(heading)
             assert table.evaluate("t => t.scrollWidth <= t.clientWidth")
             assert last.bounding_box()["x"] + last.bounding_box()["width"] <= 1400
+
+
+def test_a_click_on_the_graph_opens_a_block_in_place_and_a_layer_inside(server, context):
+    """On the graph: a dense block's node expands that block where it is (its dense layers drawn, the
+    link names it); a layer's node opens that layer's feature maps on the Inside tab."""
+    page = context.new_page()
+    page.goto(f"{server}/?model=d2l_densenet&h=32&w=32")
+    settle(page)
+    node = ".graph-svg svg g.node:has(title:text-is('{}'))"
+    page.locator(node.format("features.denseblock1")).click()
+    page.wait_for_url("**expand=features.denseblock1**", timeout=TIMEOUT)
+    settle(page)
+    playwright.expect(page.locator(node.format("features.denseblock1.denselayer2")).first).to_be_visible()
+    page.locator(node.format("features.conv0")).click()
+    page.wait_for_url("**tab=inside**", timeout=TIMEOUT)
+    settle(page)
+    playwright.expect(page.get_by_text("After features.conv0: output")).to_be_visible(timeout=TIMEOUT)
+    playwright.expect(page.get_by_text("These weights are random")).to_be_visible()

@@ -38,13 +38,13 @@ def source(model: dict) -> tuple[dict, dict, dict | None]:
     return {"family": model["family"], "config_json": model["config_json"]}, gallery, None
 
 
-def layers(model: dict) -> list[str]:
-    """The layers whose maps the tab can show (none where the model cannot be run here)."""
+def openable(model: dict) -> list[str]:
+    """The stages and layers whose maps the tab can show (none where the model cannot run here)."""
     weights, gallery, _ = source(model)
     if "error" in gallery:
         return []
     maps = feature_maps_view.maps(weights, gallery["images"][0])
-    return [] if "error" in maps else maps["layers"]
+    return [] if "error" in maps else [p["name"] for p in maps["points"]] + maps["layers"]
 
 
 def open_at(model: dict, layer: str) -> None:

@@ -110,7 +110,7 @@ def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[st
         error_text.show(st, result["error"])
         return
     stages = [p["name"] for p in result["points"]]
-    if layer in result["layers"]:
+    if layer in stages or layer in result["layers"]:
         st.session_state[k["every"]] = layer not in stages
         st.session_state[k["point"]] = layer
     every = st.toggle(t("fmap.every"), key=k["every"], help=t("fmap.every_help"))

@@ -19,8 +19,10 @@ SVG_KEY = "explore.graph_svg"
 # time on every slider step and ~110 ms on a first render (densenet121's block graph).
 # `data` is {"svg", "fit"}: fit = scaled to the page's width (the default: no graph is wider than the
 # page); otherwise drawn at its own size in a box that scrolls both ways (pan by scrolling).
-_SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False, js=f"""
-export default function ({{ data, parentElement }}) {{
+# A click on a node sends its name (Graphviz's <title>: the module path) back as the `node` trigger.
+_SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False,
+                                       css=f".{SVG_CLASS} g.node {{ cursor: pointer; }}", js=f"""
+export default function ({{ data, parentElement, setTriggerValue }}) {{
   let box = parentElement.querySelector(".{SVG_CLASS}");
   if (!box) {{
     box = document.createElement("div");
@@ -29,6 +31,10 @@ export default function ({{ data, parentElement }}) {{
     box.style.maxHeight = "85vh";
     parentElement.appendChild(box);
   }}
+  box.onclick = (event) => {{
+    const title = event.target.closest("g.node")?.querySelector("title");
+    if (title) setTriggerValue("node", title.textContent);
+  }};
   if (box.svg !== data.svg) {{  // a rerun that sends the same graph leaves it alone
     box.svg = data.svg;
     box.innerHTML = data.svg;
@@ -66,9 +72,10 @@ def expanded_block() -> str | None:
     return None if not value or value in STRINGS["graph.none"] else value
 
 
-def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_expand) -> None:
+def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_expand, on_node) -> None:
     """Draw the graph of `model` (family, config_json, input_shape, name) with block `expand` expanded
-    (none when it is not one of `blocks`); a pick in the block list calls `on_expand(block or None)`."""
+    (none when it is not one of `blocks`); a pick in the block list, or a click on a block's node,
+    calls `on_expand(block or None)`; a click on another node calls `on_node(its module path)`."""
     none = t("graph.none")
     shown = expand if expand in blocks else none
     if st.session_state.get(EXPAND_KEY) != shown:
@@ -91,7 +98,13 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
         _matrix(graph, expand, layers)
         st.button(t("graph.full_drawing"), key=FULL_KEY + ".button", on_click=_show_full)
     else:
-        svg = _drawing(graph, expand, layers)
+        svg, clicked = _drawing(graph, expand, layers)
+        if clicked in blocks:  # opened in place
+            on_expand(clicked)
+            st.session_state[FULL_KEY] = False
+            st.rerun()
+        elif clicked:
+            on_node(clicked)
     left, right = st.columns(2)
     stem = model["file_stem"] + (f"-{expand}" if expand else "")
     # The files are made when a button is pressed (a callable), and pressing one reruns nothing: a
@@ -118,13 +131,14 @@ def _matrix(graph: dict, expand: str, layers: int) -> None:
     st.plotly_chart(charts.connection_matrix_figure(graph["ir"], expand), key="explore.graph_matrix")
 
 
-def _drawing(graph: dict, expand: str | None, layers: int | None) -> str | None:
+def _drawing(graph: dict, expand: str | None, layers: int | None) -> tuple[str | None, str | None]:
     """The graph laid out on the server (fit to the width unless the reader turns that off), else in
-    the browser; past the layout deadline, the connection matrix. Returns the SVG where there is one."""
+    the browser; past the layout deadline, the connection matrix. Returns the SVG where there is one,
+    and the node clicked in it in this run (None: none)."""
     fit = st.toggle(t("graph.fit_width"), value=True, key=FIT_KEY)
     if not services.svg_available():
         st.graphviz_chart(graph["dot"], width="stretch" if fit else "content")
-        return None
+        return None, None
     try:
         svg = services.dot_to_svg(graph["dot"])
     except services.LayoutRefused as refused:
@@ -135,8 +149,8 @@ def _drawing(graph: dict, expand: str | None, layers: int | None) -> str | None:
             st.warning(t("graph.layout_timeout", seconds=services.DOT_TIMEOUT_S))
             if layers:
                 _matrix(graph, expand, layers)
-        return None
+        return None, None
     # Laid out on the server: the browser only draws the SVG. Graphviz compiled to WebAssembly in the
     # browser (st.graphviz_chart) takes 0.5–0.8 s per update on a classroom laptop.
-    _SVG_VIEW(data={"svg": svg, "fit": fit}, key=SVG_KEY)
-    return svg
+    view = _SVG_VIEW(data={"svg": svg, "fit": fit}, key=SVG_KEY, on_node_change=lambda: None)
+    return svg, view.node

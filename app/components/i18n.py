@@ -73,9 +73,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "graph.expand": ("Expand one block to see every layer", "展开一个模块，查看其中每一层"),
     "graph.none": ("(none: block view)", "（不展开：模块视图）"),
     "graph.caption": ("{nodes} nodes, {edges} edges. Boxes in yellow are blocks (×N = N identical blocks in "
-                      "a row); green circles join tensors (cat = concatenate channels, + = add).",
+                      "a row); green circles join tensors (cat = concatenate channels, + = add). Click a "
+                      "block to open it here, a layer to see its feature maps (Inside).",
                       "共 {nodes} 个节点、{edges} 条边。黄色方框是模块（×N 表示连续 N 个相同模块）；"
-                      "绿色圆圈是张量汇合（cat = 按通道拼接，+ = 相加）。"),
+                      "绿色圆圈是张量汇合（cat = 按通道拼接，+ = 相加）。点击模块可在此展开，"
+                      "点击某一层可查看其特征图（网络内部）。"),
     "graph.dense_edges": ("This dense block has L = {layers} layers, so {pairs} = L(L+1)/2 dense connections "
                           "(each layer reads the block input and every earlier layer).",
                           "这个稠密块有 L = {layers} 层，所以有 L(L+1)/2 = {pairs} 条稠密连接"

@@ -226,7 +226,8 @@ def model_results(model: dict, summary: dict | None, family_title: str, now: sta
     tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change=on_tab_change)
     with tabs[state.TABS.index(now.tab)]:
         if now.tab == "graph":
-            graph_view.render(model, summary["blocks"], growth, now.expand, on_expand_change)
+            graph_view.render(model, summary["blocks"], growth, now.expand, on_expand_change,
+                              lambda node: open_inside(model, node, now))
         elif now.tab == "channels":
             st.plotly_chart(charts.channels_figure(growth["main_path"]), key="explore.channels_chart")
             if growth["dense_blocks"]:
@@ -245,16 +246,20 @@ def model_results(model: dict, summary: dict | None, family_title: str, now: sta
 
 
 def layers_tab(model: dict, summary: dict, now: state.ExploreState) -> None:
-    """The table; a row selected opens that layer's feature maps on the Inside tab (a row without a
-    map says why, and the table stays)."""
+    """The table; a row selected opens that layer's feature maps on the Inside tab."""
     picks = st.session_state.get(PICKS, 0)
     layer = layer_table.render(summary, f"{K_LAYER_PICK}.{picks}")
-    if layer is None:
-        return
-    if layer not in explore_inside.layers(model):
+    if layer is not None:
+        st.session_state[PICKS] = picks + 1 if layer in explore_inside.openable(model) else picks
+        open_inside(model, layer, now)
+
+
+def open_inside(model: dict, layer: str, now: state.ExploreState) -> None:
+    """The Inside tab, at this layer (picked in the graph or the table); a layer without a map to
+    show says why, and the page stays."""
+    if layer not in explore_inside.openable(model):
         st.info(t("layers.no_maps", layer=error_text.escape(layer)))
         return
-    st.session_state[PICKS] = picks + 1
     explore_inside.open_at(model, layer)
     url_state.acted()
     now.tab = "inside"
