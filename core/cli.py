@@ -62,11 +62,15 @@ def cmd_summary(args) -> None:
         result["channels"] = channel_growth(a.trace)
         print(json.dumps(result))
         return
-    print(f"{'layer':48s} {'type':18s} {'output':>18s} {'params':>12s} {'MACs':>16s}")
+    print(f"{'layer':48s} {'type':18s} {'output':>18s} {'params':>12s} {'MACs':>16s} {'field px':>11s} "
+          f"{'jump px':>7s}")
     for row in a.layers:
         shape = "×".join(map(str, row["output_shape"]))
+        field = row["receptive_field"] if isinstance(row["receptive_field"], str) else \
+            _fmt(row["receptive_field"])
+        jump = "" if row["jump"] is None else _fmt(row["jump"])
         print(f"{row['name'][:48]:48s} {row['type'][:18]:18s} {shape:>18s} "
-              f"{_fmt(row['params']):>12s} {_fmt(row['macs']):>16s}")
+              f"{_fmt(row['params']):>12s} {_fmt(row['macs']):>16s} {field:>11s} {jump:>7s}")
     d = a.to_dict()
     print(f"\n{d['name']}: input {'×'.join(map(str, d['input_shape']))} (batch {d['batch']})")
     print(f"  parameters  {_fmt(d['total_params'])} (trainable {_fmt(d['trainable_params'])})")
@@ -308,6 +312,9 @@ def main(argv=None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '')}", file=sys.stderr)
         return 2

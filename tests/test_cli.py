@@ -231,3 +231,15 @@ def test_the_shipped_example_image_is_fashion_mnists_first_test_image():
     images, labels = fashion_mnist_test(PACKAGED_FASHION_MNIST)
     pixels = np.asarray(Image.open(ROOT / "assets" / "ankle_boot.png"), dtype=np.float32) / 255
     assert int(labels[0]) == 9 and np.abs(pixels - images[0, 0].numpy()).max() <= 0.5 / 255 + 1e-6
+
+
+def test_summary_text_shows_each_layers_receptive_field_and_jump(capsys):
+    """LeNet: the first 5×5 convolution sees 5 pixels 1 apart; the 2×2 pool after it 6, 2 apart; a
+    dense layer over the flattened map sees the whole input (and has no jump)."""
+    assert main(["summary", "lenet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[-4:] == ["field", "px", "jump", "px"]
+    rows = {line.split()[0]: line.split() for line in lines[1:] if line.startswith("net.")}
+    assert rows["net.0"][-2:] == ["5", "1"] and rows["net.0"][1] == "Conv2d"
+    assert rows["net.3"][-2:] == ["6", "2"] and rows["net.3"][1].endswith("Pool2d")
+    assert rows["net.9"][1] == "Linear" and rows["net.9"][-2:] == ["whole", "input"]
