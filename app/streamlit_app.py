@@ -21,7 +21,7 @@ preload.everything()  # the first sessions of a server started without app/serve
 from streamlit.runtime.scriptrunner import get_script_run_ctx  # noqa: E402
 
 from app import engine, fair_share, services  # noqa: E402
-from app.components import error_text, url_state  # noqa: E402
+from app.components import error_text, presentation, url_state  # noqa: E402
 from app.components.history import one_entry_per_page_switch  # noqa: E402
 from app.components.i18n import language_switch, t  # noqa: E402
 
@@ -31,6 +31,7 @@ st.set_page_config(page_title="CNN Architecture Explorer", page_icon=":material/
 fair_share.REQUESTER.set((services.user_id(), getattr(get_script_run_ctx(), "session_id", "")))
 params, from_url = url_state.incoming()
 language_switch(params.get("lang"), from_url)
+presentation.switch(params.get("present"), from_url)
 one_entry_per_page_switch()
 st.sidebar.markdown(f"### {t('app.title')}\n{t('app.tagline')}")
 page = st.navigation([

@@ -8,7 +8,7 @@ import pytest
 from app_support import errors, figure, metric_values, plotted, redraw, shown_text, start, widget
 
 import core
-from app.components import graph_view
+from app.components import graph_view, presentation
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import build_graph
@@ -436,12 +436,17 @@ def test_a_large_dense_block_opens_as_its_connection_matrix_with_the_drawing_one
     assert graph_svg(at).count('class="edge"') == len(ir["edges"])
 
 
-def test_a_small_dense_block_is_drawn_and_fits_the_width():
-    at = start({"model": "d2l_densenet", "expand": "features.denseblock1"})
-    component = next(c for c in at.get("bidi_component") if c.key == graph_view.SVG_KEY) \
-        if shutil.which("dot") else None
-    if component is not None:
-        assert json.loads(component.proto.json)["fit"] is True
+@pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")
+def test_a_small_dense_block_is_drawn_fit_to_the_page_and_larger_in_presentation_mode():
+    def drawn(query):
+        at = start(query)
+        component = next(c for c in at.get("bidi_component") if c.key == graph_view.SVG_KEY)
+        return at, json.loads(component.proto.json)
+    at, data = drawn({"model": "d2l_densenet", "expand": "features.denseblock1"})
+    assert data["zoom"] == "fit" and data["svg"].startswith("<svg") and "present" not in at.query_params
+    assert [data["labels"][k] for k in graph_view.ZOOM_ACTIONS] == ["−", "+", "Fit", "100 %"]
+    at, data = drawn({"model": "d2l_densenet", "expand": "features.denseblock1", "present": "1"})
+    assert data["zoom"] == presentation.GRAPH_ZOOM and at.query_params["present"] == "1"
 
 
 @pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")

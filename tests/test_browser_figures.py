@@ -95,3 +95,45 @@ def test_one_shot_aggregation_heatmap_beside_the_dense_one(server, projector):
     playwright.expect(page.get_by_text("Dense block 1 · densenet_fig5")).to_be_visible()
     assert "ckpt=vovnet_osa&" in page.url + "&"
     shoot(page, "projector-connections-osa")
+
+
+TEXT_HEIGHTS = """() => [...document.querySelectorAll('.graph-svg svg g.node text')]
+    .map(t => t.getBoundingClientRect().height).sort((a, b) => a - b)"""
+
+
+def test_presentation_mode_graph_readable_from_the_back_row(server, projector):
+    """`present=1` at 1920×1080: no sidebar, densenet121's block graph with text at least 18 px high
+    (the median label's box, measured in the page), the share of the width it uses reported; the
+    zoom buttons change it; a click on a dense block opens it in place; the link keeps present=1."""
+    page = projector.new_page()
+    page.goto(f"{server}/?model=densenet121&present=1")
+    settle(page)
+    playwright.expect(page.locator("section[data-testid='stSidebar']")).to_be_hidden()
+    playwright.expect(page.get_by_role("button", name="Leave presentation mode")).to_be_visible()
+    sizes = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stMain'] "
+        + "[data-testid='stMarkdownContainer'] p")].map(e => parseFloat(getComputedStyle(e).fontSize))""")
+    assert min(sizes) >= 1.5 * 14  # the page's smallest text (captions: 14 px), half as large again
+    graph = page.locator(".graph-svg svg")
+    playwright.expect(graph).to_be_visible()
+    heights = page.evaluate(TEXT_HEIGHTS)
+    median = heights[len(heights) // 2]
+    share = graph.bounding_box()["width"] / 1920
+    print(f"presentation mode: graph text {median:.1f} px high (median of {len(heights)}), "
+          f"graph {share:.0%} of the page's width")
+    assert median >= 18
+    shoot(page, "projector-present-graph")
+    page.locator(".graph-svg-tools button[data-action='in']").click()
+    assert page.evaluate(TEXT_HEIGHTS)[len(heights) // 2] == pytest.approx(median * 1.25, rel=0.05)
+    page.locator(".graph-svg-tools button[data-action='fit']").click()
+    fitted = graph.bounding_box()
+    assert fitted["width"] <= 1920 and fitted["height"] <= 0.81 * 1080
+    page.locator(".graph-svg svg g.node:has(title:text-is('features.denseblock1'))").click()
+    page.wait_for_url("**expand=features.denseblock1**", timeout=TIMEOUT)
+    assert "present=1" in page.url
+    settle(page)
+    playwright.expect(page.locator(".graph-svg svg g.node:has(title:text-is("
+                                   "'features.denseblock1.denselayer6'))").first).to_be_attached()
+    page.get_by_role("button", name="Leave presentation mode").click()
+    settle(page)
+    playwright.expect(page.locator("section[data-testid='stSidebar']")).to_be_visible()
+    assert "present=1" not in page.url

@@ -13,6 +13,7 @@ import plotly.io as pio
 import streamlit  # noqa: F401  (it makes its own template Plotly's default on import; ours goes after)
 from plotly.subplots import make_subplots
 
+from . import presentation
 from .i18n import language, t
 
 FONT = 17
@@ -41,9 +42,12 @@ def figure(traces: list[dict], layout: dict, title: str, height: int, bottom: in
     process's CPU under a class's load. Where `layout` and the style both set a value, `layout` wins.
     The fonts are the figure's own, not the template's: a figure's layout wins over any template,
     Streamlit's in the browser too."""
-    style = dict(title=dict(text=title, font=dict(size=FONT + 5)), height=height, font=dict(size=FONT),
-                 margin=dict(l=70, r=30, t=70, b=bottom), hoverlabel=dict(font=dict(size=FONT)),
-                 legend=dict(font=dict(size=FONT - 1)))
+    scale = presentation.font_scale()
+    font = round(FONT * scale)
+    style = dict(title=dict(text=title, font=dict(size=font + 5)), height=round(height * scale),
+                 font=dict(size=font), hoverlabel=dict(font=dict(size=font)),
+                 margin=dict(l=70, r=30, t=round(70 * scale), b=round(bottom * scale)),
+                 legend=dict(font=dict(size=font - 1)))
     return go.Figure(data=traces, layout=merged(style, layout))
 
 
@@ -53,14 +57,15 @@ _kept_lock = threading.Lock()
 
 
 def kept(function):
-    """A figure function whose latest FIGURES_KEPT figures are kept, by function, arguments and the
-    page's language: a revisit (a tab, a page, the same models on Compare, the same checkpoint's
-    attributions) shows the figure built before. Streamlit only reads a figure (it draws a copy), so
-    sessions can share one."""
+    """A figure function whose latest FIGURES_KEPT figures are kept, by function, arguments, the
+    page's language and presentation mode: a revisit (a tab, a page, the same models on Compare, the
+    same checkpoint's attributions) shows the figure built before. Streamlit only reads a figure (it
+    draws a copy), so sessions can share one."""
     @functools.wraps(function)
     def keeping(*args, **kwargs):
         # Pickled only to be hashed, never loaded.
-        key = hashlib.blake2b(pickle.dumps((function.__qualname__, language(), args, kwargs))).hexdigest()
+        key = hashlib.blake2b(pickle.dumps((function.__qualname__, language(), presentation.on(), args,
+                                            kwargs))).hexdigest()
         with _kept_lock:
             if key in _kept:
                 _kept.move_to_end(key)

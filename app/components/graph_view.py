@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import services
 
-from . import charts, error_text
+from . import charts, error_text, presentation
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -17,45 +17,102 @@ SVG_KEY = "explore.graph_svg"
 # Draws the server's SVG into the page as it is. st.markdown (its one other route; st.html's sanitizer
 # drops SVG) turned every node, edge and label into a React element, which cost ~50 ms of the browser's
 # time on every slider step and ~110 ms on a first render (densenet121's block graph).
-# `data` is {"svg", "fit"}: fit = scaled to the page's width (the default: no graph is wider than the
-# page); otherwise drawn at its own size in a box that scrolls both ways (pan by scrolling).
-# A click on a node sends its name (Graphviz's <title>: the module path) back as the `node` trigger.
-_SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False,
-                                       css=f".{SVG_CLASS} g.node {{ cursor: pointer; }}", js=f"""
+# `data`: {"svg", "zoom": "fit" (the page's width or 80 % of its height, whichever binds) | a factor
+# of the drawing's own size, "labels"}. The toolbar (zoom out, zoom in, fit, actual size), the wheel
+# (zoom about the pointer) and a drag (pan) act in the browser alone, with no rerun; a rerun that
+# sends the same graph and zoom keeps the reader's. A click on a node that was not a drag
+# sends its name (Graphviz's <title>: the module path) back as the `node` trigger.
+_SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False, css=f"""
+.{SVG_CLASS} {{ overflow: auto; max-height: 85vh; cursor: grab; }}
+.{SVG_CLASS} g.node {{ cursor: pointer; }}
+.{SVG_CLASS}-tools button {{ margin: 0 .3rem .3rem 0; padding: .1rem .6rem; font-size: 1rem;
+  border: 1px solid rgba(49, 51, 63, .3); border-radius: .4rem; background: white; cursor: pointer; }}
+""", js=f"""
 export default function ({{ data, parentElement, setTriggerValue }}) {{
   let box = parentElement.querySelector(".{SVG_CLASS}");
   if (!box) {{
+    const tools = document.createElement("div");
+    tools.className = "{SVG_CLASS}-tools";
+    parentElement.appendChild(tools);
     box = document.createElement("div");
     box.className = "{SVG_CLASS}";
-    box.style.overflow = "auto";
-    box.style.maxHeight = "85vh";
     parentElement.appendChild(box);
+    box.tools = tools;
+    let drag = null;
+    box.onmousedown = (e) => {{ drag = {{x: e.clientX, y: e.clientY, left: box.scrollLeft, top: box.scrollTop,
+                                        moved: false}}; }};
+    window.addEventListener("mousemove", (e) => {{
+      if (!drag) return;
+      const dx = e.clientX - drag.x, dy = e.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 4) drag.moved = true;
+      box.scrollLeft = drag.left - dx; box.scrollTop = drag.top - dy;
+    }});
+    window.addEventListener("mouseup", () => {{ box.dragged = drag && drag.moved; drag = null; }});
+    box.onwheel = (e) => {{
+      e.preventDefault();
+      const rect = box.getBoundingClientRect();
+      zoomAbout(box, box.scale * Math.pow(1.0015, -e.deltaY), e.clientX - rect.left, e.clientY - rect.top);
+    }};
   }}
   box.onclick = (event) => {{
+    if (box.dragged) return;  // the end of a pan, not a pick
     const title = event.target.closest("g.node")?.querySelector("title");
     if (title) setTriggerValue("node", title.textContent);
   }};
   if (box.svg !== data.svg) {{  // a rerun that sends the same graph leaves it alone
     box.svg = data.svg;
     box.innerHTML = data.svg;
+    box.asked = null;
   }}
-  const svg = box.querySelector("svg");
-  if (svg && box.fit !== data.fit) {{
-    box.fit = data.fit;
-    if (!svg.dataset.width) {{
-      svg.dataset.width = svg.getAttribute("width");
-      svg.dataset.height = svg.getAttribute("height");
+  if (box.labels !== JSON.stringify(data.labels)) {{
+    box.labels = JSON.stringify(data.labels);
+    box.tools.innerHTML = "";
+    const actions = [["out", () => zoomAbout(box, box.scale / 1.25)],
+                     ["in", () => zoomAbout(box, box.scale * 1.25)],
+                     ["fit", () => fit(box, "fit")], ["actual", () => fit(box, 1)]];
+    for (const [name, act] of actions) {{
+      const button = document.createElement("button");
+      button.textContent = data.labels[name]; button.title = data.labels[name + "_help"];
+      button.dataset.action = name; button.onclick = act;
+      box.tools.appendChild(button);
     }}
-    svg.setAttribute("width", data.fit ? "100%" : svg.dataset.width);
-    svg.setAttribute("height", data.fit ? "auto" : svg.dataset.height);
-    svg.style.maxHeight = data.fit ? "80vh" : "none";
   }}
+  if (box.asked !== data.zoom) {{ box.asked = data.zoom; fit(box, data.zoom); }}
+}}
+
+function fit(box, zoom) {{
+  const svg = box.querySelector("svg");
+  if (!svg) return;
+  if (!svg.dataset.width) {{  // the drawing's own size (Graphviz writes points: 4/3 px each)
+    svg.dataset.width = parseFloat(svg.getAttribute("width")) * 4 / 3;
+    svg.dataset.height = parseFloat(svg.getAttribute("height")) * 4 / 3;
+  }}
+  const width = (box.clientWidth || parentWidth(box)) - 4, height = window.innerHeight * 0.8;
+  zoomAbout(box, zoom === "fit" ? Math.min(width / svg.dataset.width, height / svg.dataset.height) : zoom);
+}}
+
+function parentWidth(box) {{
+  return box.parentElement.getBoundingClientRect().width;
+}}
+
+function zoomAbout(box, scale, x = 0, y = 0) {{
+  const svg = box.querySelector("svg");
+  if (!svg || !svg.dataset.width) return;
+  scale = Math.min(Math.max(scale, 0.05), 8);
+  const before = box.scale || scale;
+  const cx = box.scrollLeft + x, cy = box.scrollTop + y;
+  box.scale = scale;
+  svg.setAttribute("width", svg.dataset.width * scale);
+  svg.setAttribute("height", svg.dataset.height * scale);
+  svg.dataset.scale = scale;  // read by tests: the drawing's text height follows it
+  box.scrollLeft = cx * scale / before - x;
+  box.scrollTop = cy * scale / before - y;
 }}""")
 # A dense block with more layers than this is shown as its connection matrix first: 9 layers already
 # draw 45 dense connections, which a projector turns into a grey mesh.
 MATRIX_ABOVE_LAYERS = 8
 FULL_KEY = "explore.graph_full"
-FIT_KEY = "explore.graph_fit"
+ZOOM_ACTIONS = ("out", "in", "fit", "actual")
 
 
 def dense_layers(growth: dict, block: str | None) -> int | None:
@@ -132,19 +189,19 @@ def _matrix(graph: dict, expand: str, layers: int) -> None:
 
 
 def _drawing(graph: dict, expand: str | None, layers: int | None) -> tuple[str | None, str | None]:
-    """The graph laid out on the server (fit to the width unless the reader turns that off), else in
-    the browser; past the layout deadline, the connection matrix. Returns the SVG where there is one,
-    and the node clicked in it in this run (None: none)."""
-    fit = st.toggle(t("graph.fit_width"), value=True, key=FIT_KEY)
+    """The graph laid out on the server, in the zoomable view (fit to the page, or in presentation
+    mode at GRAPH_ZOOM times its own size), else in the browser; past the layout deadline,
+    the connection matrix. Returns the SVG where there is one, and the node clicked in it in this run
+    (None: none)."""
     if not services.svg_available():
-        st.graphviz_chart(graph["dot"], width="stretch" if fit else "content")
+        st.graphviz_chart(graph["dot"], width="stretch")
         return None, None
     try:
         svg = services.dot_to_svg(graph["dot"])
     except services.LayoutRefused as refused:
         if str(refused) == "busy" and graph["edges"] <= services.BROWSER_LAYOUT_EDGES:
             st.info(t("graph.layout_busy"))
-            st.graphviz_chart(graph["dot"], width="stretch" if fit else "content")
+            st.graphviz_chart(graph["dot"], width="stretch")
         else:
             st.warning(t("graph.layout_timeout", seconds=services.DOT_TIMEOUT_S))
             if layers:
@@ -152,5 +209,9 @@ def _drawing(graph: dict, expand: str | None, layers: int | None) -> tuple[str |
         return None, None
     # Laid out on the server: the browser only draws the SVG. Graphviz compiled to WebAssembly in the
     # browser (st.graphviz_chart) takes 0.5–0.8 s per update on a classroom laptop.
-    view = _SVG_VIEW(data={"svg": svg, "fit": fit}, key=SVG_KEY, on_node_change=lambda: None)
+    labels = {name: t(f"graph.zoom_{name}") for name in ZOOM_ACTIONS}
+    labels.update({f"{name}_help": t(f"graph.zoom_{name}_help") for name in ZOOM_ACTIONS})
+    zoom = presentation.GRAPH_ZOOM if presentation.on() else "fit"
+    view = _SVG_VIEW(data={"svg": svg, "zoom": zoom, "labels": labels}, key=SVG_KEY,
+                     on_node_change=lambda: None)
     return svg, view.node

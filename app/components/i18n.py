@@ -62,6 +62,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unit.trillion": ("trillion", "万亿"),
     "unit.wan": ("ten thousand", "万"),
     "unit.yi": ("hundred million", "亿"),
+    # ---- presentation mode (components/presentation.py)
+    "present.toggle": ("Presentation mode", "演示模式"),
+    "present.help": ("For a projector: hides this sidebar, enlarges the text, the figures and the graph, "
+                     "and keeps present=1 in the link, so a lesson can be prepared as a list of links.",
+                     "用于投影：隐藏侧边栏，放大文字、图表和结构图，并在链接中保留 present=1，"
+                     "这样可以把一节课准备成一串链接。"),
+    "present.leave": ("Leave presentation mode", "退出演示模式"),
     # ---- tabs
     "tab.graph": ("Graph", "结构图"),
     "tab.channels": ("Channels", "通道变化"),
@@ -96,8 +103,17 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "稠密块的第 ℓ 层读取块的输入和前面全部 ℓ−1 层：共 L(L+1)/2 = {pairs} "
                           "条连接，另加最后拼接的 L+1 个输入。"),
     "graph.full_drawing": ("Draw the full graph", "绘制完整的图"),
-    "graph.fit_width": ("Fit the width (off: actual size, scroll to pan)",
-                        "适应宽度（关闭：原始大小，可滚动查看）"),
+    "graph.zoom_out": ("−", "−"),
+    "graph.zoom_out_help": ("Zoom out (or turn the mouse wheel; drag to pan)",
+                            "缩小（或滚动鼠标滚轮；拖动可平移）"),
+    "graph.zoom_in": ("+", "+"),
+    "graph.zoom_in_help": ("Zoom in (or turn the mouse wheel; drag to pan)",
+                           "放大（或滚动鼠标滚轮；拖动可平移）"),
+    "graph.zoom_fit": ("Fit", "适应页面"),
+    "graph.zoom_fit_help": ("Fill the page's width or its height, whichever binds",
+                            "按页面宽度或高度（以先到者为准）缩放"),
+    "graph.zoom_actual": ("100 %", "100 %"),
+    "graph.zoom_actual_help": ("The drawing at its own size", "按原始大小显示"),
     "graph.layout_timeout": ("Graphviz could not lay out this graph within {seconds} s; the connection "
                              "matrix shows the same connections. Download the DOT file to draw it yourself.",
                              "Graphviz 没能在 {seconds} 秒内完成这个图的布局；连接矩阵显示的是同样的连接。"

@@ -16,6 +16,7 @@ import re
 
 import streamlit as st
 
+PRESENT = "present"  # presentation mode (components/presentation.py): in every page's link while on
 _WRITTEN = "_url.written"
 _ACTED = "_url.acted"  # a widget of the page changed: this run is the user's action on it
 
@@ -34,6 +35,8 @@ def incoming() -> tuple[dict, bool]:
 def publish(state: dict) -> dict:
     """Write the page state (None values dropped) into the query string; return it as written."""
     state = {k: str(v) for k, v in state.items() if v is not None}
+    if st.session_state.get(PRESENT):
+        state[PRESENT] = "1"
     if st.query_params.to_dict() != state:
         st.query_params.from_dict(state)
     st.session_state[_WRITTEN] = state
