@@ -1,8 +1,10 @@
 """The app's pure helpers: link parsing and the changes a link records."""
+from unittest.mock import patch
+
 import pytest
 
 import core
-from app.components import explore_state
+from app.components import explore_state, i18n
 from app.components.config_form import widget_value
 from app.views.compare import input_for, parse_changes
 
@@ -102,3 +104,26 @@ def test_accuracy_labels_fit_the_chart_and_never_overlap():
     assert list(train.textposition) == ["bottom center", "top center", "bottom center"]
     assert list(test.textposition) == ["top center", "bottom center", "top center"]
     assert fig.layout.yaxis.range[1] >= 110 and max(fig.layout.yaxis.tickvals) == 100
+
+
+@pytest.mark.parametrize("lang, weights, expected", [
+    ("en", None, "densenet121 · growth_rate = 12, block_config = 6,12,24 · input 3×64×64"),
+    ("zh", {"dataset": "fashion-mnist", "test_accuracy": 0.9273, "name": "a.safetensors"},
+     "densenet121 · growth_rate = 12, block_config = 6,12,24 · 输入 3×64×64 · "
+     "在 fashion-mnist 上训练，测试准确率 0.927"),
+    ("en", {"dataset": "?", "test_accuracy": None, "name": "mine.pth"},
+     "densenet121 · growth_rate = 12, block_config = 6,12,24 · input 3×64×64 · weights from mine.pth"),
+])
+def test_a_slides_caption_names_the_model_its_changes_input_and_weights(lang, weights, expected):
+    from app.components import slides
+    with patch.object(i18n, "language", lambda: lang):
+        model = {"name": "densenet121*", "input_shape": [3, 64, 64]}
+        assert slides.caption(model, {"growth_rate": 12, "block_config": "6,12,24"}, weights) == expected
+
+
+def test_a_slides_graph_gets_its_caption_as_its_label_escaped():
+    from app.components import slides
+    dot = 'digraph G {\n  label="densenet121";\n  "a" -> "b";\n}\n'
+    captioned = slides.with_caption(dot, 'x = "1" \\ y')
+    assert captioned.endswith('  label="x = \\"1\\" \\\\ y"; labelloc=b; fontsize=16;\n}\n')
+    assert captioned.count("{") == 1 and captioned.startswith(dot[:dot.rindex("}")])

@@ -1,7 +1,7 @@
 """What a class sees on a 1920×1080 projector: the figures issue's screenshots, each with the claim it
 must show checked in the real page (test-artifacts/projector-*.png)."""
 import pytest
-from browser_support import TIMEOUT, browser_context, params, settle, shoot
+from browser_support import ARTIFACTS, TIMEOUT, browser_context, params, settle, shoot
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -137,3 +137,50 @@ def test_presentation_mode_graph_readable_from_the_back_row(server, projector):
     settle(page)
     playwright.expect(page.locator("section[data-testid='stSidebar']")).to_be_visible()
     assert "present=1" not in page.url
+
+
+def _download(page, locator) -> bytes:
+    with page.expect_download(timeout=TIMEOUT) as info:
+        locator.click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_slides_of_the_graph_and_the_channel_chart(server, projector, tmp_path):
+    """The graph and the channel chart download as SVG and as PNG at twice their size on screen, with
+    a caption naming the model, its changed hyperparameter and its input; the graph's SVG draws its
+    text as outlines (it looks the same on a machine without the font). The files, opened outside the
+    app, are screenshot for a person to look at (projector-slide-*.png)."""
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+    caption = "densenet121 · growth_rate = 12 · input 3×224×224"
+    page = projector.new_page()
+    page.goto(f"{server}/?model=densenet121&growth_rate=12")
+    settle(page, params("densenet121", growth_rate=12))
+    svg = _download(page, page.get_by_role("button", name="Download SVG for slides"))
+    png = _download(page, page.get_by_role("button", name="Download PNG for slides"))
+    assert svg.startswith(b"<?xml") and b"<text" not in svg and b"<symbol" in svg  # glyphs as paths
+    # the drawing's own size on screen is 4/3 px per point; the PNG is twice that
+    points = float(re.search(rb'<svg[^>]* width="([0-9.]+)pt"', svg).group(1))
+    assert Image.open(io.BytesIO(png)).size[0] == pytest.approx(2 * points * 4 / 3, abs=3)
+    (tmp_path / "graph.svg").write_bytes(svg)
+    page.get_by_role("tab", name="Channels").click()
+    settle(page)
+    chart = page.locator(".st-key-explore-channels_chart .js-plotly-plot")
+    chart.locator(".main-svg").first.wait_for()  # plotly draws after the script's run
+    buttons = ".st-key-explore-channels_chart-downloads button[data-format='{}']"
+    chart_svg = _download(page, page.locator(buttons.format("svg")))
+    chart_png = _download(page, page.locator(buttons.format("png")))
+    assert caption.encode() in chart_svg
+    width, height = Image.open(io.BytesIO(chart_png)).size
+    box = chart.bounding_box()
+    assert width == pytest.approx(2 * box["width"], abs=4) and height > 2 * box["height"]
+    (tmp_path / "channels.svg").write_bytes(chart_svg)
+    outside = projector.new_page()  # the files as an image viewer shows them: not through the app
+    for name in ("graph", "channels"):
+        data = base64.b64encode((tmp_path / f"{name}.svg").read_bytes()).decode()
+        outside.set_content(f'<img style="max-width: 1900px" src="data:image/svg+xml;base64,{data}">')
+        outside.locator("img").screenshot(path=str(ARTIFACTS / f"projector-slide-{name}.png"))
+    (ARTIFACTS / "projector-slide-channels-2x.png").write_bytes(chart_png)

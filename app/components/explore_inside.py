@@ -7,7 +7,7 @@ import streamlit as st
 
 from app import services
 
-from . import error_text, feature_maps_view, url_state
+from . import error_text, feature_maps_view, slides, url_state
 from . import explore_state as state
 from .i18n import class_name, t
 from .numbers import shape
@@ -72,7 +72,8 @@ def trained_offers() -> None:
                                   key=f"inside.open.{network}", on_click=on_open_trained, args=(path,))
 
 
-def render(model: dict) -> None:
+def render(model: dict, changes: dict) -> None:
+    """`changes`: the hyperparameters changed from the preset (named in the figures' slide captions)."""
     weights, gallery, info = source(model)
     if "error" in gallery:
         error_text.show(st, gallery["error"])
@@ -89,4 +90,5 @@ def render(model: dict) -> None:
     classes = [class_name(c) for c in info["classes"]] if info else shown  # what the network predicts
     opened = st.session_state.pop(OPEN, None)
     layer = opened[1] if opened and opened[0] == model["config_json"] else None
-    feature_maps_view.render(weights, images, classes, prefix="inside", layer=layer)
+    feature_maps_view.render(weights, images, classes, slides.caption(model, changes, info), prefix="inside",
+                             layer=layer)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app import services
 
-from . import error_text
+from . import error_text, slides
 from .charts import figure, grid, image_axes, kept, on_panel, panel, panel_title
 from .i18n import t
 from .numbers import shape
@@ -91,11 +91,12 @@ def effective_figure(image: np.ndarray, field: dict, title: str) -> go.Figure:
     return figure(traces, layout, title, 540)
 
 
-def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[str], prefix: str = "fmap",
-           layer: str | None = None) -> None:
+def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[str], caption: str,
+           prefix: str = "fmap", layer: str | None = None) -> None:
     """`images`: (label, pixels (C, H, W) in [0, 1]) the student may send through the network;
-    `weights`: see _maps (untrained: said so, and no prediction shown); `layer`: open at this layer
-    (picked elsewhere, e.g. in the Layers table)."""
+    `weights`: see maps (untrained: said so, and no prediction shown); `caption`: under the figures'
+    slide files (components/slides.py); `layer`: open at this layer (picked elsewhere, e.g. in the
+    Layers table)."""
     k = keys(prefix)
     trained = "path" in weights
     st.subheader(t("fmap.title"))
@@ -129,6 +130,7 @@ def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[st
     title = t("fmap.figure_title", point=point["name"], shape=shape(point["shape"]),
               low=f"{point['min']:.3g}", high=f"{point['max']:.3g}", top=len(point["channels"]))
     st.plotly_chart(maps_figure(point, title), key=k["figure"])
+    slides.chart_downloads(k["figure"], caption, f"feature-maps-{point['name']}")
     label = result["label"]
     if trained:
         st.markdown(t("fmap.prediction", label=classes[label] if label < len(classes) else label,
@@ -144,4 +146,5 @@ def render(weights: dict, images: list[tuple[str, np.ndarray]], classes: list[st
                                                      col=field["position"][1],
                                                      out=shape(field["output_side"]))),
                     key=k["erf"])
+    slides.chart_downloads(k["erf"], caption, f"effective-field-{name}")
     st.caption(t("erf.caption", theory=theory))

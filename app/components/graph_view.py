@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import services
 
-from . import charts, error_text, presentation
+from . import charts, error_text, presentation, slides
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -129,10 +129,12 @@ def expanded_block() -> str | None:
     return None if not value or value in STRINGS["graph.none"] else value
 
 
-def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_expand, on_node) -> None:
+def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_expand, on_node,
+           caption: str) -> None:
     """Draw the graph of `model` (family, config_json, input_shape, name) with block `expand` expanded
     (none when it is not one of `blocks`); a pick in the block list, or a click on a block's node,
-    calls `on_expand(block or None)`; a click on another node calls `on_node(its module path)`."""
+    calls `on_expand(block or None)`; a click on another node calls `on_node(its module path)`.
+    `caption` goes under the graph in its slide files."""
     none = t("graph.none")
     shown = expand if expand in blocks else none
     if st.session_state.get(EXPAND_KEY) != shown:
@@ -171,6 +173,7 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
     if svg:
         right.download_button(t("graph.download_svg"), lambda: svg, file_name=f"{stem}.svg",
                               mime="image/svg+xml", key="explore.download_svg", on_click="ignore")
+        slides.graph_downloads(graph["dot"], caption, f"{stem}-slide", st.columns(2))
 
 
 def _on_expand_change(on_expand) -> None:

@@ -62,6 +62,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unit.trillion": ("trillion", "万亿"),
     "unit.wan": ("ten thousand", "万"),
     "unit.yi": ("hundred million", "亿"),
+    # ---- figures for slides (components/slides.py)
+    "slides.input": ("input {shape}", "输入 {shape}"),
+    "slides.weights": ("trained on {dataset}, test accuracy {accuracy}",
+                       "在 {dataset} 上训练，测试准确率 {accuracy}"),
+    "slides.weights_unknown": ("weights from {file}", "权重来自 {file}"),
+    "slides.svg": ("⤓ SVG", "⤓ SVG"),
+    "slides.png": ("⤓ PNG (2×)", "⤓ PNG（2 倍）"),
+    "slides.graph_svg": ("Download SVG for slides (text as outlines, with a caption)",
+                         "下载用于幻灯片的 SVG（文字转为轮廓，带说明）"),
+    "slides.graph_png": ("Download PNG for slides (2×, with a caption)",
+                         "下载用于幻灯片的 PNG（2 倍，带说明）"),
     # ---- presentation mode (components/presentation.py)
     "present.toggle": ("Presentation mode", "演示模式"),
     "present.help": ("For a projector: hides this sidebar, enlarges the text, the figures and the graph, "

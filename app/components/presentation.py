@@ -12,7 +12,7 @@ from .i18n import t
 KEY = url_state.PRESENT  # the session's switch; url_state writes it into every page's link
 TEXT_SCALE = 1.5
 FONT_SCALE = 1.5
-GRAPH_ZOOM = 1.5  # Graphviz's 10 pt labels: 13.3 px at the drawing's own size, 20 px here
+GRAPH_ZOOM = 1.5  # the graph's 15 pt labels (PROJECTOR_FONT_PT): 20 px at the drawing's own size, 30 px here
 _CSS = f"""<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"] {{ display: none !important; }}

@@ -102,19 +102,33 @@ class LayoutRefused(RuntimeError):
 def dot_to_svg(dot: str) -> str:
     """The SVG document `dot` lays out (from its <svg> element on: it is shown inline and downloaded).
     Raises LayoutRefused (not cached) past DOT_TIMEOUT_S or while MAX_CONCURRENT_LAYOUTS run."""
-    if not _layouts.acquire(timeout=1.0):
+    svg = _run_dot(dot, ["-Tsvg"], wait_s=1.0).decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+# For slides: cairo's SVG draws every glyph as a path (the file looks the same on a machine without
+# the font), and the PNG is at 192 dpi, twice the 96 dpi of the drawing's own size on screen.
+SLIDE_FORMATS = {"svg": ["-Tsvg:cairo"], "png": ["-Tpng", "-Gdpi=192"]}
+
+
+def dot_slide(dot: str, fmt: str) -> bytes:
+    """The graph as a slide file (SLIDE_FORMATS), made when its download is pressed (a deliberate
+    action: it waits for a free layout up to DOT_TIMEOUT_S); LayoutRefused as for dot_to_svg."""
+    return _run_dot(dot, SLIDE_FORMATS[fmt], wait_s=DOT_TIMEOUT_S)
+
+
+def _run_dot(dot: str, args: list[str], wait_s: float) -> bytes:
+    if not _layouts.acquire(timeout=wait_s):
         raise LayoutRefused("busy")
     try:
-        done = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True,
-                              timeout=DOT_TIMEOUT_S, check=True)
+        return subprocess.run(["dot", *args], input=dot.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT_S, check=True).stdout
     except subprocess.TimeoutExpired:  # subprocess.run has killed dot by now
         raise LayoutRefused("timeout") from None
     except (subprocess.CalledProcessError, OSError) as exc:
         raise LayoutRefused("failed") from exc
     finally:
         _layouts.release()
-    svg = done.stdout.decode("utf-8")
-    return svg[svg.index("<svg"):]
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, error_text, feature_maps_view, overlays, uploads, url_state
+from app.components import (
+    checkpoint_picker,
+    error_text,
+    feature_maps_view,
+    overlays,
+    slides,
+    uploads,
+    url_state,
+)
 from app.components.i18n import chosen_id, class_name, language, localize_choice, t
 from app.components.numbers import shape
 
@@ -114,7 +122,8 @@ def render() -> None:
         if uploaded is not None:
             images.insert(0, (t("fmap.your_image"), uploaded))
         if images:
-            feature_maps_view.render(checkpoint, images, classes)
+            model = {"name": info["arch"], "input_shape": info["input_shape"]}
+            feature_maps_view.render(checkpoint, images, classes, slides.caption(model, {}, info))
     url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "method": method})
 
 

@@ -20,6 +20,7 @@ from app.components import (
     graph_view,
     layer_table,
     learn,
+    slides,
     url_state,
 )
 from app.components import explore_state as state
@@ -222,22 +223,25 @@ def model_results(model: dict, summary: dict | None, family_title: str, now: sta
         return
     if now.expand not in summary["blocks"]:
         now.expand = ""  # no such block in this model: the block view
+    caption = slides.caption(model, state.changes(services.catalog(), now))  # under a slide's figure
     state.show_in({K_TAB: t(TAB_LABELS[now.tab])})  # the label follows the language
     tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change=on_tab_change)
     with tabs[state.TABS.index(now.tab)]:
         if now.tab == "graph":
             graph_view.render(model, summary["blocks"], growth, now.expand, on_expand_change,
-                              lambda node: open_inside(model, node, now))
+                              lambda node: open_inside(model, node, now), caption)
         elif now.tab == "channels":
             st.plotly_chart(charts.channels_figure(growth["main_path"]), key="explore.channels_chart")
+            slides.chart_downloads("explore.channels_chart", caption, f"{model['file_stem']}-channels")
             if growth["dense_blocks"]:
                 st.plotly_chart(charts.staircase_figure(growth["dense_blocks"]), key="explore.stairs_chart")
+                slides.chart_downloads("explore.stairs_chart", caption, f"{model['file_stem']}-dense-inputs")
             else:
                 st.caption(t("chan.no_dense"))
         elif now.tab == "layers":
             layers_tab(model, summary, now)
         elif now.tab == "inside":
-            explore_inside.render(model)
+            explore_inside.render(model, state.changes(services.catalog(), now))
         elif now.tab == "code":
             export_view.render(model)
         else:

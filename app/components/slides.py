@@ -1,0 +1,109 @@
+"""Figures for slides: every figure downloads as SVG and as PNG at twice its size on screen, with a
+caption line naming the model, its changed hyperparameters, its input and, where trained weights are
+used, their dataset and accuracy, in the page's language. Plotly figures are exported by the page's
+own Plotly (in the browser: nothing is rendered on the server); the graph by Graphviz on the server."""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from app import services
+
+from .i18n import t
+from .numbers import shape
+
+logger = logging.getLogger(__name__)
+
+# One pair of buttons under a chart: they find the chart by its key in the page, and download a copy
+# of it with the caption added below (the chart on the page is not touched).
+_BUTTONS = st.components.v2.component("cnn_explorer.figure_downloads", isolate_styles=False, css="""
+.figure-downloads button { margin: 0 .4rem .4rem 0; padding: .15rem .7rem; font-size: .9rem;
+  border: 1px solid rgba(49, 51, 63, .3); border-radius: .4rem; background: white; cursor: pointer; }
+""", js="""
+export default function ({ data, parentElement }) {
+  let bar = parentElement.querySelector(".figure-downloads");
+  if (!bar) {
+    bar = document.createElement("div");
+    bar.className = "figure-downloads";
+    parentElement.appendChild(bar);
+  }
+  bar.innerHTML = "";
+  for (const format of ["svg", "png"]) {
+    const button = document.createElement("button");
+    button.textContent = data.labels[format];
+    button.dataset.format = format;
+    button.onclick = () => download(data, format);
+    bar.appendChild(button);
+  }
+}
+
+function download(data, format) {
+  const gd = document.querySelector(`.st-key-${data.chart} .js-plotly-plot`);
+  if (!gd || !window.Plotly) return;
+  const size = gd._fullLayout, extra = 36 + 8 * (data.caption.length > 140);
+  const margin = {...(gd.layout.margin || {}), b: size.margin.b + extra};
+  const caption = {text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, xanchor: "left",
+                   yanchor: "top", yshift: -size.margin.b, showarrow: false, align: "left",
+                   font: {size: 14, color: "#333"}};
+  const layout = {...gd.layout, margin, annotations: [...(gd.layout.annotations || []), caption]};
+  window.Plotly.toImage({data: gd.data, layout}, {
+    format, width: size.width, height: size.height + extra, scale: format === "png" ? 2 : 1,
+  }).then((url) => {
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = `${data.filename}.${format}`;
+    link.click();
+  });
+}
+""")
+
+
+def caption(model: dict, changes: dict, weights: dict | None = None) -> str:
+    """`model`'s name, the hyperparameters changed from its preset, its input, and (`weights`: a
+    checkpoint's info) the dataset it was trained on and its test accuracy."""
+    parts = [model["name"].rstrip("*")]
+    if changes:
+        parts.append(", ".join(f"{name} = {value}" for name, value in changes.items()))
+    parts.append(t("slides.input", shape=shape(model["input_shape"])))
+    if weights and weights.get("test_accuracy") is not None:
+        parts.append(t("slides.weights", dataset=weights["dataset"],
+                       accuracy=f"{weights['test_accuracy']:.3f}"))
+    elif weights:  # a state_dict without metadata: its dataset and accuracy are unknown
+        parts.append(t("slides.weights_unknown", file=weights["name"]))
+    return " · ".join(parts)
+
+
+def chart_downloads(chart_key: str, caption_text: str, stem: str) -> None:
+    """SVG and PNG (2×) buttons for the plotly chart drawn with key `chart_key` just above."""
+    _BUTTONS(data={"chart": chart_key.replace(".", "-"), "caption": caption_text, "filename": stem,
+                   "labels": {"svg": t("slides.svg"), "png": t("slides.png")}},
+             key=f"{chart_key}.downloads")
+
+
+def graph_downloads(dot: str, caption_text: str, stem: str, columns) -> None:
+    """The graph as slide files (services.dot_slide), laid out again with the caption as its label
+    when a button is pressed."""
+    captioned = with_caption(dot, caption_text)
+    for column, fmt, mime in zip(columns, ("svg", "png"), ("image/svg+xml", "image/png"), strict=True):
+        column.download_button(t(f"slides.graph_{fmt}"), lambda fmt=fmt: _slide(captioned, fmt),
+                               file_name=f"{stem}.{fmt}", mime=mime, key=f"explore.slide_{fmt}",
+                               on_click="ignore")
+
+
+def with_caption(dot: str, caption_text: str) -> str:
+    """The DOT with `caption_text` as the graph's label, under the drawing (it replaces the title: the
+    caption names the model)."""
+    escaped = caption_text.replace("\\", "\\\\").replace('"', '\\"')
+    return dot[:dot.rindex("}")] + f'  label="{escaped}"; labelloc=b; fontsize=16;\n}}\n'
+
+
+def _slide(dot: str, fmt: str) -> bytes:
+    """Made when the button is pressed. The same graph was laid out for the page within the deadline,
+    so a refusal here means the server's layouts are all busy: the file is then empty (and logged),
+    since a download cannot show a message."""
+    try:
+        return services.dot_slide(dot, fmt)
+    except services.LayoutRefused as refused:
+        logger.warning("a %s slide of a graph was refused: %s", fmt, refused)
+        return b""
