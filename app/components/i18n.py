@@ -64,6 +64,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "unit.yi": ("hundred million", "亿"),
     # ---- figures for slides (components/slides.py)
     "slides.input": ("input {shape}", "输入 {shape}"),
+    "slides.model_at": ("{name} at {shape}", "{name}（输入 {shape}）"),
     "slides.weights": ("trained on {dataset}, test accuracy {accuracy}",
                        "在 {dataset} 上训练，测试准确率 {accuracy}"),
     "slides.weights_unknown": ("weights from {file}", "权重来自 {file}"),

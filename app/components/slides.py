@@ -4,6 +4,7 @@ used, their dataset and accuracy, in the page's language. Plotly figures are exp
 own Plotly (in the browser: nothing is rendered on the server); the graph by Graphviz on the server."""
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import streamlit as st
@@ -74,11 +75,18 @@ def caption(model: dict, changes: dict, weights: dict | None = None) -> str:
     return " · ".join(parts)
 
 
-def chart_downloads(chart_key: str, caption_text: str, stem: str) -> None:
-    """SVG and PNG (2×) buttons for the plotly chart drawn with key `chart_key` just above."""
-    _BUTTONS(data={"chart": chart_key.replace(".", "-"), "caption": caption_text, "filename": stem,
-                   "labels": {"svg": t("slides.svg"), "png": t("slides.png")}},
-             key=f"{chart_key}.downloads")
+def chart_downloads(chart_key: str, caption_text: str, stem: str, where=None) -> None:
+    """SVG and PNG (2×) buttons for the plotly chart drawn with key `chart_key` just above (in the
+    container `where`, e.g. a column, when it is not the page's main area)."""
+    with where if where is not None else contextlib.nullcontext():
+        _BUTTONS(data={"chart": chart_key.replace(".", "-"), "caption": caption_text, "filename": stem,
+                       "labels": {"svg": t("slides.svg"), "png": t("slides.png")}},
+                 key=f"{chart_key}.downloads")
+
+
+def checkpoint_caption(info: dict) -> str:
+    """caption() of a checkpoint's network at its input, with its weights."""
+    return caption({"name": info["arch"], "input_shape": info["input_shape"]}, {}, info)
 
 
 def graph_downloads(dot: str, caption_text: str, stem: str, columns) -> None:

@@ -55,6 +55,8 @@ def panels(checkpoint: dict, method: str, images, labels: list[int] | None, clas
     figure = overlays.overlay_figure(images, result["maps"], titles, wrong,
                                      t("attr.figure_title", method=t(METHOD_LABELS[method])), columns)
     st.plotly_chart(figure, key=f"attr.figure{columns}")
+    slides.chart_downloads(f"attr.figure{columns}", slides.checkpoint_caption(checkpoint["info"]),
+                           f"{checkpoint['id']}-{method}")
     empty = sum(1 for amap in result["maps"] if not amap.max() > 0)
     if empty:  # a black panel would otherwise read as a bug, or as "every pixel equally unimportant"
         st.caption(t("attr.empty_maps", count=empty, method=t(METHOD_LABELS[method])))
@@ -122,8 +124,7 @@ def render() -> None:
         if uploaded is not None:
             images.insert(0, (t("fmap.your_image"), uploaded))
         if images:
-            model = {"name": info["arch"], "input_shape": info["input_shape"]}
-            feature_maps_view.render(checkpoint, images, classes, slides.caption(model, {}, info))
+            feature_maps_view.render(checkpoint, images, classes, slides.checkpoint_caption(info))
     url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "method": method})
 
 

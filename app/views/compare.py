@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import services
-from app.components import architecture_diff, charts, compare_explain, error_text, url_state
+from app.components import architecture_diff, charts, compare_explain, error_text, slides, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import exact, shape, spelled
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
@@ -193,6 +193,9 @@ def render() -> None:
         value_of = METRIC_VALUES[chosen_id(label, METRIC_LABELS)]
         st.plotly_chart(charts.bars_figure([m["name"] for m in models], [value_of(m) for m in models], label),
                         key="compare.bars_chart")
+        slides.chart_downloads("compare.bars_chart", " · ".join(
+            t("slides.model_at", name=m["name"], shape=shape(m["summary"]["input_shape"])) for m in models),
+            "compare")
         speed(models)
         reasons = compare_explain.lines(models)
         if reasons:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, error_text, heatmaps, url_state
+from app.components import checkpoint_picker, error_text, heatmaps, slides, url_state
 from app.components.i18n import chosen_id, language, localize_choice, t
 
 K_NORMALIZE = "conn.normalize"
@@ -88,9 +88,10 @@ def observations(checkpoint: dict) -> None:
     st.markdown("\n".join(lines))
 
 
-def blocks(weights: dict, attribution: dict, normalize: str, from_zero: bool) -> None:
+def blocks(checkpoint: dict, weights: dict, attribution: dict, normalize: str, from_zero: bool) -> None:
     """Per dense block: weight-based (left) and attribution-based (right) heatmaps, each kind on one
-    colour range for all its blocks."""
+    colour range for all its blocks, each with its slide files."""
+    caption = slides.checkpoint_caption(checkpoint["info"])
     weight_kind = t("conn.weights")
     attribution_kind = t("conn.attribution", n=attribution["count"])
     weight_range = heatmaps.color_range(weights["blocks"], from_zero)
@@ -104,12 +105,15 @@ def blocks(weights: dict, attribution: dict, normalize: str, from_zero: bool) ->
         left.plotly_chart(heatmaps.block_figure(block, weight_kind, t(f"conn.colorbar.{normalize}"),
                                                 weight_range),
                           key=f"conn.weights{i}", config=heatmaps.PLOTLY_CONFIG)
+        slides.chart_downloads(f"conn.weights{i}", caption, f"{checkpoint['id']}-block{i + 1}-weights", left)
         if "error" in attribution:
             error_text.show(right, attribution["error"])
         else:
             right.plotly_chart(heatmaps.block_figure(attribution["blocks"][i], attribution_kind,
                                                      t("conn.colorbar.share"), attribution_range),
                                key=f"conn.attribution{i}", config=heatmaps.PLOTLY_CONFIG)
+            slides.chart_downloads(f"conn.attribution{i}", caption,
+                                   f"{checkpoint['id']}-block{i + 1}-attribution", right)
 
 
 def render() -> None:
@@ -135,7 +139,7 @@ def render() -> None:
             left, right = st.columns(2)
             left.info(t("conn.explain_weights"))
             right.info(t("conn.explain_attribution"))
-            blocks(weights, attribution, normalize, from_zero)
+            blocks(checkpoint, weights, attribution, normalize, from_zero)
             observations(checkpoint)
             other = beside(checkpoint, normalize, from_zero, params, from_url)
             shown = {"weights": weights, **({"attribution": attribution} if "blocks" in attribution else {})}
