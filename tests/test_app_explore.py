@@ -592,3 +592,26 @@ def test_inside_speaks_chinese():
                                                                  widget(at, "inside.point"))]
     english = [text for text in texts if re.search(r"\b(the|of|image|layer|weights)\b", text)]
     assert not english and figure(at, 0)["layout"]["title"]["text"].startswith("stem")
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")
+def test_while_the_servers_layouts_are_busy_the_browser_lays_the_graph_out(monkeypatch):
+    """Every layout slot taken (other students' graphs): a small graph is sent to the reader's browser
+    to lay out, and the page says why; a graph past BROWSER_LAYOUT_EDGES gets the timeout's message
+    and, for a dense block, its connection matrix."""
+    import threading
+
+    from app import services
+    monkeypatch.setattr(services.analysis, "_layouts", threading.BoundedSemaphore(1))
+    assert services.analysis._layouts.acquire(timeout=1)  # the one slot, held by "another student"
+    at = start({"model": "d2l_densenet", "h": "32", "w": "32"})
+    assert not at.exception
+    assert any("laying out other graphs" in i.value for i in at.info)
+    drawn = at.get("graphviz_chart")
+    assert len(drawn) == 1 and "features.denseblock1" in drawn[0].proto.spec
+    assert not [c for c in at.get("bidi_component") if c.key == graph_view.SVG_KEY]
+    monkeypatch.setattr(services, "BROWSER_LAYOUT_EDGES", 5)  # too many for the browser, then
+    at = start({"model": "d2l_densenet", "h": "32", "w": "32", "expand": "features.denseblock1"})
+    assert any("could not lay out this graph" in w.value for w in at.warning)
+    assert not at.get("graphviz_chart") and [c.key for c in at.get("plotly_chart")] == ["explore.graph_matrix"]
+    services.analysis._layouts.release()
