@@ -178,3 +178,48 @@ def test_a_click_on_the_graph_opens_a_block_in_place_and_a_layer_inside(server, 
     settle(page)
     playwright.expect(page.get_by_text("After features.conv0: output")).to_be_visible(timeout=TIMEOUT)
     playwright.expect(page.get_by_text("These weights are random")).to_be_visible()
+
+
+def _download(page, name: str) -> bytes:
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.get_by_role("button", name=name, exact=True).click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_explores_downloads_hold_what_they_say(server, context, tmp_path):
+    """Each file Explore offers, opened: the .py runs and builds the model shown (its parameter count),
+    the .json is its config, the ONNX passes onnx's checker at the page's input, the Layers CSV holds
+    core's rows and total, the graph's .dot and .svg are that graph."""
+    import csv
+    import io
+    import json
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+
+    import onnx
+    page = context.new_page()
+    page.goto(f"{server}/?model=d2l_resnet18&h=64&w=64&tab=code")
+    settle(page)
+    config = core.get_config("d2l_resnet18")
+    analysis = analyze(config, (config.in_channels, 64, 64)).to_dict()
+    code = tmp_path / "model.py"
+    code.write_bytes(_download(page, "Download .py"))
+    run = subprocess.run([sys.executable, str(code)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert str(analysis["total_params"]) in run.stdout.split()
+    assert json.loads(_download(page, "Download JSON"))["config"] == config.to_dict()
+    model = onnx.load_from_string(_download(page, "Download ONNX (random weights)"))
+    onnx.checker.check_model(model)
+    assert [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim][1:] == [1, 64, 64]
+    page.get_by_role("tab", name="Layers").click()
+    settle(page)
+    rows = list(csv.reader(io.StringIO(_download(page, "Download CSV").decode())))
+    assert [r[0] for r in rows[1:-1]] == [row["name"] for row in analysis["layers"]]
+    assert int(rows[-1][rows[0].index("Parameters")]) == analysis["total_params"]
+    page.get_by_role("tab", name="Graph").click()
+    settle(page)
+    dot = _download(page, "Download DOT").decode()
+    svg = ET.fromstring(_download(page, "Download SVG"))
+    titles = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")}
+    assert dot.startswith("digraph") and {"stem.conv", "layer1.0", "layer4.1", "fc"} <= titles
