@@ -58,9 +58,12 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(graph: dict, title: str = "", fontsize: int = 10, words: dict = WORDS) -> str:
+def to_dot(graph: dict, title: str = "", fontsize: int = 10, words: dict = WORDS, columns: int = 1) -> str:
     """DOT text; `fontsize` in points (the app uses a larger one that reads on a projector), `words`
-    the label words (WORDS' keys) in the reader's language."""
+    the label words (WORDS' keys) in the reader's language. `columns` > 1 folds a chain (every node
+    feeds only the next: a block-level graph) into that many columns side by side, read down each
+    column then on to the next: a long chain then fills a projector's width instead of scrolling down
+    it. A graph that is not a chain is drawn in one column."""
     lines = ["digraph G {", '  rankdir=TB; nodesep=0.25; ranksep=0.3;',
              f'  node [fontname="Helvetica", fontsize={fontsize}]; '
              'edge [color="#555555", arrowsize=0.6];']
@@ -69,7 +72,31 @@ def to_dot(graph: dict, title: str = "", fontsize: int = 10, words: dict = WORDS
     for node in graph["nodes"]:
         lines.append(f"  {_quote(node['id'])} [label={_quote(node_label(node, words))}, "
                      f"{_STYLE[node['kind']]}, tooltip={_quote(tooltip(node, words))}];")
+    column_of = fold(graph, columns)
+    for k in sorted(set(column_of.values())) if len(set(column_of.values())) > 1 else []:
+        members = " ".join(_quote(n) for n, c in column_of.items() if c == k)
+        lines.append(f"  subgraph cluster_column{k} {{ style=invis; {members} }}")
     for edge in graph["edges"]:
-        lines.append(f"  {_quote(edge['source'])} -> {_quote(edge['target'])};")
+        # An edge to the next column's top does not rank its target below its source: each column
+        # starts at the top.
+        turn = column_of.get(edge["source"]) != column_of.get(edge["target"])
+        lines.append(f"  {_quote(edge['source'])} -> {_quote(edge['target'])}"
+                     f"{' [constraint=false]' if turn else ''};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def fold(graph: dict, columns: int) -> dict:
+    """{node: its column} for a chain folded into `columns` nearly equal columns; {} otherwise."""
+    nodes = [n["id"] for n in graph["nodes"]]
+    following = {e["source"]: e["target"] for e in graph["edges"]}
+    if columns < 2 or len(graph["edges"]) != len(nodes) - 1 or len(following) != len(graph["edges"]):
+        return {}
+    first = set(nodes) - set(following.values())
+    order = list(first)
+    while len(order) < len(nodes) and order[-1] in following:
+        order.append(following[order[-1]])
+    if len(first) != 1 or len(order) != len(nodes) or len(set(order)) != len(nodes):
+        return {}
+    per = -(-len(order) // columns)
+    return {node: i // per for i, node in enumerate(order)}

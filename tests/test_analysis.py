@@ -263,3 +263,19 @@ def test_layers_without_a_shape_rule_fall_back_to_meta_tensors_and_count_like_fl
     assert propagator.run(Shape(x.shape)) == tuple(expected.shape) == (2, 10)
     assert propagator.flops == counter.get_total_flops() == 2 * (2 * 8 * 6 * 6 * 27 + 2 * 288 * 10)
     assert {"GELU", "LeakyReLU", "flatten", "reshape", "view"} <= {n.op for n in propagator.nodes}
+
+
+def test_a_chain_folds_into_columns_and_a_branching_graph_does_not():
+    """densenet121's block graph is a chain of 17 nodes: in 3 columns of 6, 6 and 5, read in order,
+    the two edges that turn to the next column's top not ranking it; an expanded block branches, so
+    it stays in one column whatever is asked."""
+    from core.render import fold
+    chain = build_graph(analyze("densenet121").trace, "block")
+    order = [n["id"] for n in chain["nodes"]]
+    column = fold(chain, 3)
+    assert [column[n] for n in order] == [0] * 6 + [1] * 6 + [2] * 5 and fold(chain, 1) == {}
+    dot = to_dot(chain, columns=3)
+    assert dot.count("[constraint=false]") == 2 and dot.count("subgraph cluster_column") == 3
+    assert f'"{order[5]}" -> "{order[6]}" [constraint=false];' in dot
+    branching = build_graph(analyze("densenet121").trace, "block", expand="features.denseblock1")
+    assert fold(branching, 3) == {} and "cluster_column" not in to_dot(branching, columns=3)

@@ -446,7 +446,10 @@ def test_a_small_dense_block_is_drawn_fit_to_the_page_and_larger_in_presentation
     assert data["zoom"] == "fit" and data["svg"].startswith("<svg") and "present" not in at.query_params
     assert [data["labels"][k] for k in graph_view.ZOOM_ACTIONS] == ["−", "+", "Fit", "100 %"]
     at, data = drawn({"model": "d2l_densenet", "expand": "features.denseblock1", "present": "1"})
-    assert data["zoom"] == presentation.GRAPH_ZOOM and at.query_params["present"] == "1"
+    assert data["zoom"] == presentation.GRAPH_ZOOM and at.query_params["present"] == "1"  # not a chain
+    at, data = drawn({"model": "d2l_densenet", "present": "1"})  # the block chain: in 3 columns, fit
+    assert widget(at, graph_view.COLUMNS_KEY).value == graph_view.PRESENT_COLUMNS == 3
+    assert data["zoom"] == "fit" and "<title>cluster_column2</title>" in data["svg"]
 
 
 @pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz's dot is not installed (make test installs it)")

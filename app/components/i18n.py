@@ -115,6 +115,10 @@ STRINGS: dict[str, tuple[str, str]] = {
                           "稠密块的第 ℓ 层读取块的输入和前面全部 ℓ−1 层：共 L(L+1)/2 = {pairs} "
                           "条连接，另加最后拼接的 L+1 个输入。"),
     "graph.full_drawing": ("Draw the full graph", "绘制完整的图"),
+    "graph.columns": ("Columns", "列数"),
+    "graph.columns_help": ("Fold the chain of blocks into this many columns, read down each column then on "
+                           "to the next (a graph with branches stays in one column)",
+                           "把模块链折成几列，先读完一列再读下一列（有分支的图仍为一列）"),
     "graph.zoom_out": ("−", "−"),
     "graph.zoom_out_help": ("Zoom out (or turn the mouse wheel; drag to pan)",
                             "缩小（或滚动鼠标滚轮；拖动可平移）"),

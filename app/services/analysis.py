@@ -72,12 +72,12 @@ PROJECTOR_FONT_PT = 15  # graph labels that read from the back of a classroom
 
 @cached(max_entries=128)
 def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,
-          words: tuple[tuple[str, str], ...]) -> dict:
+          words: tuple[tuple[str, str], ...], columns: int = 1) -> dict:
     """The graph IR at block level (one block optionally expanded) and its DOT text, titled `title`
     (the page's model name: a preset, or a preset with a * when changed), its labels in `words`
-    ((word, translation) for each of the catalogue's graph_words)."""
+    ((word, translation) for each of the catalogue's graph_words), a chain folded into `columns`."""
     return engine.query("analysis.graph", family, config_json, tuple(input_shape), expand, title,
-                        dict(words), PROJECTOR_FONT_PT)
+                        dict(words), PROJECTOR_FONT_PT, columns)
 
 
 def svg_available() -> bool:

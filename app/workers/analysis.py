@@ -20,7 +20,7 @@ from core.data import images_from_pixels
 from core.export import export
 from core.feature_maps import field_of, inside, untrained
 from core.registry import config_from_dict, preset_of
-from core.render import WORDS, to_dot
+from core.render import WORDS, fold, to_dot
 from core.roofline import GPUS, layer_traffic, measured_examples_per_second
 from core.roofline import roofline as _roofline
 
@@ -94,14 +94,16 @@ def architecture(family: str, config_json: str, input_shape: tuple) -> dict:
 
 
 def graph(family: str, config_json: str, input_shape: tuple, expand: str | None, title: str,
-          words: dict, fontsize: int) -> dict:
-    """The graph IR at block level (one block optionally expanded) and its DOT text."""
+          words: dict, fontsize: int, columns: int = 1) -> dict:
+    """The graph IR at block level (one block optionally expanded), its DOT text (a chain folded into
+    `columns` columns) and the columns it was drawn in (1 for a graph that is not a chain)."""
     analysis, failed = _analysis_or_error(family, config_json, input_shape, 1)
     if failed:
         return failed
     ir = build_graph(analysis.trace, "block", expand=expand)
     return {"nodes": len(ir["nodes"]), "edges": len(ir["edges"]), "ir": ir,
-            "dot": to_dot(ir, title=title, fontsize=fontsize, words=words)}
+            "dot": to_dot(ir, title=title, fontsize=fontsize, words=words, columns=columns),
+            "columns": len(set(fold(ir, columns).values())) or 1}
 
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
