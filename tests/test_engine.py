@@ -174,3 +174,28 @@ def test_an_unreachable_engine_is_said_on_the_page_and_the_server_lives():
     assert done.returncode == 0, done.stderr[-2000:]
     no_exception, errors = done.stdout.strip().splitlines()[-1].split(" ", 1)
     assert no_exception == "True" and "cannot be reached" in errors
+
+
+def test_a_query_whose_worker_died_is_asked_again_of_a_fresh_one():
+    """The worker a query goes to died since its last answer (killed, out of memory, its node gone):
+    the query is asked once more, of a new worker in its place, and answered."""
+    engine.connect()
+    args = ("resnet18", "{}")
+    assert engine.query("analysis.resolve", *args)["preset"] == "resnet18"
+    slot = zlib.crc32(repr(args[:2]).encode()) % len(engine._query_workers._workers)
+    dead = engine._query_workers._workers[slot]
+    ray.kill(dead, no_restart=True)
+    assert engine.query("analysis.resolve", *args)["preset"] == "resnet18"
+    assert engine._query_workers._workers[slot] not in (None, dead)
+
+
+def test_the_door_opens_again_after_the_replica_that_opened_it_died():
+    """The cluster's admission door lives with the process that opened it; when that replica dies, the
+    next start finds no door, opens one (counting the jobs already in), and is admitted."""
+    engine.connect()
+    door = engine._open_door()
+    ray.kill(door, no_restart=True)  # as when its replica's process ends
+    name = f"train/{engine._stamp()}/student"
+    engine._admit("train", name, 8, 2)  # no JobFailed("busy"): a new door answered
+    assert engine._door is not None and engine._door is not door
+    assert ray.get(engine._door.admit.remote("train", name, 8, 2)) is None  # and it counts this start
