@@ -23,12 +23,13 @@ def _explore(services) -> None:
 
 
 def _compare(services) -> None:
+    from app.components import model_changes
     from app.views import compare
     compare.depth_points()
     presets = services.catalog()["presets"]
     for name in compare.DEFAULT_MODELS[:2]:  # the page opens with two
         resolved = services.resolve(name, "{}")
-        shape = compare.input_for(presets[name], resolved["config"])
+        shape = model_changes.input_for(presets[name], resolved["config"])
         services.summary(resolved["family"], resolved["config_json"], shape)
         services.memory_estimate(name, "{}", compare.MEMORY_BATCH, shape, "fp32", "sgd")
         services.architecture(resolved["family"], resolved["config_json"], shape)

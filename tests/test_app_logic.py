@@ -6,7 +6,7 @@ import pytest
 import core
 from app.components import explore_state, i18n
 from app.components.config_form import widget_value
-from app.views.compare import input_for, parse_changes
+from app.components.model_changes import input_for, parse_changes
 
 DENSENET_FIELDS = [s.to_dict() for s in core.FAMILIES["densenet"].config_cls.fields()]
 SPEC = {s["name"]: s for s in DENSENET_FIELDS}

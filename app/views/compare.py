@@ -1,13 +1,19 @@
 """Compare: 2–4 models side by side, and ResNet vs DenseNet parameters against depth."""
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
 from app import services
-from app.components import architecture_diff, charts, compare_explain, error_text, slides, url_state
+from app.components import (
+    architecture_diff,
+    charts,
+    compare_explain,
+    error_text,
+    model_changes,
+    slides,
+    url_state,
+)
 from app.components.i18n import chosen_id, language, localize_choice, t
 from app.components.numbers import exact, shape, spelled
 from app.components.reference import DEPTH_SERIES, IMAGENET_TOP1
@@ -34,20 +40,6 @@ def changes_key(i: int) -> str:
     return f"compare.set{i}"
 
 
-def parse_changes(text: str) -> dict:
-    """'growth_rate=12; block_config=6,12' -> {'growth_rate': '12', 'block_config': '6,12'}.
-
-    Values stay strings: core parses and validates them exactly as the CLI's --set does.
-    """
-    changes = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(part)
-        changes[key.strip()] = value.strip()
-    return changes
-
-
 def load_url(params: dict, presets: dict) -> None:
     if (count := url_state.whole_number(params.get("n"), 2, 4)) is not None:
         st.session_state[K_COUNT] = count
@@ -68,28 +60,18 @@ def ensure_defaults() -> None:
         st.session_state.setdefault(changes_key(i), "")
 
 
-def input_for(preset: dict, config: dict) -> tuple:
-    """The preset's input, following in_channels and a classifier sized by input_size."""
-    _, h, w = preset["input_shape"]
-    side = config.get("input_size")
-    return (config["in_channels"], side or h, side or w)
-
-
 def evaluate(name: str, text: str, presets: dict) -> dict:
     """{"name", "summary"} for one slot, or {"error": core's error dict}."""
-    try:
-        changes = parse_changes(text)
-    except ValueError as exc:
-        return {"error": {"message": t("compare.bad_changes", part=str(exc))}}
-    resolved = services.resolve(name, json.dumps(changes))
+    resolved = model_changes.resolve(name, text)
     if "error" in resolved:
         return {"error": resolved["error"]}
-    input_shape = input_for(presets[name], resolved["config"])
+    input_shape = model_changes.input_for(presets[name], resolved["config"])
     summary = services.summary(resolved["family"], resolved["config_json"], input_shape)
     if "error" in summary:
         return {"error": summary["error"]}
-    memory = services.memory_estimate(name, json.dumps(changes), MEMORY_BATCH, input_shape, "fp32", "sgd")
-    label = name + (f" ({text.strip()})" if changes else "")
+    changes = resolved["changes_json"]
+    memory = services.memory_estimate(name, changes, MEMORY_BATCH, input_shape, "fp32", "sgd")
+    label = name + (f" ({text.strip()})" if changes != "{}" else "")
     return {"name": label, "summary": summary, "memory": None if "error" in memory else memory,
             "model": (resolved["family"], resolved["config_json"], input_shape)}
 

@@ -8,10 +8,9 @@ import json
 import streamlit as st
 
 from app import services
-from app.components import error_text, live_memory, memory_charts, url_state
+from app.components import error_text, live_memory, memory_charts, model_changes, url_state
 from app.components.i18n import language, t
 from app.components.numbers import shape
-from app.views.compare import input_for, parse_changes
 
 DEFAULT_MODEL = "densenet121"
 CPU_BATCH = 2  # the CPU pass allocates for real: small enough for any preset on a laptop
@@ -68,15 +67,11 @@ def sidebar(presets: dict) -> dict:
 
 def resolve(inputs: dict, presets: dict) -> dict:
     """{"changes_json", "config", "input_shape"} or {"error": core's error dict}."""
-    try:
-        changes = parse_changes(inputs["changes"])
-    except ValueError as exc:
-        return {"error": {"message": t("compare.bad_changes", part=str(exc))}}
-    resolved = services.resolve(inputs["model"], json.dumps(changes))
+    resolved = model_changes.resolve(inputs["model"], inputs["changes"])
     if "error" in resolved:
         return {"error": resolved["error"]}
-    channels = input_for(presets[inputs["model"]], resolved["config"])[0]
-    return {"changes_json": json.dumps(changes), "config": resolved["config"],
+    channels = model_changes.input_for(presets[inputs["model"]], resolved["config"])[0]
+    return {"changes_json": resolved["changes_json"], "config": resolved["config"],
             "input_shape": (channels, inputs["height"], inputs["width"])}
 
 

@@ -15,7 +15,7 @@ import streamlit as st
 from app import services
 from app.components import checkpoint_picker, error_text, live_memory, training_charts, url_state
 from app.components.i18n import language, t
-from app.views.compare import parse_changes
+from app.components.model_changes import parse_changes
 
 # A DenseNet small enough that a class sees its first epoch end within a lesson's minute or two (the
 # page states the time it measures before Start), with dense blocks for Connections to draw.
