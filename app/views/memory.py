@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from app import services
-from app.components import error_text, live_memory, memory_charts, model_changes, url_state
+from app.components import error_text, live_memory, memory_charts, model_changes, slides, url_state
 from app.components.i18n import language, t
 from app.components.numbers import shape
 
@@ -110,8 +110,17 @@ def breakdown(inputs: dict, model: dict, gpu: dict) -> None:
     for i, (column, shown) in enumerate(zip(st.columns(len(by_batch)), by_batch.values(), strict=True)):
         figure = memory_charts.breakdown_figure(shown, t("mem.breakdown", batch=shown[0]["batch"]))
         column.plotly_chart(figure, key=f"mem.breakdown{i}")
+        slides.chart_downloads(f"mem.breakdown{i}", slide_caption(inputs, model),
+                               f"{inputs['model']}-memory-batch{shown[0]['batch']}", column)
     if not gpu["cuda"]:
         st.caption(t("mem.cpu_caption", batch=reports[-1]["batch"]))
+
+
+def slide_caption(inputs: dict, model: dict) -> str:
+    """The model, its changes and input (slides.caption), with the step's precision and optimizer."""
+    named = slides.caption({"name": inputs["model"], "input_shape": model["input_shape"]},
+                           json.loads(model["changes_json"]))
+    return " · ".join((named, inputs["dtype"], inputs["optimizer"]))
 
 
 def efficient_comparison(inputs: dict, model: dict) -> None:
@@ -129,6 +138,8 @@ def efficient_comparison(inputs: dict, model: dict) -> None:
                                                                              reports, strict=True)]
     st.plotly_chart(memory_charts.breakdown_figure(reports, t("mem.efficient_title"), labels),
                     key="mem.efficient_chart")
+    slides.chart_downloads("mem.efficient_chart", slide_caption(inputs, model),
+                           f"{inputs['model']}-memory-efficient")
     st.caption(t("mem.efficient_caption", ratio=reports[0]["peak"] / reports[1]["peak"]))
 
 
