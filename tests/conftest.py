@@ -59,16 +59,17 @@ def hostile_pickle(folder: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
     return path, marker
 
 
-# ---- browser tests: one server and one chromium per test process (each pytest-xdist worker), a fresh
-# context per test. A module that needs a server of its own (other settings, or one it kills) starts
-# it itself.
+# ---- browser tests: one server per test process (each pytest-xdist worker), one chromium per test
+# module, a fresh context per test. A module that needs a server of its own (other settings, or one it
+# kills) starts it itself. Chromium is not shared further: Playwright's sync API keeps an asyncio loop
+# running while it is open, and the websocket clients of later modules (asyncio.run) then fail.
 @pytest.fixture(scope="session")
 def server():
     with streamlit_server(ROOT / "app" / "server.py") as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
