@@ -12,7 +12,7 @@ from . import explore_state as state
 from .i18n import class_name, t
 from .numbers import shape
 
-OPEN = "inside.open"  # (model, layer) picked elsewhere (the Layers table): the tab opens at it once
+OPEN = "inside.open"  # (model, layer) picked in the Layers table or the graph: the tab opens at it once
 
 
 def shipped_weights(model: dict) -> dict | None:

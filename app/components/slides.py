@@ -44,7 +44,9 @@ function download(data, format) {
   if (!gd || !window.Plotly) return;
   const size = gd._fullLayout, extra = 36 + 8 * (data.caption.length > 140);
   const margin = {...(gd.layout.margin || {}), b: size.margin.b + extra};
-  const caption = {text: data.caption, xref: "paper", yref: "paper", x: 0, y: 0, xanchor: "left",
+  // Plotly reads a few HTML tags in text: the caption's own characters are shown as they are.
+  const text = data.caption.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const caption = {text, xref: "paper", yref: "paper", x: 0, y: 0, xanchor: "left",
                    yanchor: "top", yshift: -size.margin.b, showarrow: false, align: "left",
                    font: {size: 14, color: "#333"}};
   const layout = {...gd.layout, margin, annotations: [...(gd.layout.annotations || []), caption]};
