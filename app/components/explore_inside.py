@@ -81,8 +81,6 @@ def render(model: dict, changes: dict) -> None:
     if info:
         st.success(t("inside.trained", file=info["name"], dataset=info["dataset"], epochs=info["epochs"],
                      accuracy=f"{info['test_accuracy']:.3f}"), icon=":material/school:")
-    else:
-        trained_offers()
     st.caption(t("fmap.images_of", dataset=gallery["dataset"], shape=shape(model["input_shape"])))
     shown = [class_name(c) for c in gallery["classes"]]
     images = [(t("fmap.test_image", label=shown[label]), image)
@@ -92,3 +90,5 @@ def render(model: dict, changes: dict) -> None:
     layer = opened[1] if opened and opened[0] == model["config_json"] else None
     feature_maps_view.render(weights, images, classes, slides.caption(model, changes, info), prefix="inside",
                              layer=layer)
+    if not info:  # after the random weights' maps: the same image through trained ones
+        trained_offers()

@@ -163,17 +163,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fmap.untrained": ("These weights are random: this model has not been trained, so its channels "
                        "respond to nothing in particular and the maps are blurred, mixed copies of the "
                        "image. A trained network's early channels pick out edges and textures and its later "
-                       "ones the parts of a class: open Attributions for a network trained on "
-                       "Fashion-MNIST.",
+                       "ones the parts of a class: the buttons at the end of this tab explore networks "
+                       "trained on Fashion-MNIST.",
                        "这些权重是随机的：该模型未经训练，它的通道不针对任何特征，特征图只是图像模糊、混合后的"
                        "副本。训练过的网络，前面的通道提取边缘和纹理，后面的通道对应类别的部件："
-                       "请打开“归因”页，查看在 Fashion-MNIST 上训练过的网络。"),
+                       "本页末尾的按钮可探索在 Fashion-MNIST 上训练过的网络。"),
     "inside.trained": ("Trained weights: {file}, trained on {dataset} for {epochs} epochs (test accuracy "
                        "{accuracy}), shipped with this app for exactly this model and input.",
                        "训练过的权重：{file}，在 {dataset} 上训练了 {epochs} 轮（测试准确率 {accuracy}），"
                        "随本应用提供，正是这个模型和输入。"),
-    "inside.trained_offer": ("Or explore a network trained here, with its weights:",
-                             "或者探索一个在这里训练过的网络及其权重："),
+    "inside.trained_offer": ("The same images through a network trained here, with its weights:",
+                             "同样的图像，送入一个在这里训练过的网络（使用其权重）："),
     "inside.open_trained": ("{network} ({dataset}, accuracy {accuracy})",
                             "{network}（{dataset}，准确率 {accuracy}）"),
     "fmap.images_of": ("Images: the first of each class of {dataset}'s test set, resized to the model's "
