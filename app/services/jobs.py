@@ -118,7 +118,9 @@ class TrainingRun(_Polled):
                                seconds=self.seconds, num_gpus=gpu, resources={"training": 1},
                                queue_limit=MAX_QUEUED_TRAINING, user_limit=MAX_TRAINING_PER_USER)
         if owner is not None:
-            weakref.finalize(owner, self._job.stop, "session")
+            # Not at the process's exit: Ray is shutting down then (a call into it crashed the process
+            # with SIGSEGV), and the run's actor, owned by this process, ends with it anyway.
+            weakref.finalize(owner, self._job.stop, "session").atexit = False
         if session_id is not None:
             session_watch.add_run(session_id, self)
 
