@@ -5,7 +5,9 @@ laptops, not on the server's cores).
 The client connects to /_stcore/stream (subprotocol "streamlit"), sends BackMsg.rerun_script with a
 ClientState (query string, page, widget states) and reads ForwardMsgs until the run's script_finished.
 Like the frontend it echoes page_info_changed's query string on the next run and keeps every widget's
-id by its key, so that an action changes one widget by key (a slider step, a tab, a button press).
+id by its key, so that an action changes one widget by key (a slider step, a tab, a button press); a
+widget drawn inside a fragment reruns that fragment alone, as the frontend asks (checked against
+chromium's websocket frames: a tab switch on Explore is sent with the results fragment's id).
 """
 from __future__ import annotations
 
@@ -61,6 +63,7 @@ class Session:
         self.page_hash = ""
         self.pages: dict[str, str] = {}        # url path ("explore") -> page script hash
         self.widgets: dict[str, Widget] = {}   # user key -> widget, from the latest runs
+        self._fragment_of: dict[str, str] = {}  # widget id -> the fragment it was drawn in
         self._socket = None
 
     async def open(self, query: str = "", page: str = "") -> Run:
@@ -82,6 +85,9 @@ class Session:
             self.page_hash, self.query = self.pages[page], ""
         message = BackMsg()
         message.rerun_script.widget_states.widgets.extend(widgets)
+        fragments = {self._fragment_of.get(w.id, "") for w in widgets}
+        if len(fragments) == 1 and page is None:
+            message.rerun_script.fragment_id = fragments.pop()
         return await self._run(message)
 
     async def _run(self, message: BackMsg, page_name: str = "") -> Run:
@@ -126,6 +132,7 @@ class Session:
             block = delta.add_block
             if key := _key_of(block.id):
                 self.widgets[key] = Widget(block.id, "tab", block.tab_container)
+                self._fragment_of[block.id] = delta.fragment_id
             return
         if delta.WhichOneof("type") != "new_element":
             return
@@ -141,6 +148,7 @@ class Session:
             proto = getattr(element, kind)
             if key := _key_of(proto.id):
                 self.widgets[key] = Widget(proto.id, kind, proto)
+                self._fragment_of[proto.id] = delta.fragment_id
 
 
 def number(widget: Widget, value: float) -> WidgetState:

@@ -25,6 +25,10 @@ REFERENCES = [pathlib.Path(__file__).with_name(name)
               for name in ("reference_figures.json", "torchvision_more.json")]
 SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
 
+# Every session shares the web process's cached results: any reader that changes one fails the test
+# that made it (app/services/caching.py). Set before the app is imported here or by a test's server.
+os.environ.setdefault("CNN_EXPLORER_CACHE_CHECK", "1")
+
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)  # one thread per xdist worker: no oversubscription of the 2 cores
 

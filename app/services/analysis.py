@@ -9,14 +9,12 @@ import subprocess
 import threading
 from pathlib import Path
 
-import streamlit as st
-
 from app import engine
 
-from .caching import CACHE_TTL_S, cached
+from .caching import cached, shared
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+@shared(max_entries=1)
 def catalog() -> dict:
     """Families (title, field schema), presets (family, source, description, default input), the
     checkpoint file types core reads and the words inside graph labels."""
@@ -98,7 +96,7 @@ class LayoutRefused(RuntimeError):
     """Graphviz did not lay the graph out: past its deadline, or too many layouts already running."""
 
 
-@st.cache_data(show_spinner=False, max_entries=128, ttl=CACHE_TTL_S)
+@shared(max_entries=128)
 def dot_to_svg(dot: str) -> str:
     """The SVG document `dot` lays out (from its <svg> element on: it is shown inline and downloaded).
     Raises LayoutRefused (not cached) past DOT_TIMEOUT_S or while MAX_CONCURRENT_LAYOUTS run."""
@@ -131,13 +129,13 @@ def _run_dot(dot: str, args: list[str], wait_s: float) -> bytes:
         _layouts.release()
 
 
-@st.cache_data(show_spinner=False, max_entries=32, ttl=CACHE_TTL_S)
+@shared(max_entries=32)
 def export_text(family: str, config_json: str, input_shape: tuple, fmt: str) -> str:
     """'code' or 'json' export of a config."""
     return engine.query("analysis.export_text", family, config_json, tuple(input_shape), fmt)
 
 
-@st.cache_data(show_spinner=False, max_entries=8, ttl=CACHE_TTL_S)
+@shared(max_entries=8)
 def export_onnx(family: str, config_json: str, input_shape: tuple) -> bytes:
     """ONNX bytes; this allocates the real model, so the UI asks for it on demand only."""
     return engine.query("analysis.export_text", family, config_json, tuple(input_shape), "onnx")

@@ -24,7 +24,7 @@ from app import engine, settings
 
 from . import session_watch
 from .analysis import catalog
-from .caching import CACHE_TTL_S, cached
+from .caching import cached, shared
 
 logger = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -35,7 +35,7 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 SHIPPED_NETWORKS = ("densenet_fig5", "densenet_bc", "vovnet_osa")
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+@shared(max_entries=1)
 def fashion_mnist_installed() -> bool:
     """Whether the workers have the book's Fashion-MNIST (Debian's dataset-fashion-mnist)."""
     return engine.query("checkpoints.fashion_mnist_installed")

@@ -14,13 +14,13 @@ import streamlit as st
 from app import engine, settings
 
 from . import checkpoints, session_watch
-from .caching import CACHE_TTL_S, cached
+from .caching import cached, shared
 from .checkpoints import session
 
 logger = logging.getLogger(__name__)
 
 
-@st.cache_data(show_spinner=False, ttl=CACHE_TTL_S)
+@shared(max_entries=1)
 def device_info() -> dict:
     """The GPU the workers have: {"cuda": False} without one, else its name and memory."""
     return engine.query("memory.device_info")

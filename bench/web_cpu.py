@@ -1,0 +1,119 @@
+"""The web process's CPU time per user action, by kind: what a class's actions cost the one process
+that serves every session's script runs (the torch work runs in the engine's processes, not counted).
+
+One fresh server (warmed up), sessions at Streamlit's websocket protocol (bench/protocol.py), actions
+one at a time so that each action's CPU is its own: the web process's user + system CPU time (psutil)
+read before and after each kind's actions, divided by their number. Kinds, as bench/load.py's mix:
+a first visit (a new session opens Explore on a model), a slider step (each of four sessions walks
+one hyperparameter of its model by ±1, as load.py's students do: new values and revisits), a tab
+switch on Explore, and a page visit (Compare, Memory or Attributions, then back to Explore: two runs,
+counted as two page visits).
+
+    .venv/bin/python bench/web_cpu.py --actions 60          # prints; --write: docs/benchmarks.md
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import random
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from browser_support import streamlit_server  # noqa: E402
+
+from bench.load import WALKS, Walk, act, open_walk, server_process  # noqa: E402
+from bench.protocol import Session  # noqa: E402
+from bench.report import machine, write_section  # noqa: E402
+
+KINDS = ("first visit", "slider step", "tab switch", "page visit")
+TARGET_MS = 12
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def measure(base: str, web: psutil.Process, actions: int) -> dict[str, tuple[float, float]]:
+    """kind -> (web CPU ms per action, wall ms per action)."""
+    figures = {}
+
+    async def timed(kind, coroutine_factory, count):
+        cpu, wall = cpu_seconds(web), time.perf_counter()
+        done = 0
+        for i in range(count):
+            done += await coroutine_factory(i)
+        figures[kind] = ((cpu_seconds(web) - cpu) * 1000 / done, (time.perf_counter() - wall) * 1000 / done)
+
+    walks = [Walk.of(*w) for w in WALKS]
+    sessions = [Session(base) for _ in walks]
+
+    async def first_visit(i):
+        await open_walk(sessions[i], walks[i])
+        return 1
+    await timed("first visit", first_visit, len(sessions))
+
+    async def step(i):
+        await act(sessions[i % len(sessions)], walks[i % len(sessions)], "step")
+        return 1
+    await timed("slider step", step, actions)
+
+    async def tab(i):
+        await act(sessions[i % len(sessions)], walks[i % len(sessions)], "tab")
+        return 1
+    await timed("tab switch", tab, actions)
+
+    async def page(i):
+        kind = ("page", "memory", "attributions")[i % 3]
+        return len(await act(sessions[i % len(sessions)], walks[i % len(sessions)], kind))
+    await timed("page visit", page, max(3, actions // 2))
+    for session in sessions:
+        await session.close()
+    return figures
+
+
+async def run(actions: int) -> tuple[dict, float]:
+    with streamlit_server(ROOT / "app" / "server.py") as base:
+        web = server_process(base)
+        idle_cpu = cpu_seconds(web)
+        await asyncio.sleep(5)
+        idle = (cpu_seconds(web) - idle_cpu) / 5  # cores busy with no session: subtracted from nothing,
+        # printed so that a reader sees how much of the per-action figure could be background work
+        return await measure(base, web, actions), idle
+
+
+def section(figures: dict, idle: float, actions: int, command: str) -> str:
+    lines = [f"{datetime.date.today()} · {machine()} · " + " ".join(__doc__.split("\n\n")[1].split()),
+             f"{actions} actions of each kind (page visits: {max(3, actions // 2)} visits, two runs each); "
+             f"the idle server used {idle * 1000:.1f} ms of CPU a second. "
+             f"Target: ≤ {TARGET_MS} ms per action.",
+             "", "| action | web CPU per action (ms) | wall time per action (ms) |", "|---|---:|---:|",
+             *(f"| {kind} | {cpu:.1f} | {wall:.0f} |" for kind, (cpu, wall) in figures.items()),
+             "", f"Reproduce: `{command}`"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--actions", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--write", action="store_true", help="write the section into docs/benchmarks.md")
+    args = parser.parse_args()
+    random.seed(args.seed)
+    figures, idle = asyncio.run(run(args.actions))
+    command = "python bench/web_cpu.py " + " ".join(a for a in sys.argv[1:] if a != "--write")
+    text = section(figures, idle, args.actions, command)
+    print(text)
+    if args.write:
+        write_section("web_cpu", "## Web-process CPU per action (bench/web_cpu.py)\n\n" + text)
+
+
+if __name__ == "__main__":
+    main()
