@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import math
 import random
 import statistics
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser_support import streamlit_server  # noqa: E402
 
 import core  # noqa: E402
+from app.replicas import free_port, stack  # noqa: E402
 from bench.protocol import ProtocolError, Session, number, press, text  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
 
@@ -106,9 +109,18 @@ async def open_walk(session: Session, walk: Walk) -> None:
                      else session.widgets[walk.key].proto.default)
 
 
+async def browser_cookie(base: str) -> str:
+    """The cookie a browser carries after loading `base`'s page: behind the balancer, the SERVERID that
+    keeps its requests on one replica ("" from a single server)."""
+    def load():
+        with urllib.request.urlopen(base + "/", timeout=ACTION_TIMEOUT_S) as reply:
+            return reply.headers.get("Set-Cookie", "").split(";", 1)[0]
+    return await asyncio.to_thread(load)
+
+
 async def start_training(base: str, results: Results) -> Session:
     """A Train tab that starts a run and stays open (its session owns the run)."""
-    trainer = Session(base, ACTION_TIMEOUT_S)
+    trainer = Session(base, ACTION_TIMEOUT_S, await browser_cookie(base))
     await trainer.open("model=densenet40_k12&set=block_config%3D2%2C2%2C2&dataset=digits&epochs=30",
                        page="train")
     run = await trainer.rerun([press(trainer.widgets["train.start"])])
@@ -118,8 +130,10 @@ async def start_training(base: str, results: Results) -> Session:
 
 async def student(base: str, number_: int, deadline: float, results: Results) -> None:
     walk = Walk.of(*WALKS[number_ % len(WALKS)])
-    session, trainer = Session(base, ACTION_TIMEOUT_S), None
+    trainer = None
     try:
+        cookie = await browser_cookie(base)
+        session = Session(base, ACTION_TIMEOUT_S, cookie)
         if number_ % TRAINING_SHARE == 0:
             trainer = await start_training(base, results)
         started = time.perf_counter()
@@ -139,12 +153,12 @@ async def student(base: str, number_: int, deadline: float, results: Results) ->
                 results.latencies[kind].append(run.seconds)
             if walk.key not in session.widgets:  # back on Explore without the walk's model: reopen it
                 await session.close()
-                session = Session(base, ACTION_TIMEOUT_S)
+                session = Session(base, ACTION_TIMEOUT_S, cookie)
                 await open_walk(session, walk)
         except (ProtocolError, TimeoutError, OSError, KeyError) as exc:  # a finding: count it, reopen, go on
             results.errors.append(f"session {number_} {kind}: {type(exc).__name__}: {str(exc)[:300]}")
             await session.close()
-            session = Session(base, ACTION_TIMEOUT_S)
+            session = Session(base, ACTION_TIMEOUT_S, cookie)
             try:
                 await open_walk(session, walk)
             except Exception as reload_exc:
@@ -173,12 +187,24 @@ async def attacker(base: str, number_: int, deadline: float, results: Results, p
             await session.close()
 
 
-def _engine(web: psutil.Process) -> list[psutil.Process]:
-    return web.children(recursive=True)
+class Processes:
+    """The server's processes, split as the figures are: the web side (the replicas, and HAProxy in
+    front of them) and the engine (Ray's processes: its workers and the training runs)."""
+
+    def __init__(self, web: list[psutil.Process], engine_of_web: bool):
+        self.web, self._engine_of_web = web, engine_of_web
+
+    def engine(self) -> list[psutil.Process]:
+        if self._engine_of_web:  # a single server's own local Ray: its children
+            return [c for w in self.web for c in w.children(recursive=True)]
+        # a Ray started apart (`ray start`): every process of it on this machine
+        return [p for p in psutil.process_iter(["name", "cmdline"])
+                if "ray" in (p.info["name"] or "") or any("ray/" in a or a.startswith("ray::")
+                                                          for a in p.info["cmdline"] or [])]
 
 
-async def sample(web: psutil.Process, results: Results, stop: asyncio.Event) -> None:
-    """CPU (cores busy, from CPU-time deltas) and RSS of the web process and of the engine's processes."""
+async def sample(processes: Processes, results: Results, stop: asyncio.Event) -> None:
+    """CPU (cores busy, from CPU-time deltas) and RSS of the web processes and of the engine's processes."""
     def cpu_seconds(procs):
         total = 0.0
         for p in procs:
@@ -197,23 +223,24 @@ async def sample(web: psutil.Process, results: Results, stop: asyncio.Event) -> 
             except psutil.Error:
                 pass
         return total
-    last = (time.perf_counter(), cpu_seconds([web]), cpu_seconds(_engine(web)))
+    web = processes.web
+    last = (time.perf_counter(), cpu_seconds(web), cpu_seconds(processes.engine()))
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), timeout=1.0)
         except TimeoutError:
             pass
-        now, engine = time.perf_counter(), _engine(web)
-        web_cpu, engine_cpu = cpu_seconds([web]), cpu_seconds(engine)
+        now, engine = time.perf_counter(), processes.engine()
+        web_cpu, engine_cpu = cpu_seconds(web), cpu_seconds(engine)
         elapsed = now - last[0]
-        results.samples.append({"t": now, "web_rss": rss([web]), "engine_rss": rss(engine),
+        results.samples.append({"t": now, "web_rss": rss(web), "engine_rss": rss(engine),
                                 "web_cpu": (web_cpu - last[1]) / elapsed,
                                 "engine_cpu": max(0.0, engine_cpu - last[2]) / elapsed})
         last = (now, web_cpu, engine_cpu)
 
 
 def server_process(base: str) -> psutil.Process:
-    """The `streamlit run` child that browser_support started on this URL's port."""
+    """The child process (`streamlit run`, HAProxy) serving on this URL's port."""
     port = base.rsplit(":", 1)[1]
     for child in psutil.Process().children(recursive=True):
         if port in child.cmdline():
@@ -221,14 +248,30 @@ def server_process(base: str) -> psutil.Process:
     raise RuntimeError(f"no server process on port {port}")
 
 
-async def run_load(sessions: int, seconds: float, attackers: int = 0, per_block: int = 128) -> Results:
-    """One fresh server (warmed up before its health check answers), then `sessions` sessions for
-    `seconds` seconds, started over the first few seconds as a class opens the link, beside
-    `attackers` heavy Compare tabs (DenseNets of six blocks of `per_block` layers)."""
+@contextlib.contextmanager
+def served(replicas: int):
+    """(the URL the class opens, its Processes): one `streamlit run` with its local Ray, warmed up
+    before its health check answers; or `replicas` of them behind HAProxy sharing one Ray
+    (app/replicas.py)."""
+    if not replicas:
+        with streamlit_server(ROOT / "app" / "server.py") as base:
+            yield base, Processes([server_process(base)], engine_of_web=True)
+        return
+    with stack(replicas, free_port()) as running:
+        web = [server_process(url) for url in running.replicas.values()]
+        balancer = next(c for c in psutil.Process().children() if c.name() == "haproxy")
+        yield running.balancer, Processes([*web, balancer], engine_of_web=False)
+
+
+async def run_load(sessions: int, seconds: float, attackers: int = 0, per_block: int = 128,
+                   replicas: int = 0) -> Results:
+    """A fresh server (or `replicas` behind a balancer), then `sessions` sessions for `seconds` seconds,
+    started over the first few seconds as a class opens the link, beside `attackers` heavy Compare
+    tabs (DenseNets of six blocks of `per_block` layers)."""
     results = Results()
-    with streamlit_server(ROOT / "app" / "server.py") as base:
+    with served(replicas) as (base, processes):
         stop = asyncio.Event()
-        sampler = asyncio.create_task(sample(server_process(base), results, stop))
+        sampler = asyncio.create_task(sample(processes, results, stop))
         results.started = time.perf_counter()
         deadline = results.started + seconds
 
@@ -300,11 +343,15 @@ def row(s: dict) -> str:
             f"{s['web_cpu']:.2f} | {s['engine_cpu']:.2f} |")
 
 
-def section(summaries: list[dict], command: str) -> str:
+def section(summaries: list[dict], command: str, replicas: int = 0) -> str:
     passing = next((s["sessions"] for s in summaries if s["interactive_p95"] > 1.0), None)
-    lines = [f"{datetime.date.today()} · {machine()} · one `streamlit run` on 127.0.0.1 with its local Ray "
-             "(app/engine.py); the sessions are driven at Streamlit's websocket protocol from one Python "
-             "process (bench/protocol.py), no browser; that process shares the server's cores. "
+    server = (f"{replicas} `streamlit run` replicas behind HAProxy sharing one `ray start --head` "
+              "(app/replicas.py: round robin with cookie affinity; the web figures add up the replicas "
+              "and HAProxy, the engine's Ray's processes)" if replicas else
+              "one `streamlit run` on 127.0.0.1 with its local Ray (app/engine.py)")
+    lines = [f"{datetime.date.today()} · {machine()} · {server}; the sessions are driven at Streamlit's "
+             "websocket protocol from one Python process (bench/protocol.py), no browser; that process "
+             "shares the server's cores. "
              + " ".join(__doc__.split("\n\n")[1].split()),
              "", HEADER, "|" + "---|" * (HEADER.count("|") - 1),
              *(row(s) for s in summaries), "",
@@ -333,10 +380,14 @@ def main() -> None:
     parser.add_argument("--attack-block", type=int, default=128,
                         help="layers in each of the attacking DenseNets' six blocks (128: 768 in all, "
                              "past the server's CNN_EXPLORER_QUERY_DEPTH; 42: 252, the deepest it analyses)")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="serve from this many replicas behind HAProxy sharing one Ray "
+                             "(app/replicas.py); 0: one `streamlit run` with its local Ray")
     args = parser.parse_args()
     summaries = []
     for sessions in args.sessions:
-        results = asyncio.run(run_load(sessions, args.seconds, args.attackers, args.attack_block))
+        results = asyncio.run(run_load(sessions, args.seconds, args.attackers, args.attack_block,
+                                       args.replicas))
         summary = summarize(sessions, args.seconds, results)
         print(row(summary), flush=True)
         if args.attackers:
@@ -347,10 +398,11 @@ def main() -> None:
             print("  ", error)
         summaries.append(summary)
     command = "python bench/load.py " + " ".join(sys.argv[1:])
-    text_ = section(summaries, command.replace(" --write", ""))
+    text_ = section(summaries, command.replace(" --write", ""), args.replicas)
     print(text_)
     if args.write:
-        title = "Load at the protocol level" + ("" if args.section == "load" else ": fewer sessions")
+        title = {"load": "Load at the protocol level", "load-capacity": "Load at the protocol level: fewer "
+                 "sessions"}.get(args.section, f"Load at the protocol level: {args.replicas} replicas")
         write_section(args.section, f"## {title} (bench/load.py)\n\n" + text_)
 
 

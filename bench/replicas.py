@@ -1,9 +1,9 @@
 """Two app replicas behind HAProxy (Debian's package) with cookie affinity, sharing one Ray cluster
 started outside the app, all on loopback; sessions driven at the websocket protocol (bench/protocol.py).
 
-1. `ray start --head` with a `training` resource of 2; two `streamlit run` replicas pointed at it
-   (CNN_EXPLORER_RAY_ADDRESS, one query worker each); HAProxy inserts a SERVERID cookie and sends
-   every request that carries it to the same replica.
+1. app/replicas.py's stack: `ray start --head` with a `training` resource of 2; two `streamlit run`
+   replicas pointed at it (CNN_EXPLORER_RAY_ADDRESS, one query worker each); HAProxy inserts a SERVERID
+   cookie and sends every request that carries it to the same replica.
 2. N sessions through the balancer: each first loads `/` over HTTP (the balancer picks a replica and
    sets the cookie), then opens its websocket with that cookie and steps a slider for a while.
    Affinity: the websockets open on each replica's port equal the sessions whose cookie names it.
@@ -25,9 +25,7 @@ import contextlib
 import datetime
 import os
 import re
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -37,65 +35,13 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser_support import free_port, streamlit_server  # noqa: E402
 
+from app.replicas import free_port, stack  # noqa: E402
 from bench.load import Walk, open_walk  # noqa: E402
 from bench.protocol import ProtocolError, Session, number, press  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
 
-HAPROXY = """
-global
-    maxconn 4000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 1h
-    timeout server 1h
-    timeout tunnel 1h
-    option redispatch
-    retries 2
-frontend web
-    bind 127.0.0.1:{port}
-    default_backend app
-backend app
-    balance roundrobin
-    cookie SERVERID insert indirect nocache httponly
-    option httpchk GET /_stcore/health
-{servers}
-"""
 TRAIN_QUERY = "model=densenet40_k12&set=block_config%3D2%2C2%2C2&dataset=digits&epochs=50"
-
-
-@contextlib.contextmanager
-def ray_head(port: int):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_worker_niceness": "0",
-           "RAY_enable_worker_prestart": "0"}  # RAY_AUTH_MODE comes from run()
-    ray = str(Path(sys.executable).with_name("ray"))
-    subprocess.run([ray, "start", "--head", f"--port={port}", "--num-cpus=4",
-                    '--resources={"training": 2}', "--include-dashboard=false", "--disable-usage-stats"],
-                   env=env, check=True, timeout=120, capture_output=True)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([ray, "stop", "--force"], env=env, timeout=120, capture_output=True)
-
-
-@contextlib.contextmanager
-def haproxy(replicas: dict[str, str]):
-    port = free_port()
-    servers = "\n".join(f"    server {name} {url.removeprefix('http://')} check cookie {name}"
-                        for name, url in replicas.items())
-    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as cfg:
-        cfg.write(HAPROXY.format(port=port, servers=servers))
-    proc = subprocess.Popen(["haproxy", "-db", "-f", cfg.name], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        os.unlink(cfg.name)
 
 
 def affinity_cookie(balancer: str) -> tuple[str, str]:
@@ -214,25 +160,19 @@ async def scenario(balancer: str, replicas: dict[str, str], sessions: int, secon
 
 def run(sessions: int, seconds: float) -> dict:
     import ray
-    # On loopback only, Ray's token authentication is off (the replicas would need the head's token).
-    os.environ["RAY_AUTH_MODE"] = "disabled"
-    with ray_head(free_port()) as address:
-        os.environ.update(CNN_EXPLORER_RAY_ADDRESS=address, CNN_EXPLORER_WORKERS="1")
-        app = ROOT / "app" / "server.py"
-        with streamlit_server(app) as a, streamlit_server(app) as b:
-            replicas = {"a": a, "b": b}
-            with haproxy(replicas) as balancer:
-                report = asyncio.run(scenario(balancer, replicas, sessions, seconds))
-                ray.init(address=address, namespace="cnn-explorer", logging_level="ERROR")
-                report["train_jobs_after"] = sorted(n.split("/", 2)[2] for n in ray.util.list_named_actors()
-                                                    if n.startswith("train/"))
-                report["training_free_after"] = ray.available_resources().get("training", 0)
-                ray.shutdown()
+    with stack(2, free_port(), workers=1, training=2) as served:
+        report = asyncio.run(scenario(served.balancer, served.replicas, sessions, seconds))
+        os.environ["RAY_AUTH_MODE"] = "disabled"  # the loopback head's (app/replicas.py)
+        ray.init(address=served.ray_address, namespace="cnn-explorer", logging_level="ERROR")
+        report["train_jobs_after"] = sorted(n.split("/", 2)[2] for n in ray.util.list_named_actors()
+                                            if n.startswith("train/"))
+        report["training_free_after"] = ray.available_resources().get("training", 0)
+        ray.shutdown()
     return report
 
 
 def section(report: dict, sessions: int, command: str) -> str:
-    lines = [f"{datetime.date.today()} · {machine()} · one `ray start --head` (4 CPUs, "
+    lines = [f"{datetime.date.today()} · {machine()} · one `ray start --head` (4 logical CPUs, "
              "`training` 2), two `streamlit run` replicas pointed at it, HAProxy 2.6 (Debian) with "
              "cookie affinity in front, all on 127.0.0.1; sessions at the websocket protocol. "
              + " ".join(__doc__.split("\n\n")[1].split()), "",
