@@ -173,16 +173,16 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
             st.rerun()
         elif clicked:
             on_node(clicked)
-    left, right = st.columns(2)
+    cells = st.columns(4)  # one row of downloads: each st.columns call is three more elements a run
     stem = model["file_stem"] + (f"-{expand}" if expand else "")
     # The files are made when a button is pressed (a callable), and pressing one reruns nothing: a
     # slider step then sends no file to the server's media store and the browser fetches none.
-    left.download_button(t("graph.download_dot"), lambda: graph["dot"], file_name=f"{stem}.dot",
-                         mime="text/vnd.graphviz", key="explore.download_dot", on_click="ignore")
+    cells[0].download_button(t("graph.download_dot"), lambda: graph["dot"], file_name=f"{stem}.dot",
+                             mime="text/vnd.graphviz", key="explore.download_dot", on_click="ignore")
     if svg:
-        right.download_button(t("graph.download_svg"), lambda: svg, file_name=f"{stem}.svg",
-                              mime="image/svg+xml", key="explore.download_svg", on_click="ignore")
-        slides.graph_downloads(graph["dot"], caption, f"{stem}-slide", st.columns(2))
+        cells[1].download_button(t("graph.download_svg"), lambda: svg, file_name=f"{stem}.svg",
+                                 mime="image/svg+xml", key="explore.download_svg", on_click="ignore")
+        slides.graph_downloads(graph["dot"], caption, f"{stem}-slide", cells[2:])
 
 
 def _on_expand_change(on_expand) -> None:
