@@ -7,7 +7,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STREAMLIT_FLAGS := --server.headless true --server.fileWatcherType none \
                    --browser.gatherUsageStats false --server.port $(PORT)
 
-.PHONY: run test test-slow bench debian-packages serving-packages clean assets mutation
+.PHONY: run serve-replicas test test-slow bench debian-packages serving-packages clean assets mutation
 
 # TORCH_INDEX: a PyTorch wheel index to take torch from, e.g. https://download.pytorch.org/whl/cpu
 # (the CPU build, ~200 MB; PyPI's default torch for Linux brings gigabytes of CUDA libraries). Empty:
@@ -26,14 +26,14 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 # CJK font lets the screenshots of the Chinese UI show characters instead of empty boxes; graphviz lays
 # out the graph on the server (without it the browser does, several times slower).
 # dataset-fashion-mnist is the book's dataset (MIT; IDX files under /usr/share/datasets/fashion-mnist),
-# the default where present.
+# the default where present. haproxy balances several replicas (make serve-replicas, its test).
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 debian-packages:
 	@test -x /usr/bin/chromium -a -x /usr/bin/dot -a -n "$$(fc-list :lang=zh 2>/dev/null)" \
-		-a -d $(FASHION_MNIST) || { \
+		-a -d $(FASHION_MNIST) -a -x /usr/sbin/haproxy || { \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei graphviz \
-			dataset-fashion-mnist; }
+			dataset-fashion-mnist haproxy; }
 
 # Serving needs no Debian package; graphviz and the Fashion-MNIST package are worth having, so `run`
 # tries once and goes on without (graphs are then laid out in the browser, and digits is the dataset).
@@ -44,6 +44,12 @@ serving-packages:
 
 run: $(STAMP) serving-packages
 	$(PY) -m streamlit run app/server.py $(STREAMLIT_FLAGS)
+
+# Several replicas behind HAProxy sharing one Ray (app/replicas.py; docs/deploy.md).
+REPLICAS ?= 2
+serve-replicas: $(STAMP) serving-packages
+	@command -v haproxy >/dev/null || $(SUDO) apt-get install -y -qq --no-install-recommends haproxy
+	$(PY) -m app.replicas --replicas $(REPLICAS) --port $(PORT)
 
 test: $(STAMP) debian-packages
 	$(PY) -m ruff check .

@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -67,19 +68,56 @@ def _ray() -> str:
     return str(Path(sys.executable).with_name("ray"))
 
 
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process (Linux's /proc)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+                found[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1]), command.decode(errors="replace")
+    return found
+
+
+def stop_tree(marker: str, grace_s: float = 10) -> None:
+    """End the processes whose command line names `marker`, and their descendants (Ray's workers and
+    agents, whose titles do not): SIGTERM, then SIGKILL after `grace_s`. `ray stop` would end every
+    Ray on the machine, another server's own included."""
+    processes = _processes()
+    tree = {pid for pid, (_, command) in processes.items() if marker in command}
+    grown = True
+    while grown:
+        more = {pid for pid, (parent, _) in processes.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace_s
+        while any(Path(f"/proc/{pid}").exists() for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
 @contextlib.contextmanager
 def ray_head(port: int, cpus: int, training: int):
-    """A Ray head on loopback; its address. On loopback only, Ray's token authentication is off (every
-    replica would need the head's token)."""
+    """A Ray head on loopback, in a temporary directory of its own (which names its processes, so that
+    only they are stopped after); yields (its address, that directory). On loopback only, Ray's token
+    authentication is off (every replica would need the head's token)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled", "RAY_worker_niceness": "0",
            "RAY_enable_worker_prestart": "0"}
-    subprocess.run([_ray(), "start", "--head", f"--port={port}", f"--num-cpus={cpus}",
-                    f'--resources={{"training": {training}}}', "--include-dashboard=false",
-                    "--disable-usage-stats"], env=env, check=True, timeout=120, capture_output=True)
+    # Short: Ray's unix sockets live under it, and a socket's path has at most 107 bytes.
+    temp_dir = tempfile.mkdtemp(prefix="cnnray-", dir="/tmp")
     try:
-        yield f"127.0.0.1:{port}"
+        subprocess.run([_ray(), "start", "--head", f"--port={port}", f"--num-cpus={cpus}",
+                        f'--resources={{"training": {training}}}', "--include-dashboard=false",
+                        "--disable-usage-stats", f"--temp-dir={temp_dir}"],
+                       env=env, check=True, timeout=120, capture_output=True)
+        yield f"127.0.0.1:{port}", temp_dir
     finally:
-        subprocess.run([_ray(), "stop", "--force"], env=env, timeout=120, capture_output=True)
+        stop_tree(temp_dir)
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
@@ -135,6 +173,7 @@ class Stack:
     balancer: str             # the URL a class opens
     replicas: dict[str, str]  # name ("a", "b", ...; the SERVERID cookie's value) -> the replica's URL
     ray_address: str
+    ray_dir: str              # Ray's temporary directory: its processes' command lines name it
 
 
 @contextlib.contextmanager
@@ -143,7 +182,7 @@ def stack(replicas: int, port: int, workers: int = 1, training: int = 2, log=sub
     twice the query workers' CPUs: a worker that died is replaced while the old one's CPU is still
     counted."""
     names = [chr(ord("a") + i) for i in range(replicas)]
-    with ray_head(free_port(), 2 * replicas * workers, training) as address, \
+    with ray_head(free_port(), 2 * replicas * workers, training) as (address, ray_dir), \
             contextlib.ExitStack() as started:
         env = {**os.environ, "CNN_EXPLORER_RAY_ADDRESS": address, "CNN_EXPLORER_WORKERS": str(workers),
                "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1",
@@ -151,7 +190,7 @@ def stack(replicas: int, port: int, workers: int = 1, training: int = 2, log=sub
                or secrets.token_hex(32)}
         urls = {name: started.enter_context(replica(port + 1 + i, env, log)) for i, name in enumerate(names)}
         with haproxy(port, urls) as balancer:
-            yield Stack(balancer, urls, address)
+            yield Stack(balancer, urls, address, ray_dir)
 
 
 def main() -> None:

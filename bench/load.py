@@ -7,8 +7,9 @@ Each session opens one of four models on Explore and then, until time is up, aft
 Compare and comes back (1 in 10), the Memory page (1 in 10) or Attributions (1 in 10). One session
 in ten first starts a training run on the Train page (digits, 30 epochs) and keeps that tab open
 while it works in a second one. Latency: from sending the rerun to its script_finished. Errors: an
-exception element, a run not finished within 60 s, a dropped socket. Sampled every second: CPU and
-RSS of the web process and of the engine (Ray's processes: its workers and the training runs).
+exception element, an error box after a step, a run not finished within 60 s, a dropped socket.
+Sampled every second: CPU and RSS of the web process and of the engine (Ray's processes: its workers
+and the training runs).
 
     .venv/bin/python bench/load.py --sessions 30 --seconds 300          # prints; --write: benchmarks.md
     .venv/bin/python bench/load.py --sessions 10 30 60 100 --seconds 120 --write
@@ -104,9 +105,15 @@ async def act(session: Session, walk: Walk, kind: str) -> list:
 
 
 async def open_walk(session: Session, walk: Walk) -> None:
+    """Open the walk's model; the walk starts at the value its widget shows. (The widgets' values come
+    from the page's state, so their protos carry a `value`; `default` is the widget's own, 0 for a
+    number box: walks that started there stepped below the field's bounds, to an error page.)"""
     await session.open(f"model={walk.preset}")
-    walk.value = int(session.widgets[walk.key].proto.default[0] if session.widgets[walk.key].kind == "slider"
-                     else session.widgets[walk.key].proto.default)
+    proto = session.widgets[walk.key].proto
+    if session.widgets[walk.key].kind == "slider":
+        walk.value = int((proto.value or proto.default)[0])
+    else:
+        walk.value = int(proto.value if proto.HasField("value") else proto.default)
 
 
 async def browser_cookie(base: str) -> str:
@@ -150,6 +157,8 @@ async def student(base: str, number_: int, deadline: float, results: Results) ->
             for run in await act(session, walk, kind):
                 if run.exceptions:
                     raise ProtocolError(f"the page shows an exception: {run.exceptions[0][:200]}")
+                if kind == "step" and run.errors:  # a value within the field's bounds is never refused
+                    raise ProtocolError(f"a step was refused: {run.errors[0][:200]}")
                 results.latencies[kind].append(run.seconds)
             if walk.key not in session.widgets:  # back on Explore without the walk's model: reopen it
                 await session.close()
