@@ -32,7 +32,9 @@ TAB_LABELS = {tab: f"tab.{tab}" for tab in state.TABS}
 K_TAB, K_MEMORY = "explore.tab", "explore.memory"
 SHOWN = "explore.shown"  # the last model core accepted: it stays on screen while a change is refused
 RESULTS = "explore_results"  # the results fragment's key
-SIDEBAR_SHOWS = "explore.sidebar_shows"  # (core's error or None, whether Reset shows) as last drawn
+# What of the sidebar depends on core's verdict, as last drawn: its error (input_error), or None. (Reset
+# is drawn with the results: in the sidebar, each step to or from the preset's value reran the page.)
+SIDEBAR_SHOWS = "explore.sidebar_shows"
 LINK_NOTICES = "explore.link_notices"  # what the link being loaded asked for and core refused
 # The Layers table's selection; the key gets the number of picks acted on, so that the table drawn
 # after a pick is a fresh one, nothing selected (coming back to it does not open the pick again).
@@ -104,11 +106,11 @@ def on_expand_change(block: str | None) -> None:
 def rerun_results_only() -> None:
     """A hyperparameter, the input size or the batch changed: only the results rerun (the RESULTS
     fragment); the sidebar, which shows the change already, is not sent to the browser again. When
-    the verdict changes what the sidebar shows (an error, the Reset button), or a sidebar widget lost
-    its state, the whole page reruns instead, at once rather than after a fragment run finds it out."""
+    the verdict changes what the sidebar shows (an error), or a sidebar widget lost its state, the
+    whole page reruns instead, at once rather than after a fragment run finds it out."""
     url_state.acted()
-    cat, now = services.catalog(), state.current()
-    unchanged = sidebar_shows(cat, now, evaluate(now)[2]) == st.session_state.get(SIDEBAR_SHOWS)
+    now = state.current()
+    unchanged = input_error(evaluate(now)[2]) == st.session_state.get(SIDEBAR_SHOWS)
     if state.widgets_show(now) and unchanged:
         st.rerun(RESULTS)
 
@@ -116,7 +118,7 @@ def rerun_results_only() -> None:
 # ---- sidebar --------------------------------------------------------------------------------------
 def sidebar(cat: dict, now: state.ExploreState, error: dict | None) -> None:
     """Model choice, hyperparameters and input, with core's error right below the widget it names
-    (below the input when it names no field), and Reset once the preset is changed."""
+    (below the input when it names no field)."""
     error = input_error(error)
     state.show_in(now.sidebar_widgets())
     bar = st.sidebar
@@ -130,8 +132,6 @@ def sidebar(cat: dict, now: state.ExploreState, error: dict | None) -> None:
     bar.subheader(t("explore.hyper"))
     fields = cat["families"][now.family]["fields"]
     placed = config_form.render(now.family, fields, bar, on_field_change, error)
-    if state.changes(cat, now):
-        bar.button(t("explore.reset"), key="explore.reset", on_click=on_reset)
     bar.subheader(t("explore.input"))
     left, right = bar.columns(2)
     # No bounds in the boxes: a typed 0 or 5000 reaches core, whose message goes below the box (a
@@ -145,12 +145,7 @@ def sidebar(cat: dict, now: state.ExploreState, error: dict | None) -> None:
     placed = placed or error_text.show_if(bar, error, "batch")
     if error and not placed:
         error_text.show(bar, error)
-    st.session_state[SIDEBAR_SHOWS] = sidebar_shows(cat, now, error)
-
-
-def sidebar_shows(cat: dict, now: state.ExploreState, error: dict | None) -> tuple:
-    """What of the sidebar depends on the verdict: core's error, and whether Reset shows."""
-    return input_error(error), bool(state.changes(cat, now))
+    st.session_state[SIDEBAR_SHOWS] = error
 
 
 def input_error(error: dict | None) -> dict | None:
@@ -287,15 +282,15 @@ def render() -> None:
 # The model's results, and its link. A change of a hyperparameter or the input reruns only this
 # fragment (rerun_results_only), as do the widgets inside it (tab, expanded block, memory toggle): the
 # browser then redraws the results alone, not the sidebar's two dozen widgets. The sidebar also shows
-# core's error and the Reset button, which a fragment rerun cannot draw: when either should change, the
-# whole page reruns. (A fragment rerun reuses the last full run's arguments: the catalogue.)
+# core's error, which a fragment rerun cannot draw: when it should change, the whole page reruns. (A
+# fragment rerun reuses the last full run's arguments: the catalogue.)
 @st.fragment(key=RESULTS)
 def results(cat: dict) -> None:
     now = state.current()
     if not state.widgets_show(now):
         st.rerun()  # a sidebar widget lost its state (seen under load): the full run shows it again
     model, summary, error = evaluate(now)
-    if sidebar_shows(cat, now, error) != st.session_state.get(SIDEBAR_SHOWS):
+    if input_error(error) != st.session_state.get(SIDEBAR_SHOWS):
         st.rerun()
     if model:
         st.session_state[SHOWN] = model
@@ -304,8 +299,9 @@ def results(cat: dict) -> None:
     # alone) draws the results without it.
     show_link_notices(st.session_state.pop(LINK_NOTICES, []))
     st.title(shown["name"] if shown else now.preset)
-    if state.changes(cat, now):
+    if state.changes(cat, now):  # Reset: the sidebar's widgets then show the preset (a full run)
         st.caption(t("explore.modified", preset=now.preset))
+        st.button(t("explore.reset"), key="explore.reset", on_click=on_reset)
     if error and not input_error(error):
         error_text.show(st, error)
     if shown:
