@@ -6,8 +6,8 @@ one at a time so that each action's CPU is its own: the web process's user + sys
 read before and after each kind's actions, divided by their number. Kinds, as bench/load.py's mix:
 a first visit (a new session opens Explore on a model), a slider step (each of four sessions walks
 one hyperparameter of its model by ±1, as load.py's students do: new values and revisits), a tab
-switch on Explore, and a page visit (Compare, Memory or Attributions, then back to Explore: two runs,
-counted as two page visits).
+switch on Explore, and a page visit (Compare, Memory or Attributions, then back to Explore: each
+run apart).
 
     .venv/bin/python bench/web_cpu.py --actions 60          # prints; --write: docs/benchmarks.md
 """
@@ -32,7 +32,6 @@ from bench.load import WALKS, Walk, act, open_walk, server_process  # noqa: E402
 from bench.protocol import Session  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
 
-KINDS = ("first visit", "slider step", "tab switch", "page visit")
 TARGET_MS = 12
 
 
@@ -70,10 +69,18 @@ async def measure(base: str, web: psutil.Process, actions: int) -> dict[str, tup
         return 1
     await timed("tab switch", tab, actions)
 
-    async def page(i):
-        kind = ("page", "memory", "attributions")[i % 3]
-        return len(await act(sessions[i % len(sessions)], walks[i % len(sessions)], kind))
-    await timed("page visit", page, max(3, actions // 2))
+    # A page visit, as load.py's: to another page, then back to Explore; each run apart.
+    visits = max(3, actions // 6)
+    for page in ("compare", "memory", "attributions"):
+        cpu, wall = [0.0, 0.0], [0.0, 0.0]
+        for i in range(visits):
+            for leg, target in enumerate((page, "")):  # "": Explore, the default page
+                started, before = time.perf_counter(), cpu_seconds(web)
+                await sessions[i % len(sessions)].rerun(page=target)
+                cpu[leg] += cpu_seconds(web) - before
+                wall[leg] += time.perf_counter() - started
+        for leg, label in enumerate((page.capitalize(), f"back to Explore from {page.capitalize()}")):
+            figures[f"page visit: {label}"] = (cpu[leg] * 1000 / visits, wall[leg] * 1000 / visits)
     for session in sessions:
         await session.close()
     return figures
@@ -91,7 +98,7 @@ async def run(actions: int) -> tuple[dict, float]:
 
 def section(figures: dict, idle: float, actions: int, command: str) -> str:
     lines = [f"{datetime.date.today()} · {machine()} · " + " ".join(__doc__.split("\n\n")[1].split()),
-             f"{actions} actions of each kind (page visits: {max(3, actions // 2)} visits, two runs each); "
+             f"{actions} actions of each kind ({max(3, actions // 6)} visits to each page and back); "
              f"the idle server used {idle * 1000:.1f} ms of CPU a second. "
              f"Target: ≤ {TARGET_MS} ms per action.",
              "", "| action | web CPU per action (ms) | wall time per action (ms) |", "|---|---:|---:|",

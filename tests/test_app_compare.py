@@ -107,40 +107,52 @@ def test_the_first_two_models_part_by_part_with_their_differences_marked():
     """ResNet-50 against DenseNet-121: two tables with the same rows pair their parts by side (core's
     sections), say add against concatenate, mark the cells that differ, and the chart puts both
     channel curves on one axis pair."""
-    from app.components.architecture_diff import HIGHLIGHT
     from core.analysis.sections import channel_curve, sections
     at = start({"n": "2", "m1": "resnet50", "m2": "densenet121"}, page=COMPARE)
     assert not at.exception
-    resnet, densenet = at.dataframe[-2].value, at.dataframe[-1].value
+    (resnet, resnet_marks), (densenet, densenet_marks) = part_tables(at)
     parts = ["Stem", "Stage at 56×56", "Transition to 28×28", "Stage at 28×28", "Transition to 14×14",
              "Stage at 14×14", "Transition to 7×7", "Stage at 7×7", "Head"]
-    assert resnet["Part"].tolist() == densenet["Part"].tolist() == parts
-    assert list(resnet.columns) == ["Part", "joins paths by", "blocks or layers", "output channels",
-                                    "parameters"]
-    stages = resnet["Part"].str.startswith("Stage")
-    assert resnet[stages]["joins paths by"].tolist() == ["add"] * 4
-    assert densenet[stages]["joins paths by"].tolist() == ["concatenate"] * 4
-    assert resnet[stages]["blocks or layers"].tolist() == ["3 blocks", "4 blocks", "6 blocks", "3 blocks"]
-    assert densenet[stages]["blocks or layers"].tolist() == ["6 layers", "12 layers", "24 layers",
-                                                             "16 layers"]
-    assert resnet["joins paths by"].tolist()[2] == "–"  # a ResNet has no transition layer
+    assert list(resnet["Part"]) == list(densenet["Part"]) == parts
+    assert list(resnet) == ["Part", "joins paths by", "blocks or layers", "output channels", "parameters"]
+    stages = [i for i, p in enumerate(parts) if p.startswith("Stage")]
+    assert [resnet["joins paths by"][i] for i in stages] == ["add"] * 4
+    assert [densenet["joins paths by"][i] for i in stages] == ["concatenate"] * 4
+    assert [resnet["blocks or layers"][i] for i in stages] == ["3 blocks", "4 blocks", "6 blocks", "3 blocks"]
+    assert [densenet["blocks or layers"][i] for i in stages] == ["6 layers", "12 layers", "24 layers",
+                                                                 "16 layers"]
+    assert resnet["joins paths by"][2] == "–"  # a ResNet has no transition layer
     stage_params = [p["params"] for p in sections(analyze("densenet121").trace) if p["role"] == "stage"]
-    assert densenet[stages]["parameters"].tolist() == [f"{p:,}" for p in stage_params]
+    assert [densenet["parameters"][i] for i in stages] == [f"{p:,}" for p in stage_params]
     # the cells that differ are marked: the stems are alike; at 56×56 everything but the 256 channels
-    for table in at.dataframe[-2:]:
-        styles = table.proto.arrow_data.styler.styles
-        marked = {cell for rule in styles.split("}") if HIGHLIGHT.split(";")[0] in rule
-                  for cell in re.findall(r"row(\d+)_col(\d+)", rule.split("{")[0])}
-        assert not {c for r, c in marked if r == "0"}
-        assert {int(c) for r, c in marked if r == "1"} == {1, 2, 4}
+    for marks in (resnet_marks, densenet_marks):
+        assert not marks[0] and marks[1] == {1, 2, 4}
     chart = titled(at, "Channels each convolution reads")
     assert [trace["name"] for trace in chart["data"]] == ["resnet50", "densenet121"]
     assert chart["data"][1]["y"] == [p["channels"] for p in channel_curve(analyze("densenet121").trace)]
     assert chart["layout"]["xaxis"]["title"]["text"].startswith("Depth")
     assert chart["layout"]["yaxis"]["title"]["text"] == "Input channels"
     zh = start({"n": "2", "m1": "resnet50", "m2": "densenet121", "lang": "zh"}, page=COMPARE)
-    assert "路径汇合方式" in zh.dataframe[-1].value.columns
-    assert zh.dataframe[-1].value["路径汇合方式"].tolist()[1] == "拼接"
+    assert part_tables(zh)[1][0]["路径汇合方式"][1] == "拼接"
+
+
+def part_tables(at) -> list[tuple[dict[str, list[str]], list[set[int]]]]:
+    """The two part-by-part tables as shown: per model, {column: cells} with the markdown escapes
+    undone, and per row the columns whose cell is marked as differing."""
+    from app.components.architecture_diff import HIGHLIGHT
+    mark_open, mark_close = HIGHLIGHT.split("{}")
+    found = []
+    for block in (m.value for m in at.markdown if "| --- |" not in m.value and "|---|" in m.value):
+        lines = [line.strip("| ") for line in block.splitlines() if line.startswith("|")]
+        header, rows = lines[0].split(" | "), [line.split(" | ") for line in lines[2:]]
+        marks = [{i for i, c in enumerate(row) if c.startswith(mark_open) and c.endswith(mark_close)}
+                 for row in rows]
+        plain = [[re.sub(r"\\(.)", r"\1", c.removeprefix(mark_open).removesuffix(mark_close)) for c in row]
+                 for row in rows]
+        found.append(({re.sub(r"\\(.)", r"\1", name): [row[i] for row in plain]
+                       for i, name in enumerate(header)}, marks))
+    assert len(found) == 2, f"expected the two part-by-part tables, found {len(found)}"
+    return found
 
 
 def test_url_round_trip_restores_the_same_state():

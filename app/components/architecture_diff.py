@@ -6,7 +6,6 @@ reads against depth, both networks on one chart. ResNet-50 against DenseNet-121 
 comparison."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app import services
@@ -15,8 +14,9 @@ from . import charts, error_text
 from .i18n import t
 from .numbers import exact
 
-HIGHLIGHT = "background-color: #fff3cd; font-weight: 600"  # a difference, readable on a projector
+HIGHLIGHT = ":orange-background[**{}**]"  # a difference, readable on a projector
 FIELDS = ("join", "units", "out_channels", "params")
+ALIGN = {"out_channels": "---:", "params": "---:"}  # numbers to the right
 
 
 def part(section: dict) -> str:
@@ -37,10 +37,9 @@ def cell(section: dict | None, field: str) -> str:
     return exact(section[field])
 
 
-def frames(rows: list[tuple]) -> tuple[list[pd.DataFrame], list[list[bool]]]:
+def tables(rows: list[tuple]) -> tuple[list[list[list[str]]], list[list[bool]]]:
     """One table per model (one row per aligned part, the same rows in both, so they read across)
-    and, per row, which of its fields differ between the two."""
-    columns = [t("arch.part")] + [t(f"arch.col_{f}") for f in FIELDS]
+    and, per row, which of its cells differ between the two."""
     tables, differs = [[], []], []
     for pair in rows:
         label = part(pair[0] or pair[1])
@@ -48,7 +47,20 @@ def frames(rows: list[tuple]) -> tuple[list[pd.DataFrame], list[list[bool]]]:
         for i in (0, 1):
             tables[i].append([label] + [values[f][i] for f in FIELDS])
         differs.append([False] + [values[f][0] != values[f][1] for f in FIELDS])
-    return [pd.DataFrame(table, columns=columns) for table in tables], differs
+    return tables, differs
+
+
+def markdown_table(rows: list[list[str]], differs: list[list[bool]]) -> str:
+    """A static table (a markdown element: a dataframe with a pandas Styler for the marks cost the
+    Compare page a quarter of its CPU), every value escaped, the differing cells marked."""
+    columns = [t("arch.part")] + [t(f"arch.col_{f}") for f in FIELDS]
+    lines = ["| " + " | ".join(error_text.escape(c) for c in columns) + " |",
+             "|---|" + "".join(ALIGN.get(f, "---") + "|" for f in FIELDS)]
+    for row, marks in zip(rows, differs, strict=True):
+        cells = (HIGHLIGHT.format(error_text.escape(v)) if d else error_text.escape(v)
+                 for v, d in zip(row, marks, strict=True))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def aligned(a: list[dict], b: list[dict]) -> list[tuple]:
@@ -80,13 +92,9 @@ def render(models: list[dict]) -> None:
         error_text.show(st, failed["error"])
         return
     names = [m["name"] for m in models[:2]]
-    tables, differs = frames(aligned(reports[0]["sections"], reports[1]["sections"]))
-    for i, (column, name, table) in enumerate(zip(st.columns(2), names, tables, strict=True)):
-        marks = pd.DataFrame([[HIGHLIGHT if d else "" for d in row] for row in differs],
-                             index=table.index, columns=table.columns)
-        column.markdown(f"**{error_text.escape(name)}**")
-        column.dataframe(table.style.apply(lambda _, marks=marks: marks, axis=None), hide_index=True,
-                         width="stretch", key=f"compare.parts{i}")
+    rows, differs = tables(aligned(reports[0]["sections"], reports[1]["sections"]))
+    for column, name, table in zip(st.columns(2), names, rows, strict=True):
+        column.markdown(f"**{error_text.escape(name)}**\n\n" + markdown_table(table, differs))
     st.caption(t("arch.caption", a=names[0], b=names[1]))
     st.plotly_chart(charts.channel_curves_figure({n: r["curve"] for n, r in zip(names, reports)}),
                     key="compare.arch_curve")
