@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..registry import FAMILIES
 from ..schema import ArchConfig
 from ..schema import smallest as least
+from .receptive import receptive_fields
 from .shapes import FUNCTION_RULES, MODULE_RULES, Collapse, Shape
 
 _FUNCTION_NAMES = {operator.add: "add", operator.iadd: "add", operator.getitem: "getitem"}
@@ -53,6 +54,11 @@ class Trace:
     total_params: int
     trainable_params: int
     flops: int                    # conv + linear FLOPs (2 per MAC) for the whole batch
+
+    @functools.cached_property
+    def receptive_fields(self) -> dict[str, tuple[float, float | None]]:
+        """receptive.receptive_fields of the nodes, walked once for the rows and the graph alike."""
+        return receptive_fields(self.nodes)
 
 
 def _unless_meta(init_function):
