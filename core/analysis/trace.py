@@ -164,8 +164,9 @@ def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
     model = build_on_meta(config)
     propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
     propagator.run(Shape((batch, *input_shape)))
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    params = list(model.parameters())  # one walk of the model for both sums
+    total = sum(p.numel() for p in params)
+    trainable = sum(p.numel() for p in params if p.requires_grad)
     return Trace(config, tuple(input_shape), batch, propagator.nodes, total, trainable,
                  propagator.flops)
 
@@ -294,6 +295,15 @@ def _window(module, input_shapes, output_shape) -> tuple | None:
     return None
 
 
+def _params_of(layer: torch.nn.Module) -> int:
+    """sum(p.numel() for p in layer.parameters()) (a parameter registered twice counts once), without
+    the generator walk over sub-layers that parameters() sets up for a layer that has none."""
+    if layer._modules:
+        return sum(p.numel() for p in layer.parameters())
+    unique = {id(p): p for p in layer._parameters.values() if p is not None}
+    return sum(p.numel() for p in unique.values())
+
+
 class ShapePropagator:
     """Runs the traced graph on shapes, recording a TracedNode per op; a collapse is reported.
 
@@ -381,7 +391,7 @@ class ShapePropagator:
             params, path = 0, node.target
             if node.target not in self.seen_modules:  # a reused module's weights count once
                 self.seen_modules.add(node.target)
-                params = sum(p.numel() for p in module.parameters())
+                params = _params_of(module)
             else:  # a module called again (ReLU in a residual block) is a new step of the graph
                 path = self._unique(node.target)
             traced = TracedNode(node.name, path, type(module).__name__, inputs,
