@@ -5,6 +5,9 @@ baseline students would otherwise use: build the torchvision-equivalent module o
 from __future__ import annotations
 
 import argparse
+import datetime
+import gc
+import os
 import statistics
 import sys
 import time
@@ -41,6 +44,9 @@ def baseline(name):
 def median_time(fn, name, repeat):
     times = []
     for _ in range(repeat):
+        # A full collection (~95 ms in this process) falls due every few analyses of a large model,
+        # in whichever run tips the count: collected before each run instead of in a random one.
+        gc.collect()
         start = time.perf_counter()
         fn(name)
         times.append(time.perf_counter() - start)
@@ -52,6 +58,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(2)
+    load_before = os.getloadavg()[0]
     rows = []
     for name in MODELS:
         ours(name), baseline(name)  # warm-up: imports, allocator, oneDNN primitives
@@ -68,11 +75,14 @@ def main():
                      f"{t_ours / t_base:.2f} | {t_ours / depth * 1e3:.2f} |")
     write_section("analysis", "\n".join([
         "## Analysis engine (`python bench/analysis.py`)", "",
-        f"Median of {args.repeat} runs at 3×224², batch 1, on {machine()}. *Ours*: config → params, "
-        "shapes, FLOPs, per-layer rows, block graph and channel growth, on the meta device with "
+        f"{datetime.date.today()} · median of {args.repeat} runs at 3×224², batch 1, on {machine()} "
+        f"(load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after). *Ours*: config → "
+        "params, shapes, FLOPs, per-layer rows, block graph and channel growth, on the meta device with "
         "shape rules (nothing allocated). *Baseline*: build the same module on CPU (real weights) and "
-        "run `torchinfo.summary` (a real forward pass with hooks). Target: ratio ≤ 0.5 for densenet121 "
-        "and time per layer roughly constant (linear in depth).", "", *table]))
+        "run `torchinfo.summary` (a real forward pass with hooks). Each run starts after a full garbage "
+        "collection, so that one owed by earlier runs does not land in a random run (a densenet264 "
+        "analysis leaves one due every second run). Target: ratio ≤ 0.1 for densenet121 and time per "
+        "layer roughly constant (linear in depth).", "", *table]))
 
 
 if __name__ == "__main__":

@@ -265,6 +265,21 @@ def test_layers_without_a_shape_rule_fall_back_to_meta_tensors_and_count_like_fl
     assert {"GELU", "LeakyReLU", "flatten", "reshape", "view"} <= {n.op for n in propagator.nodes}
 
 
+@pytest.mark.parametrize("a, b", [((2, 8, 5, 5), (2, 8, 1, 1)), ((2, 8, 1, 1), (2, 8, 5, 5)),
+                                  ((8, 5, 5), (5,)), ((2, 8, 5, 5), (2, 3, 1, 1)), ((0, 1), (3, 1))])
+def test_a_product_broadcasts_as_on_tensors_and_an_impossible_one_is_left_to_them(a, b):
+    """operator.mul's shape rule (a squeeze-and-excitation gate scaling its map): torch's shape, or
+    None where the shapes don't broadcast, so the meta tensors raise torch's own error."""
+    import operator
+
+    from core.analysis.shapes import FUNCTION_RULES, Shape
+    try:
+        expected = tuple((torch.empty(a, device="meta") * torch.empty(b, device="meta")).shape)
+    except RuntimeError:
+        expected = None
+    assert FUNCTION_RULES[operator.mul](Shape(a), Shape(b)) == expected
+
+
 def test_a_chain_folds_into_columns_and_a_branching_graph_does_not():
     """densenet121's block graph is a chain of 17 nodes: in 3 columns of 6, 6 and 5, read in order,
     the two edges that turn to the next column's top not ranking it; an expanded block branches, so

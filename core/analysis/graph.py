@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 
 from ..errors import ConfigError
-from .receptive import as_row, receptive_fields
+from .receptive import as_row
 from .trace import Trace, TracedNode
 
 
@@ -56,7 +56,7 @@ def build_graph(trace: Trace, level: str = "block", expand: str | None = None) -
     groups: dict[str, dict] = {}
     group_of_node: dict[str, str] = {}
     sources: dict[str, set] = {}
-    fields = receptive_fields(trace.nodes)
+    fields = trace.receptive_fields
     for node in trace.nodes:
         path, cls = group_of(node, level, expand)
         group_of_node[node.id] = path

@@ -33,18 +33,24 @@ def receptive_fields(nodes) -> dict[str, tuple[float, float | None]]:
 def centre_of_first_output(nodes, node_id: str) -> list[float]:
     """Per axis, the input pixel (0 = the first pixel's centre) at the centre of the window of the
     node's first output position: output position n's window is centred at this + n · jump."""
-    return _walk(nodes)[node_id][2]
+    return list(_walk(nodes)[node_id][2])  # a copy: the walk shares lists between nodes
+
+
+_IMAGE = ([1, 1], [1, 1], [0.0, 0.0], 1)  # the input itself: one pixel, at jump 1, centred on pixel 0
 
 
 def _walk(nodes) -> dict[str, tuple]:
     """id -> (field per axis, jump per axis, centre of output 0 per axis, positions of the last map)."""
     state: dict[str, tuple] = {}
     for node in nodes:
-        before = [state[i] for i in node.inputs if i in state] or [([1, 1], [1, 1], [0.0, 0.0], 1)]
-        centre = list(max(before, key=lambda b: max(b[0]))[2])  # where paths join, the widest path's
-        field = [max(b[0][axis] for b in before) for axis in (0, 1)]
-        jump = [max(b[1][axis] for b in before) for axis in (0, 1)]
-        positions_before = max(b[3] for b in before)
+        before = [state[i] for i in node.inputs if i in state] or [_IMAGE]
+        if len(before) == 1:  # most layers have one input: nothing to join (the lists are never mutated)
+            field, jump, centre, positions_before = before[0]
+        else:
+            centre = max(before, key=lambda b: max(b[0]))[2]  # where paths join, the widest path's
+            field = [max(b[0][axis] for b in before) for axis in (0, 1)]
+            jump = [max(b[1][axis] for b in before) for axis in (0, 1)]
+            positions_before = max(b[3] for b in before)
         # the positions of the last map on the way here: a flattened map's, for a dense layer after it
         positions = node.output_shape[2] * node.output_shape[3] if len(node.output_shape) == 4 \
             else positions_before

@@ -6,6 +6,7 @@ is only slower, never wrong. Tests check every preset against torch.utils.flop_c
 """
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 
@@ -111,6 +112,19 @@ def _add(a, b):
     return Shape(a) if isinstance(a, Shape) and isinstance(b, Shape) and a == b else None
 
 
+def _mul(a, b):
+    """Elementwise product of two maps, broadcast (a squeeze-and-excitation gate of N×C×1×1 scales an
+    N×C×H×W map); None where they don't broadcast, so running it on meta tensors says why."""
+    if not (isinstance(a, Shape) and isinstance(b, Shape)):
+        return None
+    out = []
+    for x, y in itertools.zip_longest(reversed(a), reversed(b), fillvalue=1):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return Shape(reversed(out))
+
+
 def _getitem(x, index):
     if not isinstance(x, Shape) or not isinstance(index, tuple) or len(index) > len(x) \
             or not all(isinstance(i, slice) for i in index):
@@ -134,5 +148,5 @@ def _same_fn(x, *args, **kwargs):
 
 FUNCTION_RULES = {
     torch.cat: _cat, F.relu: _same_fn, torch.relu: _same_fn, operator.add: _add, operator.iadd: _add,
-    operator.getitem: _getitem, F.pad: _pad,
+    operator.mul: _mul, operator.getitem: _getitem, F.pad: _pad,
 }

@@ -8,7 +8,7 @@ from functools import cached_property
 from ..errors import ConfigError
 from ..registry import default_input, preset_of, resolve
 from ..schema import ArchConfig
-from .receptive import as_row, receptive_fields
+from .receptive import as_row
 from .trace import MAX_SIDE, SpatialCollapse, Trace, smallest_valid_side, trace
 
 # Ops whose cost is not a multiply-accumulate; reported apart as output elements, never as FLOPs.
@@ -28,7 +28,7 @@ class Analysis:
     def layers(self) -> list[dict]:
         """Per-layer rows; `receptive_field` is input pixels (or "whole input"), `jump` input pixels
         between neighbouring outputs (None where the field is the whole input): receptive.py."""
-        fields = receptive_fields(self.trace.nodes)
+        fields = self.trace.receptive_fields
         rows = []
         for n in self.trace.nodes:
             if n.op == "input":

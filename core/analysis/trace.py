@@ -6,6 +6,7 @@ tensors under torch.utils.flop_counter, so unusual ops are still counted, just s
 """
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import operator
@@ -14,13 +15,14 @@ from dataclasses import dataclass, field
 
 import torch
 import torch.fx as fx
-from torch.fx.node import map_aggregate
+from torch.fx.node import map_aggregate, map_arg
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import ConfigError
 from ..registry import FAMILIES
 from ..schema import ArchConfig
 from ..schema import smallest as least
+from .receptive import receptive_fields
 from .shapes import FUNCTION_RULES, MODULE_RULES, Collapse, Shape
 
 _FUNCTION_NAMES = {operator.add: "add", operator.iadd: "add", operator.getitem: "getitem"}
@@ -53,6 +55,11 @@ class Trace:
     total_params: int
     trainable_params: int
     flops: int                    # conv + linear FLOPs (2 per MAC) for the whole batch
+
+    @functools.cached_property
+    def receptive_fields(self) -> dict[str, tuple[float, float | None]]:
+        """receptive.receptive_fields of the nodes, walked once for the rows and the graph alike."""
+        return receptive_fields(self.nodes)
 
 
 def _unless_meta(init_function):
@@ -88,6 +95,11 @@ class _ThreadSafeTracer(fx.Tracer):
     """
     _turn = threading.Lock()
 
+    def __init__(self):
+        super().__init__()
+        self.scope = _Scope("", None)
+        self.module_stack = _ModuleStack()
+
     def trace(self, root, concrete_args=None) -> fx.Graph:
         with self._turn:
             self._owner = threading.get_ident()
@@ -100,12 +112,18 @@ class _ThreadSafeTracer(fx.Tracer):
                 self.__dict__.pop("root", None)
 
     def create_arg(self, a):
-        # Nearly every argument is a proxy of this trace or a plain number; fx's own method first tries a
-        # dozen tensor, module and constant cases on each (~10 % of a trace).
+        # Nearly every argument is a proxy of this trace, a plain number, or a tuple or list of them (a
+        # node's arguments, a concatenation's inputs); fx's own method first tries a dozen tensor, module
+        # and constant cases on each (~10 % of a trace, and the tuples and lists ~7 % more), then gives
+        # these same results.
         if type(a) is fx.Proxy:
             return a.node
         if a is None or type(a) in (int, float, bool, str):
             return a
+        if type(a) is tuple:
+            return tuple(self.create_arg(x) for x in a)
+        if type(a) is list:
+            return [self.create_arg(x) for x in a]
         return super().create_arg(a)
 
     def _foreign(self) -> bool:
@@ -116,6 +134,21 @@ class _ThreadSafeTracer(fx.Tracer):
 
     def getattr(self, attr, attr_val, parameter_proxy_cache):
         return attr_val if self._foreign() else super().getattr(attr, attr_val, parameter_proxy_cache)
+
+
+class _Scope(fx.proxy.Scope):
+    """fx copies the current scope at every module call; copy.copy of a plain object goes through
+    __reduce_ex__, several times slower than this (with the module stack's copies, ~9 % of a trace)."""
+
+    def __copy__(self):
+        return _Scope(self.module_path, self.module_type)
+
+
+class _ModuleStack(collections.OrderedDict):
+    """fx copies the module stack into every node's metadata: OrderedDict's own copy (one C call)
+    rather than copy.copy's __reduce_ex__ path."""
+
+    __copy__ = collections.OrderedDict.copy
 
 
 def build_on_meta(config: ArchConfig) -> torch.nn.Module:
@@ -131,8 +164,9 @@ def trace(config: ArchConfig, input_shape: tuple, batch: int = 1) -> Trace:
     model = build_on_meta(config)
     propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
     propagator.run(Shape((batch, *input_shape)))
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    params = list(model.parameters())  # one walk of the model for both sums
+    total = sum(p.numel() for p in params)
+    trainable = sum(p.numel() for p in params if p.requires_grad)
     return Trace(config, tuple(input_shape), batch, propagator.nodes, total, trainable,
                  propagator.flops)
 
@@ -261,13 +295,28 @@ def _window(module, input_shapes, output_shape) -> tuple | None:
     return None
 
 
-class ShapePropagator(fx.Interpreter):
-    """Runs the traced graph on shapes, recording a TracedNode per op; a collapse is reported."""
+def _params_of(layer: torch.nn.Module) -> int:
+    """sum(p.numel() for p in layer.parameters()) (a parameter registered twice counts once), without
+    the generator walk over sub-layers that parameters() sets up for a layer that has none."""
+    if layer._modules:
+        return sum(p.numel() for p in layer.parameters())
+    unique = {id(p): p for p in layer._parameters.values() if p is not None}
+    return sum(p.numel() for p in unique.values())
+
+
+class ShapePropagator:
+    """Runs the traced graph on shapes, recording a TracedNode per op; a collapse is reported.
+
+    A loop of its own over the graph rather than fx.Interpreter, whose per-node bookkeeping (a context
+    manager that sets the current node's metadata, a progress bar, last-use tracking to free values)
+    was half of propagating densenet121 and is of no use for shapes. Interpreting the traced graph
+    also skips GraphModule's code generation (~25 ms for densenet121): we never call its forward.
+    """
 
     def __init__(self, model: torch.nn.Module, graph: fx.Graph):
-        # Interpreting the traced graph directly skips GraphModule's code generation (~25 ms for
-        # densenet121): we never call the generated forward.
-        super().__init__(model, graph=graph)
+        self.module = model
+        self.graph = graph
+        self.env: dict[fx.Node, object] = {}
         self.nodes: list[TracedNode] = []
         self.flops = 0
         self.seen_modules: set[str] = set()
@@ -277,16 +326,26 @@ class ShapePropagator(fx.Interpreter):
         self.used_paths: set[str] = set()
         self._macs = 0
 
+    def run(self, *inputs):
+        """The output of the graph for these inputs (Shapes), every op recorded on the way."""
+        inputs = iter(inputs)
+        for node in self.graph.nodes:
+            if node.op == "placeholder":
+                self.env[node] = shape = next(inputs)
+                self.nodes.append(TracedNode(node.name, "input", "input", [], [], tuple(shape)))
+            elif node.op == "get_attr":
+                self.env[node] = functools.reduce(getattr, node.target.split("."), self.module)
+            elif node.op == "output":
+                return map_arg(node.args[0], self.env.__getitem__)
+            else:
+                self.env[node] = self.run_node(node)
+
     def run_node(self, node: fx.Node):
-        if node.op == "placeholder":
-            shape = super().run_node(node)
-            self.nodes.append(TracedNode(node.name, "input", "input", [], [], tuple(shape)))
-            return shape
-        if node.op in ("output", "get_attr"):
-            return super().run_node(node)
         self._macs = 0
+        args = map_arg(node.args, self.env.__getitem__)
+        kwargs = map_arg(node.kwargs, self.env.__getitem__)
         try:
-            result = super().run_node(node)
+            result = getattr(self, node.op)(node.target, args, kwargs)
         except (Collapse, RuntimeError) as exc:
             raise SpatialCollapse(self._where(node), self._input_shape(node), exc) from None
         if isinstance(result, Shape):
@@ -332,7 +391,7 @@ class ShapePropagator(fx.Interpreter):
             params, path = 0, node.target
             if node.target not in self.seen_modules:  # a reused module's weights count once
                 self.seen_modules.add(node.target)
-                params = sum(p.numel() for p in module.parameters())
+                params = _params_of(module)
             else:  # a module called again (ReLU in a residual block) is a new step of the graph
                 path = self._unique(node.target)
             traced = TracedNode(node.name, path, type(module).__name__, inputs,
@@ -358,7 +417,7 @@ class ShapePropagator(fx.Interpreter):
 
     def _where(self, node: fx.Node) -> str:
         if node.op == "call_module":
-            return f"{node.target} ({type(self.module.get_submodule(node.target)).__name__})"
+            return f"{node.target} ({type(self.layers[node.target]).__name__})"
         return node.name
 
     def _input_shape(self, node: fx.Node) -> str:
