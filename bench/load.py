@@ -9,7 +9,8 @@ in ten first starts a training run on the Train page (digits, 30 epochs) and kee
 while it works in a second one. Latency: from sending the rerun to its script_finished. Errors: an
 exception element, an error box after a step, a run not finished within 60 s, a dropped socket.
 Sampled every second: CPU and RSS of the web process and of the engine (Ray's processes: its workers
-and the training runs).
+and the training runs), and the CPU of the driver (this process, standing in for the class's
+browsers, which on a real server run elsewhere).
 
     .venv/bin/python bench/load.py --sessions 30 --seconds 300          # prints; --write: benchmarks.md
     .venv/bin/python bench/load.py --sessions 10 30 60 100 --seconds 120 --write
@@ -232,20 +233,21 @@ async def sample(processes: Processes, results: Results, stop: asyncio.Event) ->
             except psutil.Error:
                 pass
         return total
-    web = processes.web
-    last = (time.perf_counter(), cpu_seconds(web), cpu_seconds(processes.engine()))
+    web, driver = processes.web, [psutil.Process()]  # driver: this process, the class's browsers
+    last = (time.perf_counter(), cpu_seconds(web), cpu_seconds(processes.engine()), cpu_seconds(driver))
     while not stop.is_set():
         try:
             await asyncio.wait_for(stop.wait(), timeout=1.0)
         except TimeoutError:
             pass
         now, engine = time.perf_counter(), processes.engine()
-        web_cpu, engine_cpu = cpu_seconds(web), cpu_seconds(engine)
+        web_cpu, engine_cpu, driver_cpu = cpu_seconds(web), cpu_seconds(engine), cpu_seconds(driver)
         elapsed = now - last[0]
         results.samples.append({"t": now, "web_rss": rss(web), "engine_rss": rss(engine),
                                 "web_cpu": (web_cpu - last[1]) / elapsed,
-                                "engine_cpu": max(0.0, engine_cpu - last[2]) / elapsed})
-        last = (now, web_cpu, engine_cpu)
+                                "engine_cpu": max(0.0, engine_cpu - last[2]) / elapsed,
+                                "driver_cpu": (driver_cpu - last[3]) / elapsed})
+        last = (now, web_cpu, engine_cpu, driver_cpu)
 
 
 def server_process(base: str) -> psutil.Process:
@@ -326,6 +328,7 @@ def summarize(sessions: int, seconds: float, results: Results) -> dict:
                 total_growth=(total(end) - total(warm)) / total(warm) if warm else math.nan,
                 web_cpu=statistics.fmean(s["web_cpu"] for s in over_time) if over_time else 0,
                 engine_cpu=statistics.fmean(s["engine_cpu"] for s in over_time) if over_time else 0,
+                driver_cpu=statistics.fmean(s["driver_cpu"] for s in over_time) if over_time else 0,
                 first_errors=results.errors[:3],
                 over_time=over_time[:: max(1, len(over_time) // 10)])
 
@@ -334,7 +337,7 @@ MB = 2**20
 HEADER = ("| sessions | seconds | actions | errors | interactive p50 / p95 (s) | step p95 | tab p95 "
           "| page p95 | memory p95 | attributions p95 | training start p95 | first load p50 (s) "
           "| web RSS after warm-up → end (MB) | web + engine RSS after warm-up → end (MB) "
-          "| web CPU (cores) | engine CPU (cores) |")
+          "| web CPU (cores) | engine CPU (cores) | driver CPU (cores) |")
 
 
 def seconds_text(value: float) -> str:
@@ -349,7 +352,7 @@ def row(s: dict) -> str:
             f"{seconds_text(s['first_load_p50'])} | "
             f"{s['web_rss_warm'] / MB:.0f} → {s['web_rss_end'] / MB:.0f} ({s['web_growth']:+.1%}) | "
             f"{s['total_rss_warm'] / MB:.0f} → {s['total_rss_end'] / MB:.0f} ({s['total_growth']:+.1%}) | "
-            f"{s['web_cpu']:.2f} | {s['engine_cpu']:.2f} |")
+            f"{s['web_cpu']:.2f} | {s['engine_cpu']:.2f} | {s['driver_cpu']:.2f} |")
 
 
 def section(summaries: list[dict], command: str, replicas: int = 0) -> str:
