@@ -120,34 +120,44 @@ def ray_head(port: int, cpus: int, training: int):
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+def streamlit_command(script: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", str(script), *STREAMLIT_FLAGS,
+            "--server.port", str(port)]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float, path: str = "/_stcore/health") -> None:
+    """Return once `url + path` answers 200 (the health check: the warm-up is done); RuntimeError when
+    the server exits or `timeout` passes first."""
     deadline = time.monotonic() + timeout
     while True:
         with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+            with urllib.request.urlopen(f"{url}{path}", timeout=2) as reply:
                 if reply.status == 200:
                     return
         if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the replica at {url} did not start (exit code {proc.poll()})")
+            raise RuntimeError(f"the server at {url} did not start (exit code {proc.poll()})")
         time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen, grace_s: float = 10) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @contextlib.contextmanager
 def replica(port: int, env: dict, log, timeout: float = 180):
     """One `streamlit run app/server.py` on `port`, up (health 200) when this yields its URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "server.py"),
-                             *STREAMLIT_FLAGS, "--server.port", str(port)], cwd=ROOT, env=env,
+    proc = subprocess.Popen(streamlit_command(ROOT / "app" / "server.py", port), cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc, timeout)
+        wait_ready(url, proc, timeout)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @contextlib.contextmanager

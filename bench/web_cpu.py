@@ -10,14 +10,18 @@ switch on Explore, and a page visit (Compare, Memory or Attributions, then back 
 run apart).
 
     .venv/bin/python bench/web_cpu.py --actions 60          # prints; --write: docs/benchmarks.md
+    .venv/bin/python bench/web_cpu.py --actions 60 --baseline 802948a   # and the app at a commit
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import random
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,8 +90,9 @@ async def measure(base: str, web: psutil.Process, actions: int) -> dict[str, tup
     return figures
 
 
-async def run(actions: int) -> tuple[dict, float]:
-    with streamlit_server(ROOT / "app" / "server.py") as base:
+async def run(actions: int, tree: Path = ROOT) -> tuple[dict, float]:
+    """The figures of the app in `tree` (this checkout, or a baseline's worktree)."""
+    with streamlit_server(tree / "app" / "server.py", cwd=tree) as base:
         web = server_process(base)
         idle_cpu = cpu_seconds(web)
         await asyncio.sleep(5)
@@ -96,27 +101,55 @@ async def run(actions: int) -> tuple[dict, float]:
         return await measure(base, web, actions), idle
 
 
-def section(figures: dict, idle: float, actions: int, command: str) -> str:
+@contextlib.contextmanager
+def worktree(revision: str):
+    """A temporary checkout of `revision`, for a baseline measured in the same run."""
+    folder = Path(tempfile.mkdtemp(prefix="web-cpu-baseline-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), revision],
+                   check=True, capture_output=True, timeout=120)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)],
+                       capture_output=True, timeout=120)
+
+
+def section(figures: dict, idle: float, actions: int, command: str, baseline: dict | None = None,
+            revision: str = "") -> str:
     lines = [f"{datetime.date.today()} · {machine()} · " + " ".join(__doc__.split("\n\n")[1].split()),
              f"{actions} actions of each kind ({max(3, actions // 6)} visits to each page and back); "
              f"the idle server used {idle * 1000:.1f} ms of CPU a second. "
-             f"Target: ≤ {TARGET_MS} ms per action.",
-             "", "| action | web CPU per action (ms) | wall time per action (ms) |", "|---|---:|---:|",
-             *(f"| {kind} | {cpu:.1f} | {wall:.0f} |" for kind, (cpu, wall) in figures.items()),
-             "", f"Reproduce: `{command}`"]
-    return "\n".join(lines)
+             f"Target: ≤ {TARGET_MS} ms per action."]
+    if baseline:
+        lines += [f"Baseline in the same run: the app at commit {revision} (a temporary worktree), driven "
+                  "by this same script.", "",
+                  f"| action | web CPU per action at {revision} (ms) | web CPU per action now (ms) "
+                  "| now / then | wall time per action now (ms) |", "|---|---:|---:|---:|---:|",
+                  *(f"| {kind} | {baseline[kind][0]:.1f} | {cpu:.1f} | {cpu / baseline[kind][0]:.2f} | "
+                    f"{wall:.0f} |" for kind, (cpu, wall) in figures.items())]
+    else:
+        lines += ["", "| action | web CPU per action (ms) | wall time per action (ms) |", "|---|---:|---:|",
+                  *(f"| {kind} | {cpu:.1f} | {wall:.0f} |" for kind, (cpu, wall) in figures.items())]
+    return "\n".join([*lines, "", f"Reproduce: `{command}`"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--actions", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline", metavar="REVISION",
+                        help="also measure the app at this git revision, in the same run")
     parser.add_argument("--write", action="store_true", help="write the section into docs/benchmarks.md")
     args = parser.parse_args()
+    baseline = None
+    if args.baseline:
+        random.seed(args.seed)
+        with worktree(args.baseline) as tree:
+            baseline, _ = asyncio.run(run(args.actions, tree))
     random.seed(args.seed)
     figures, idle = asyncio.run(run(args.actions))
     command = "python bench/web_cpu.py " + " ".join(a for a in sys.argv[1:] if a != "--write")
-    text = section(figures, idle, args.actions, command)
+    text = section(figures, idle, args.actions, command, baseline, args.baseline or "")
     print(text)
     if args.write:
         write_section("web_cpu", "## Web-process CPU per action (bench/web_cpu.py)\n\n" + text)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+from app.replicas import free_port, stop, streamlit_command, wait_ready
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,48 +30,28 @@ def step_key(input_type: str | None, up: bool) -> str:
     return "ArrowUp" if up else "ArrowDown"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def streamlit_server(script: Path, timeout: float = 180, ready: str = "/_stcore/health"):
+def streamlit_server(script: Path, timeout: float = 180, ready: str = "/_stcore/health", cwd: Path = ROOT):
     """Yield the base URL of `streamlit run script` once `ready` answers 200: by default its health
     check (app/server.py warms up first, about 20 s here, as a deployed server does: a cold first visit
     on two busy cores can take longer than a test waits), or "/" for as soon as it serves its page (what
-    a student who opens the link then gets); stop it after."""
+    a student who opens the link then gets); stop it after. `cwd`: the checkout it serves from."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-           "--server.port", str(port), "--server.address", "127.0.0.1"]
     # The server log goes to a file: a pipe that nobody reads fills up and stalls a chatty server.
     # SERVER_LOG=path keeps it for reading after the run.
     log = open(os.environ["SERVER_LOG"], "w+b") if os.environ.get("SERVER_LOG") else tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(streamlit_command(script, port), cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}{ready}", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError(f"streamlit did not start: {log.read().decode()[-2000:]}")
-            time.sleep(0.2)
+        try:
+            wait_ready(url, proc, timeout, ready)
+        except RuntimeError as failed:
+            log.seek(0)
+            raise RuntimeError(f"{failed}: {log.read().decode()[-2000:]}") from None
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
