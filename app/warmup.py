@@ -2,7 +2,7 @@
 answers its health check: the job engine and its workers (each imports torch, captum and core), the
 default model's analysis, Compare's depth curves and parts, the Memory page's default estimate and CPU
 pass, the shipped checkpoints' heatmaps, attributions and the first image's feature maps and effective
-field. The results land in the same process-wide caches the pages read, under the same keys
+field, and the Train page's measured epoch time for its default run. The results land in the same process-wide caches the pages read, under the same keys
 (bench/first_visit.py measures the first visits with and without it)."""
 from __future__ import annotations
 
@@ -66,7 +66,13 @@ def _checkpoints(services) -> None:
     services.effective_field(path, stamp, shown[0], inside["points"][0]["name"])
 
 
-STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints}
+def _train(services) -> None:
+    from app.views import train
+    services.epoch_estimate(*train.estimate_args(train.default_inputs()))  # a few real training steps
+
+
+STEPS = {"explore": _explore, "compare": _compare, "memory": _memory, "checkpoints": _checkpoints,
+         "train": _train}
 
 
 def warm() -> tuple[dict[str, float], list[str]]:

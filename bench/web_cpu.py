@@ -2,12 +2,12 @@
 that serves every session's script runs (the torch work runs in the engine's processes, not counted).
 
 One fresh server (warmed up), sessions at Streamlit's websocket protocol (bench/protocol.py), actions
-one at a time so that each action's CPU is its own: the web process's user + system CPU time (psutil)
-read before and after each kind's actions, divided by their number. Kinds, as bench/load.py's mix:
-a first visit (a new session opens Explore on a model), a slider step (each of four sessions walks
-one hyperparameter of its model by ±1, as load.py's students do: new values and revisits), a tab
-switch on Explore, and a page visit (Compare, Memory or Attributions, then back to Explore: each
-run apart).
+one at a time so that each action's CPU is its own: the web process's user + system CPU time (psutil,
+in the kernel's 10 ms ticks) read before and after each kind's actions, divided by their number.
+Kinds, as bench/load.py's mix: a first visit (a new session opens Explore on a model), a slider
+step (each of four sessions walks one hyperparameter of its model by ±1, as load.py's students do:
+new values and revisits), a tab switch on Explore, and a page visit (Compare, Memory or Attributions,
+then back to Explore: each run apart).
 
     .venv/bin/python bench/web_cpu.py --actions 60          # prints; --write: docs/benchmarks.md
     .venv/bin/python bench/web_cpu.py --actions 60 --baseline 802948a   # and the app at a commit
@@ -74,7 +74,7 @@ async def measure(base: str, web: psutil.Process, actions: int) -> dict[str, tup
     await timed("tab switch", tab, actions)
 
     # A page visit, as load.py's: to another page, then back to Explore; each run apart.
-    visits = max(3, actions // 6)
+    visits = max(3, actions // 2)
     for page in ("compare", "memory", "attributions"):
         cpu, wall = [0.0, 0.0], [0.0, 0.0]
         for i in range(visits):
@@ -117,7 +117,7 @@ def worktree(revision: str):
 def section(figures: dict, idle: float, actions: int, command: str, baseline: dict | None = None,
             revision: str = "") -> str:
     lines = [f"{datetime.date.today()} · {machine()} · " + " ".join(__doc__.split("\n\n")[1].split()),
-             f"{actions} actions of each kind ({max(3, actions // 6)} visits to each page and back); "
+             f"{actions} actions of each kind ({max(3, actions // 2)} visits to each page and back); "
              f"the idle server used {idle * 1000:.1f} ms of CPU a second. "
              f"Target: ≤ {TARGET_MS} ms per action."]
     if baseline:

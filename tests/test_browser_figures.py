@@ -22,6 +22,9 @@ def test_densenet121_block3_opens_as_a_readable_connection_matrix(server, projec
     playwright.expect(page.get_by_role("button", name="Draw the full graph")).to_be_visible()
     box = page.locator("[data-testid='stPlotlyChart']").first.bounding_box()
     assert box["width"] <= 1920  # nothing wider than the page
+    page.locator(".st-key-explore-graph_matrix .main-svg").first.wait_for()
+    svg = _download(page, page.locator(".st-key-explore-graph_matrix-downloads button[data-format='svg']"))
+    assert "densenet121 · input 3×224×224".encode() in svg  # the matrix, for a slide, with its caption
     shoot(page, "projector-densenet121-block3")
 
 
@@ -81,6 +84,10 @@ def test_compare_densenet_resnet_and_regnet(server, projector):
     for name, params_shown in (("regnet_x_3_2gf", "15,296,552"), ("resnet50", "25,557,032")):
         playwright.expect(table).to_contain_text(name)
         playwright.expect(table).to_contain_text(params_shown)
+    # The part-by-part chart of the first two, for a slide, names both models at their inputs
+    page.locator(".st-key-compare-arch_curve .main-svg").first.wait_for()
+    svg = _download(page, page.locator(".st-key-compare-arch_curve-downloads button[data-format='svg']"))
+    assert "densenet121 at 3×224×224 · resnet50 at 3×224×224".encode() in svg
     shoot(page, "projector-compare-regnet")
 
 

@@ -10,9 +10,9 @@ import streamlit as st
 
 from app import services
 
-from . import charts, error_text
+from . import charts, error_text, slides
 from .i18n import t
-from .numbers import exact
+from .numbers import exact, shape
 
 HIGHLIGHT = ":orange-background[**{}**]"  # a difference, readable on a projector
 FIELDS = ("join", "units", "out_channels", "params")
@@ -98,3 +98,5 @@ def render(models: list[dict]) -> None:
     st.caption(t("arch.caption", a=names[0], b=names[1]))
     st.plotly_chart(charts.channel_curves_figure({n: r["curve"] for n, r in zip(names, reports)}),
                     key="compare.arch_curve")
+    caption = " · ".join(t("slides.model_at", name=m["name"], shape=shape(m["model"][2])) for m in models[:2])
+    slides.chart_downloads("compare.arch_curve", caption, "channels-read")

@@ -162,11 +162,13 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
         st.info(t("graph.dense_edges", layers=layers, pairs=layers * (layers + 1) // 2))
     st.caption(t("graph.caption", nodes=graph["nodes"], edges=graph["edges"]))
     svg = None
+    stem = model["file_stem"] + (f"-{expand}" if expand else "")
+    slide = (caption, f"{stem}-connections")  # the connection matrix's slide files
     if layers and layers > MATRIX_ABOVE_LAYERS and not st.session_state.get(FULL_KEY):
-        _matrix(graph, expand, layers)
+        _matrix(graph, expand, layers, slide)
         st.button(t("graph.full_drawing"), key=FULL_KEY + ".button", on_click=_show_full)
     else:
-        svg, clicked = _drawing(graph, expand, layers)
+        svg, clicked = _drawing(graph, expand, layers, slide)
         if clicked in blocks:  # opened in place
             on_expand(clicked)
             st.session_state[FULL_KEY] = False
@@ -174,7 +176,6 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
         elif clicked:
             on_node(clicked)
     cells = st.columns(4)  # one row of downloads: each st.columns call is three more elements a run
-    stem = model["file_stem"] + (f"-{expand}" if expand else "")
     # The files are made when a button is pressed (a callable), and pressing one reruns nothing: a
     # slider step then sends no file to the server's media store and the browser fetches none.
     cells[0].download_button(t("graph.download_dot"), lambda: graph["dot"], file_name=f"{stem}.dot",
@@ -194,13 +195,16 @@ def _show_full() -> None:
     st.session_state[FULL_KEY] = True
 
 
-def _matrix(graph: dict, expand: str, layers: int) -> None:
+def _matrix(graph: dict, expand: str, layers: int, slide: tuple[str, str]) -> None:
+    """The expanded block's connections as a matrix; `slide`: (caption, file stem) of its slide files."""
     st.caption(t("graph.matrix_note", layers=layers, edges=graph["edges"],
                  pairs=layers * (layers + 1) // 2))
     st.plotly_chart(charts.connection_matrix_figure(graph["ir"], expand), key="explore.graph_matrix")
+    slides.chart_downloads("explore.graph_matrix", *slide)
 
 
-def _drawing(graph: dict, expand: str | None, layers: int | None) -> tuple[str | None, str | None]:
+def _drawing(graph: dict, expand: str | None, layers: int | None,
+             slide: tuple[str, str]) -> tuple[str | None, str | None]:
     """The graph laid out on the server, in the zoomable view (fit to the page, or in presentation
     mode at GRAPH_ZOOM times its own size), else in the browser; past the layout deadline,
     the connection matrix. Returns the SVG where there is one, and the node clicked in it in this run
@@ -217,7 +221,7 @@ def _drawing(graph: dict, expand: str | None, layers: int | None) -> tuple[str |
         else:
             st.warning(t("graph.layout_timeout", seconds=services.DOT_TIMEOUT_S))
             if layers:
-                _matrix(graph, expand, layers)
+                _matrix(graph, expand, layers, slide)
         return None, None
     # Laid out on the server: the browser only draws the SVG. Graphviz compiled to WebAssembly in the
     # browser (st.graphviz_chart) takes 0.5–0.8 s per update on a classroom laptop.

@@ -151,10 +151,12 @@ def depth_points() -> dict:
 def family_charts() -> None:
     points = depth_points()
     st.plotly_chart(charts.depth_figure({t(k): v for k, v in points.items()}), key="compare.depth_chart")
+    slides.chart_downloads("compare.depth_chart", " · ".join(t(k) for k in points), "depth-and-parameters")
     imagenet = {t(k): [dict(p, top1=IMAGENET_TOP1[p["name"]]) for p in points[k]
                        if p["name"] in IMAGENET_TOP1]
                 for k in ("series.resnet_imagenet", "series.densenet_imagenet")}
     st.plotly_chart(charts.accuracy_figure(imagenet, t("compare.acc_source")), key="compare.acc_chart")
+    slides.chart_downloads("compare.acc_chart", t("compare.acc_source"), "imagenet-accuracy")
 
 
 def render() -> None:

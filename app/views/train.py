@@ -108,17 +108,34 @@ def _settings(inputs: dict) -> dict:
                 precision=inputs["precision"])
 
 
-def estimate(inputs: dict) -> None:
-    """The time an epoch of this run takes here, measured on a worker before Start (a few real steps),
-    so a teacher knows whether it fits the lesson."""
+def default_inputs() -> dict:
+    """The run a first visit shows (settings_form's inputs before anything is changed)."""
+    dataset = next(iter(services.allowed_datasets()))
+    sizes = TRAIN_SIZES.get(dataset, (0,))
+    size = _DEFAULTS[K_SIZE] if _DEFAULTS[K_SIZE] in sizes else sizes[0]
+    return dict(model=DEFAULT_MODEL, changes=DEFAULT_CHANGES, dataset=dataset, epochs=_DEFAULTS[K_EPOCHS],
+                batch=_DEFAULTS[K_BATCH], optimizer=_DEFAULTS[K_OPTIMIZER], train_size=size or None,
+                precision=_DEFAULTS[K_PRECISION])
+
+
+def estimate_args(inputs: dict) -> tuple[str, str, str] | None:
+    """services.epoch_estimate's arguments for these inputs; None when the changes do not parse."""
     try:
         changes = parse_changes(inputs["changes"])
     except ValueError:
-        return  # said by Start, where the changes are used
+        return None
     settings = {**_settings(inputs), "dataset": services.dataset_spec(inputs["dataset"])}
+    return inputs["model"], json.dumps(changes, sort_keys=True), json.dumps(settings, sort_keys=True)
+
+
+def estimate(inputs: dict) -> None:
+    """The time an epoch of this run takes here, measured on a worker before Start (a few real steps),
+    so a teacher knows whether it fits the lesson."""
+    args = estimate_args(inputs)
+    if args is None:
+        return  # said by Start, where the changes are used
     with st.spinner(t("train.measuring")):
-        measured = services.epoch_estimate(inputs["model"], json.dumps(changes, sort_keys=True),
-                                           json.dumps(settings, sort_keys=True))
+        measured = services.epoch_estimate(*args)
     if "error" in measured:
         return  # a run core refuses: Start says why, where it matters
     seconds = measured["epoch_seconds"]
