@@ -2,8 +2,9 @@
 answers its health check: the job engine and its workers (each imports torch, captum and core), the
 default model's analysis, Compare's depth curves and parts, the Memory page's default estimate and CPU
 pass, the shipped checkpoints' heatmaps, attributions and the first image's feature maps and effective
-field, and the Train page's measured epoch time for its default run. The results land in the same process-wide caches the pages read, under the same keys
-(bench/first_visit.py measures the first visits with and without it)."""
+field, and the Train page's measured epoch time for its default run. The results land in the same
+process-wide caches the pages read, under the same keys (bench/first_visit.py measures the first
+visits with and without it)."""
 from __future__ import annotations
 
 import json
