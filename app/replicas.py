@@ -173,8 +173,7 @@ def haproxy(port: int, replicas: dict[str, str]):
         time.sleep(1)  # HAProxy's first health checks
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
         os.unlink(cfg.name)
 
 
