@@ -27,7 +27,6 @@ import os
 import re
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -37,19 +36,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 
 from app.replicas import free_port, stack  # noqa: E402
-from bench.load import Walk, open_walk  # noqa: E402
+from bench.load import Walk, browser_cookie, open_walk  # noqa: E402
 from bench.protocol import ProtocolError, Session, number, press  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
 
 TRAIN_QUERY = "model=densenet40_k12&set=block_config%3D2%2C2%2C2&dataset=digits&epochs=50"
-
-
-def affinity_cookie(balancer: str) -> tuple[str, str]:
-    """(cookie header, replica name) the balancer gives a first visit."""
-    with urllib.request.urlopen(balancer + "/", timeout=30) as reply:
-        set_cookie = reply.headers.get("Set-Cookie", "")
-    name = re.search(r"SERVERID=(\w+)", set_cookie).group(1)
-    return f"SERVERID={name}", name
 
 
 def open_connections(replica: str) -> int:
@@ -112,7 +103,8 @@ async def scenario(balancer: str, replicas: dict[str, str], sessions: int, secon
     walks = [Walk.of("densenet121", "growth_rate") for _ in range(sessions)]
     opened = []
     for i in range(sessions):
-        cookie, name = affinity_cookie(balancer)
+        cookie = await browser_cookie(balancer)  # "SERVERID=<replica>", set by the balancer
+        name = cookie.removeprefix("SERVERID=")
         session = Session(balancer, 60, cookie)
         await open_walk(session, walks[i])
         opened.append((session, name))
