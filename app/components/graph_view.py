@@ -175,7 +175,9 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
             st.rerun()
         elif clicked:
             on_node(clicked)
-    cells = st.columns(4)  # one row of downloads: each st.columns call is three more elements a run
+    # One row of downloads (each st.columns call is three more elements a run); the slide buttons' longer
+    # labels get twice the width, so that they read whole in Chinese too.
+    cells = st.columns([1, 1, 2, 2])
     # The files are made when a button is pressed (a callable), and pressing one reruns nothing: a
     # slider step then sends no file to the server's media store and the browser fetches none.
     cells[0].download_button(t("graph.download_dot"), lambda: graph["dot"], file_name=f"{stem}.dot",
