@@ -205,6 +205,45 @@ def test_expanding_a_dense_block_shows_all_dense_connections():
     assert any("L(L+1)/2 = 10" in i.value or "10 = L(L+1)/2" in i.value for i in at.info)
 
 
+def card(at) -> dict:
+    """The selected node's card beside the graph, as {column: value} (what a reader sees)."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| Column | Value |"))
+    return dict(re.fullmatch(r"\| (.+?) \| (.*?) \|", line).groups()
+                for line in shown_text(table).splitlines()[2:])
+
+
+def test_a_selected_layer_shows_its_row_of_the_layers_table_beside_the_graph():
+    """node= in the link (what a click on a layer's node writes): that layer's Layers row, read back as
+    the page shows it, equals core's row; the link keeps it; a node the graph does not draw is dropped."""
+    at = start({"model": "d2l_densenet", "h": "32", "w": "32", "node": "features.conv0"})
+    row = next(r for r in analyze("d2l_densenet", (1, 32, 32)).to_dict()["layers"]
+               if r["name"] == "features.conv0")
+    shown = card(at)
+    assert shown["Layer"] == "features.conv0" and shown["Type"] == row["type"] == "Conv2d"
+    assert shown["Parameters"] == f"{row['params']:,}" and shown["MACs"] == f"{row['macs']:,}"
+    assert shown["Output shape"] == "×".join(map(str, row["output_shape"][1:]))
+    assert "Layers summed" not in shown
+    assert at.query_params["node"] == "features.conv0"
+    at.button(key="explore.node_clear").click().run()
+    assert "node" not in at.query_params and not any(m.value.startswith("| Column |") for m in at.markdown)
+    at = start({"model": "d2l_densenet", "h": "32", "w": "32", "node": "features.denseblock1.denselayer1"})
+    assert "node" not in at.query_params  # drawn only with its block expanded
+
+
+def test_a_selected_block_sums_its_layers_rows():
+    """A merged resnet18 node (layer1.0 ×2): parameters and MACs are its layers' rows summed, which
+    equals the graph's count of the same node."""
+    at = start({"model": "resnet18", "node": "layer1.0"})
+    analysis = analyze("resnet18")
+    rows = [r for r in analysis.to_dict()["layers"] if r["name"].startswith(("layer1.0.", "layer1.1."))]
+    node = next(n for n in build_graph(analysis.trace, "block")["nodes"] if n["path"] == "layer1.0")
+    shown = card(at)
+    assert shown["Layer"] == "layer1.0 ×2" and shown["Layers summed"] == str(len(rows))
+    assert shown["Parameters"] == f"{sum(r['params'] for r in rows):,}" == f"{node['params']:,}"
+    assert shown["MACs"] == f"{sum(r['macs'] for r in rows):,}" == f"{node['macs']:,}"
+    assert shown["Output shape"] == "64×56×56"
+
+
 def test_learn_answers_come_from_core():
     at = start({"model": "densenet121", "growth_rate": "12", "tab": "learn"})
     growth = channel_growth(analyze("densenet121", growth_rate=12).trace)

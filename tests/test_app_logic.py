@@ -33,7 +33,7 @@ def test_the_link_names_only_fields_that_differ_from_the_preset():
     assert explore_state.changes(cat, state) == {}
     assert explore_state.link(cat, state, "en") == {
         "lang": "en", "model": "densenet121", "h": 224, "w": 224, "batch": 1, "tab": "graph",
-        "expand": None, "memory": None}
+        "expand": None, "node": None, "memory": None}
     values.update(growth_rate=12, block_config="6,12", memory_efficient=True)
     assert explore_state.changes(cat, state) == {
         "growth_rate": 12, "block_config": "6,12", "memory_efficient": "true"}

@@ -164,7 +164,8 @@ def test_compare_table_shows_its_last_column_at_1400_with_long_model_names(serve
 
 def test_a_click_on_the_graph_opens_a_block_in_place_and_a_layer_inside(server, context):
     """On the graph: a dense block's node expands that block where it is (its dense layers drawn, the
-    link names it); a layer's node opens that layer's feature maps on the Inside tab."""
+    link names it); a layer's node shows its row of the Layers table beside the graph, from which its
+    feature maps open on the Inside tab."""
     page = context.new_page()
     page.goto(f"{server}/?model=d2l_densenet&h=32&w=32")
     settle(page)
@@ -174,6 +175,18 @@ def test_a_click_on_the_graph_opens_a_block_in_place_and_a_layer_inside(server, 
     settle(page)
     playwright.expect(page.locator(node.format("features.denseblock1.denselayer2")).first).to_be_visible()
     page.locator(node.format("features.conv0")).click()
+    page.wait_for_url("**node=features.conv0**", timeout=TIMEOUT)
+    settle(page)
+    card = page.locator("[data-testid='stColumn']", has_text="Selected in the graph")
+    playwright.expect(card.get_by_role("cell", name="Conv2d", exact=True)).to_be_visible()
+    selected = page.locator(".graph-svg g.node.selected")
+    playwright.expect(selected.locator("title")).to_have_text("features.conv0")
+    outline = selected.locator("path, polygon, ellipse").first  # drawn in red on the page
+    assert outline.evaluate("e => getComputedStyle(e).stroke") == "rgb(214, 39, 40)"
+    graph, beside = (page.locator(".graph-svg").bounding_box(), card.bounding_box())
+    assert beside["x"] >= graph["x"] + graph["width"] and beside["y"] < graph["y"] + graph["height"]
+    shoot(page, "explore-graph-node-card")
+    card.get_by_role("button", name="Its feature maps").click()
     page.wait_for_url("**tab=inside**", timeout=TIMEOUT)
     settle(page)
     playwright.expect(page.get_by_text("After features.conv0: output")).to_be_visible(timeout=TIMEOUT)

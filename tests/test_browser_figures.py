@@ -144,10 +144,11 @@ def test_presentation_mode_graph_readable_from_the_back_row(server, projector):
     settle(page)
     playwright.expect(page.locator("section[data-testid='stSidebar']")).to_be_visible()
     assert "present=1" not in page.url
-    page.goto(f"{server}/?model=densenet121&present=1&lang=zh")
+    page.goto(f"{server}/?model=densenet121&present=1&lang=zh&node=features.transition2")
     settle(page)
     playwright.expect(page.get_by_role("button", name="退出演示模式")).to_be_visible()
     playwright.expect(page.locator(".graph-svg svg")).to_be_visible()
+    playwright.expect(page.get_by_text("图中选中的节点：它在逐层表中的行")).to_be_visible()
     shoot(page, "projector-present-graph-zh")
 
 

@@ -10,6 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import core
 from core.analysis import analyze
+from core.analysis.graph import block_paths, build_graph
 from core.analysis.trace import smallest_valid_side
 
 REF = reference_figures()
@@ -150,3 +151,23 @@ def test_every_module_row_agrees_with_torchinfo(name):
         if path in leaves:
             ours.append((path, row["output_shape"], row["params"]))
     assert ours == theirs
+
+
+@pytest.mark.parametrize("name", core.list_presets())
+def test_every_graph_node_is_the_sum_of_its_layers_rows(name):
+    """What Explore shows beside the graph for a selected node (app/components/node_card.py): the
+    Layers rows it stands for. Their parameters and MACs sum to the node's own counts, for every node
+    of the block graph and of each block expanded, so the card and the graph's labels agree."""
+    from app.components.node_card import member_rows
+    analysis = analyze(name, small_input(name))
+    summary = analysis.to_dict()
+    covered = set()
+    for expand in (None, *block_paths(analysis.trace)):
+        for node in build_graph(analysis.trace, "block", expand=expand)["nodes"]:
+            rows = member_rows(summary, node)
+            assert (sum(r["params"] for r in rows), sum(r["macs"] for r in rows)) == \
+                (node["params"], node["macs"]), (expand, node["path"])
+            assert bool(rows) == (node["kind"] != "input"), node["path"]
+            if expand is None:
+                covered.update(r["name"] for r in rows)
+    assert covered == {row["name"] for row in summary["layers"]}  # each row under one node

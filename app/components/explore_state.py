@@ -1,5 +1,5 @@
 """The Explore page's one state: the model (family, preset, field values), its input, the open tab, the
-expanded block and the memory toggle.
+expanded block, the graph's selected node and the memory toggle.
 
 Widgets and the link are derived from it. Each run puts its values into the widgets that do not show
 them (a widget whose browser-side state was lost, a link just loaded, a preset just picked) and writes
@@ -38,6 +38,7 @@ class ExploreState:
     batch: int = 1
     tab: str = "graph"
     expand: str = ""  # the expanded block's path; "" for none
+    node: str = ""  # the graph node selected (its path), its Layers row shown beside the graph; "" for none
     memory: bool = False
 
     def sidebar_widgets(self) -> dict:
@@ -95,7 +96,7 @@ def link(cat: dict, state: ExploreState, language: str) -> dict:
     """The query string that describes the state (None values are left out)."""
     return {"lang": language, "model": state.preset, **changes(cat, state), "h": state.height,
             "w": state.width, "batch": state.batch, "tab": state.tab, "expand": state.expand or None,
-            "memory": "true" if state.memory else None}
+            "node": state.node or None, "memory": "true" if state.memory else None}
 
 
 # ---- widgets ---------------------------------------------------------------------------------------
@@ -139,7 +140,8 @@ def _used(value) -> str:
 
 
 def from_link(cat: dict, params: dict, evaluate) -> tuple[ExploreState, list[dict]]:
-    """The state a link describes: its preset, then its changes, input, tab and expanded block. What
+    """The state a link describes: its preset, then its changes, input, tab, expanded block and selected
+    node. What
     it asks for and core refuses is left as the preset has it; each notice names the value, core's
     reason and what is used instead. `evaluate(state)` is core's verdict (model, summary, error)."""
     notices: list[dict] = []
@@ -156,6 +158,7 @@ def from_link(cat: dict, params: dict, evaluate) -> tuple[ExploreState, list[dic
     if params.get("tab") in TABS:
         state.tab = params["tab"]
     state.expand = params.get("expand", "")
+    state.node = params.get("node", "")
     state.memory = params.get("memory") == "true"
     return state, notices
 

@@ -1,12 +1,16 @@
 """The Graph tab: block-level graph (SVG from Graphviz on the server, else Graphviz in the browser), one
-block expandable, DOT/SVG download."""
+block expandable, a node's Layers row beside it when selected, DOT/SVG and slide downloads."""
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import NamedTuple
 
 import streamlit as st
 
 from app import services
 
-from . import charts, error_text, presentation, slides
+from . import charts, error_text, node_card, presentation, slides
 from .i18n import STRINGS, t
 
 EXPAND_KEY = "explore.expand"
@@ -18,13 +22,15 @@ SVG_KEY = "explore.graph_svg"
 # drops SVG) turned every node, edge and label into a React element, which cost ~50 ms of the browser's
 # time on every slider step and ~110 ms on a first render (densenet121's block graph).
 # `data`: {"svg", "zoom": "fit" (the page's width or 80 % of its height, whichever binds) | a factor
-# of the drawing's own size, "labels"}. The toolbar (zoom out, zoom in, fit, actual size), the wheel
-# (zoom about the pointer) and a drag (pan) act in the browser alone, with no rerun; a rerun that
-# sends the same graph and zoom keeps the reader's. A click on a node that was not a drag
-# sends its name (Graphviz's <title>: the module path) back as the `node` trigger.
+# of the drawing's own size, "labels", "selected": the selected node's name, outlined in red}. The
+# toolbar (zoom out, zoom in, fit, actual size), the wheel (zoom about the pointer) and a drag (pan)
+# act in the browser alone, with no rerun; a rerun that sends the same graph and zoom keeps the
+# reader's. A click on a node that was not a drag sends its name (Graphviz's <title>: the module
+# path) back as the `node` trigger.
 _SVG_VIEW = st.components.v2.component("cnn_explorer.svg_view", isolate_styles=False, css=f"""
 .{SVG_CLASS} {{ overflow: auto; max-height: 85vh; cursor: grab; }}
 .{SVG_CLASS} g.node {{ cursor: pointer; }}
+.{SVG_CLASS} g.node.selected :is(polygon, ellipse, path) {{ stroke: #d62728; stroke-width: 4px; }}
 .{SVG_CLASS}-tools button {{ margin: 0 .3rem .3rem 0; padding: .1rem .6rem; font-size: 1rem;
   border: 1px solid rgba(49, 51, 63, .3); border-radius: .4rem; background: white; cursor: pointer; }}
 """, js=f"""
@@ -63,6 +69,9 @@ export default function ({{ data, parentElement, setTriggerValue }}) {{
     box.svg = data.svg;
     box.innerHTML = data.svg;
     box.asked = null;
+  }}
+  for (const node of box.querySelectorAll("g.node")) {{  // the selected node, outlined in red
+    node.classList.toggle("selected", node.querySelector("title")?.textContent === data.selected);
   }}
   if (box.labels !== JSON.stringify(data.labels)) {{
     box.labels = JSON.stringify(data.labels);
@@ -119,6 +128,14 @@ ZOOM_ACTIONS = ("out", "in", "fit", "actual")
 COLUMNS_KEY, COLUMN_CHOICES, PRESENT_COLUMNS = "explore.graph_columns", (1, 2, 3, 4), 3
 
 
+class Selection(NamedTuple):
+    """The graph's selected node: its module path ("" for none), `select(path)` that changes it, and
+    `maps(path)` that opens that node's feature maps (on the Inside tab)."""
+    path: str
+    select: Callable[[str], None]
+    maps: Callable[[str], None]
+
+
 def dense_layers(growth: dict, block: str | None) -> int | None:
     """L of the expanded dense block (None when the expanded block is not a dense block)."""
     for dense in growth["dense_blocks"]:
@@ -133,12 +150,13 @@ def expanded_block() -> str | None:
     return None if not value or value in STRINGS["graph.none"] else value
 
 
-def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_expand, on_node,
+def render(model: dict, summary: dict, growth: dict, expand: str | None, on_expand, selection: Selection,
            caption: str) -> None:
     """Draw the graph of `model` (family, config_json, input_shape, name) with block `expand` expanded
-    (none when it is not one of `blocks`); a pick in the block list, or a click on a block's node,
-    calls `on_expand(block or None)`; a click on another node calls `on_node(its module path)`.
-    `caption` goes under the graph in its slide files."""
+    (none when it is not one of the summary's blocks); a pick in the block list, or a click on a block's
+    node, calls `on_expand(block or None)`; a click on another node selects it, and its row of the
+    Layers table is shown beside the graph. `caption` goes under the graph in its slide files."""
+    blocks = summary["blocks"]
     none = t("graph.none")
     shown = expand if expand in blocks else none
     if st.session_state.get(EXPAND_KEY) != shown:
@@ -164,17 +182,28 @@ def render(model: dict, blocks: list[str], growth: dict, expand: str | None, on_
     svg = None
     stem = model["file_stem"] + (f"-{expand}" if expand else "")
     slide = (caption, f"{stem}-connections")  # the connection matrix's slide files
-    if layers and layers > MATRIX_ABOVE_LAYERS and not st.session_state.get(FULL_KEY):
-        _matrix(graph, expand, layers, slide)
-        st.button(t("graph.full_drawing"), key=FULL_KEY + ".button", on_click=_show_full)
-    else:
-        svg, clicked = _drawing(graph, expand, layers, slide)
-        if clicked in blocks:  # opened in place
-            on_expand(clicked)
-            st.session_state[FULL_KEY] = False
-            st.rerun()
-        elif clicked:
-            on_node(clicked)
+    nodes = {node["path"]: node for node in graph["ir"]["nodes"] if node_card.member_rows(summary, node)}
+    selected = nodes.get(selection.path)
+    if selection.path and not selected:  # not drawn at this expansion (or this model): closed
+        selection.select("")
+    # The selected node's card takes a quarter of the width; without one the graph has it all.
+    drawing, beside = st.columns([3, 1]) if selected else (contextlib.nullcontext(), None)
+    with drawing:
+        if layers and layers > MATRIX_ABOVE_LAYERS and not st.session_state.get(FULL_KEY):
+            _matrix(graph, expand, layers, slide)
+            st.button(t("graph.full_drawing"), key=FULL_KEY + ".button", on_click=_show_full)
+        else:
+            svg, clicked = _drawing(graph, expand, layers, slide, selection.path if selected else "")
+            if clicked in blocks:  # opened in place
+                on_expand(clicked)
+                st.session_state[FULL_KEY] = False
+                st.rerun()
+            elif clicked in nodes and clicked != selection.path:
+                selection.select(clicked)
+                st.rerun()
+    if selected:
+        node_card.render(beside, summary, selected, lambda: selection.maps(selected["path"]),
+                         lambda: selection.select(""))
     # One row of downloads (each st.columns call is three more elements a run); the slide buttons' longer
     # labels get twice the width, so that they read whole in Chinese too.
     cells = st.columns([1, 1, 2, 2])
@@ -205,12 +234,12 @@ def _matrix(graph: dict, expand: str, layers: int, slide: tuple[str, str]) -> No
     slides.chart_downloads("explore.graph_matrix", *slide)
 
 
-def _drawing(graph: dict, expand: str | None, layers: int | None,
-             slide: tuple[str, str]) -> tuple[str | None, str | None]:
+def _drawing(graph: dict, expand: str | None, layers: int | None, slide: tuple[str, str],
+             selected: str) -> tuple[str | None, str | None]:
     """The graph laid out on the server, in the zoomable view (fit to the page, or in presentation
     mode at GRAPH_ZOOM times its own size), else in the browser; past the layout deadline,
-    the connection matrix. Returns the SVG where there is one, and the node clicked in it in this run
-    (None: none)."""
+    the connection matrix; `selected`: the node outlined in it. Returns the SVG where there is one, and
+    the node clicked in it in this run (None: none)."""
     if not services.svg_available():
         st.graphviz_chart(graph["dot"], width="stretch")
         return None, None
@@ -231,6 +260,6 @@ def _drawing(graph: dict, expand: str | None, layers: int | None,
     labels.update({f"{name}_help": t(f"graph.zoom_{name}_help") for name in ZOOM_ACTIONS})
     # On a projector a folded chain fits the page; one long column is drawn larger, to scroll.
     zoom = presentation.GRAPH_ZOOM if presentation.on() and graph["columns"] == 1 else "fit"
-    view = _SVG_VIEW(data={"svg": svg, "zoom": zoom, "labels": labels}, key=SVG_KEY,
+    view = _SVG_VIEW(data={"svg": svg, "zoom": zoom, "labels": labels, "selected": selected}, key=SVG_KEY,
                      on_node_change=lambda: None)
     return svg, view.node

@@ -93,10 +93,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "graph.none": ("(none: block view)", "（不展开：模块视图）"),
     "graph.caption": ("{nodes} nodes, {edges} edges. Boxes in yellow are blocks (×N = N identical blocks in "
                       "a row); green circles join tensors (cat = concatenate channels, + = add). Click a "
-                      "block to open it here, a layer to see its feature maps (Inside).",
+                      "block to open it here, a layer to see its row of the Layers table beside the graph.",
                       "共 {nodes} 个节点、{edges} 条边。黄色方框是模块（×N 表示连续 N 个相同模块）；"
                       "绿色圆圈是张量汇合（cat = 按通道拼接，+ = 相加）。点击模块可在此展开，"
-                      "点击某一层可查看其特征图（网络内部）。"),
+                      "点击某一层可在图旁查看它在逐层表中的行。"),
     "graph.dense_edges": ("This dense block has L = {layers} layers, so {pairs} = L(L+1)/2 dense connections "
                           "(each layer reads the block input and every earlier layer).",
                           "这个稠密块有 L = {layers} 层，所以有 L(L+1)/2 = {pairs} 条稠密连接"
@@ -167,10 +167,16 @@ STRINGS: dict[str, tuple[str, str]] = {
                        "共 {rows} 层；最后一行是合计：{params} 个参数，{macs} 次乘加。点击列标题可排序；"
                        "选中一行（左侧的方框）可查看该层的特征图。"),
     "layers.no_maps": ("{layer} has no feature map of more than one position to show (it is a joining "
-                       "operation, a vector, or a 1×1 map): pick a convolution, a norm, an activation or "
-                       "a pooling layer.",
-                       "{layer} 没有可显示的多于一个位置的特征图（它是连接运算、向量或 1×1 特征图）："
-                       "请选择卷积、归一化、激活或池化层。"),
+                       "operation, a part of a block, a vector, or a 1×1 map): pick a convolution, a norm, "
+                       "an activation, a pooling layer or a whole block.",
+                       "{layer} 没有可显示的多于一个位置的特征图（它是连接运算、模块的一部分、向量或 1×1 "
+                       "特征图）：请选择卷积、归一化、激活、池化层或整个模块。"),
+    "node.title": ("Selected in the graph: its row of the Layers table", "图中选中的节点：它在逐层表中的行"),
+    "node.column": ("Column", "列"),
+    "node.value": ("Value", "值"),
+    "node.layers": ("Layers summed", "累加的层数"),
+    "node.maps": ("Its feature maps", "查看它的特征图"),
+    "node.clear": ("Close", "关闭"),
     "layers.download": ("Download CSV", "下载 CSV"),
     "col.name": ("Layer", "层"),
     "col.type": ("Type", "类型"),

@@ -12,19 +12,23 @@ COLUMNS = ("name", "type", "input", "output", "params", "macs", "bytes", "field"
 WHOLE_INPUT = "whole input"  # core's receptive field of a layer that sees every input pixel
 
 
-def _pixels(value) -> str:
+def pixels(value) -> str:
     """A receptive field or jump in input pixels, as text: a number, or "whole input" (translated)."""
     if value == WHOLE_INPUT:
         return t("layers.whole_input")
     return "" if value is None else f"{value:,}"
 
 
+def row_values(row: dict) -> tuple:
+    """One traced layer's values in COLUMNS' order (batch dimension dropped from shapes)."""
+    return (row["name"], row["type"], ", ".join(shape(s[1:]) for s in row["input_shapes"]),
+            shape(row["output_shape"][1:]), row["params"], row["macs"], row["bytes_fp32"],
+            pixels(row["receptive_field"]), pixels(row["jump"]))
+
+
 def layer_frame(summary: dict) -> pd.DataFrame:
-    """One row per traced layer (batch dimension dropped from shapes), then the totals row."""
-    rows = [(row["name"], row["type"], ", ".join(shape(s[1:]) for s in row["input_shapes"]),
-             shape(row["output_shape"][1:]), row["params"], row["macs"], row["bytes_fp32"],
-             _pixels(row["receptive_field"]), _pixels(row["jump"]))
-            for row in summary["layers"]]
+    """One row per traced layer, then the totals row."""
+    rows = [row_values(row) for row in summary["layers"]]
     rows.append((t("layers.total"), "", "", shape(summary["output_shape"][1:]), summary["total_params"],
                  summary["macs"], sum(row["bytes_fp32"] for row in summary["layers"]), "", ""))
     # The headers in the page's language, looked up once (a densenet264 has ~1,000 rows).

@@ -103,6 +103,11 @@ def on_expand_change(block: str | None) -> None:
     state.current().expand = block or ""
 
 
+def on_node_change(path: str) -> None:
+    url_state.acted()
+    state.current().node = path
+
+
 def rerun_results_only() -> None:
     """A hyperparameter, the input size or the batch changed: only the results rerun (the RESULTS
     fragment); the sidebar, which shows the change already, is not sent to the browser again. When
@@ -223,8 +228,9 @@ def model_results(model: dict, summary: dict | None, family_title: str, now: sta
     tabs = st.tabs([t(label) for label in TAB_LABELS.values()], key=K_TAB, on_change=on_tab_change)
     with tabs[state.TABS.index(now.tab)]:
         if now.tab == "graph":
-            graph_view.render(model, summary["blocks"], growth, now.expand, on_expand_change,
-                              lambda node: open_inside(model, node, now), caption)
+            selection = graph_view.Selection(now.node, on_node_change,
+                                             lambda node: open_inside(model, node, now))
+            graph_view.render(model, summary, growth, now.expand, on_expand_change, selection, caption)
         elif now.tab == "channels":
             st.plotly_chart(charts.channels_figure(growth["main_path"]), key="explore.channels_chart")
             slides.chart_downloads("explore.channels_chart", caption, f"{model['file_stem']}-channels")
