@@ -71,3 +71,10 @@ def uploader(at: AppTest, key: str):
     """The file uploader whose key is or starts with `key` (the checkpoint uploader's key counts the
     uploads); AppTest stages a file with .set_value((name, bytes, mime))."""
     return next(u for u in at.get("file_uploader") if u.key == key or u.key.startswith(f"{key}."))
+
+
+def slide_captions(at: AppTest) -> dict:
+    """{chart key: the caption its slide files get} for every chart with SVG/PNG downloads
+    (components/slides.py: a component keyed "<chart key>.downloads" under the chart)."""
+    return {c.key.removesuffix(".downloads"): json.loads(c.proto.json)["caption"]
+            for c in at.get("bidi_component") if c.key.endswith(".downloads")}

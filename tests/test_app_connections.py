@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 import torch
-from app_support import errors, figure, start, uploader, widget
+from app_support import errors, figure, slide_captions, start, uploader, widget
 from conftest import hostile_pickle, shipped
 
 import core
@@ -251,3 +251,12 @@ def test_the_fig5_network_beside_its_one_shot_twin_on_one_colour_range():
     assert "vovnet_osa" in osa[0]["layout"]["title"]["text"]
     assert len({(f["data"][0]["zmin"], f["data"][0]["zmax"]) for f in pairs}) == 1
     assert at.query_params["beside"] == "vovnet_osa"
+    # Each side's slide files name its own network, input, dataset and accuracy.
+    captions = slide_captions(at)
+    for j, path in enumerate((FIG5, osa_file)):
+        info = load_checkpoint(path)
+        accuracy = float(info.metadata["test_accuracy"])
+        assert captions[f"conn.beside0.{j}"].endswith(f"trained on {info.metadata['dataset']}, "
+                                                     f"test accuracy {accuracy:.3f}")
+        assert captions[f"conn.beside0.{j}"].startswith(f"{info.metadata['arch']} · input ")
+    assert captions["conn.beside0.0"] != captions["conn.beside0.1"]

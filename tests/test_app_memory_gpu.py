@@ -3,7 +3,7 @@ memory view, and its result then shows where it belongs (skipped without CUDA)."
 import time
 
 import pytest
-from app_support import errors, figure, metric_values, start
+from app_support import errors, figure, metric_values, slide_captions, start
 
 from core import memory
 
@@ -43,3 +43,6 @@ def test_largest_batch_and_timeline_show_their_results():
     assert at.success[-1].value.startswith("Largest batch that fits: ")  # each action keeps its result
     titles = [figure(at, i)["layout"]["title"]["text"] for i in range(len(at.get("plotly_chart")))]
     assert any(title.startswith("Allocated memory during one measurement") for title in titles)
+    captions = slide_captions(at)  # the timeline's and the live view's slide files name the step
+    assert captions["mem.timeline_chart"] == captions["mem.live_chart"] == \
+        "d2l_lenet_bn · input 1×28×28 · fp32 · sgd"

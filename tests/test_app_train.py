@@ -4,7 +4,7 @@ import re
 import time
 
 import pytest
-from app_support import errors, figure, start, widget
+from app_support import errors, figure, slide_captions, start, widget
 
 from app import services
 from core.checkpoints import load_checkpoint
@@ -63,6 +63,14 @@ def test_short_run_writes_a_checkpoint_that_opens_in_connections():
     assert at.get("download_button")
     checkpoint = load_checkpoint(run.checkpoint)
     assert checkpoint.metadata["epochs"] == "1"
+    # Each chart's slide files name the model, its changes, its input and the weights' dataset and
+    # accuracy after the epoch.
+    changes = ", ".join(f"{name} = {value}" for name, value in run.changes.items())
+    side = "×".join(map(str, checkpoint.input_shape))
+    expected = (f"densenet40_k12 · {changes} · input {side} · trained on digits, test accuracy "
+                f"{run.epochs[-1]['test_accuracy']:.3f}")
+    assert slide_captions(at) == dict.fromkeys(("train.loss_chart", "train.acc_chart", "train.memory_chart"),
+                                               expected)
     click(at, "train.open")
     assert not at.exception
     assert at.session_state["ckpt.choice"] == "trained"

@@ -68,6 +68,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "slides.weights": ("trained on {dataset}, test accuracy {accuracy}",
                        "在 {dataset} 上训练，测试准确率 {accuracy}"),
     "slides.weights_unknown": ("weights from {file}", "权重来自 {file}"),
+    "slides.training_on": ("training on {dataset}", "正在 {dataset} 上训练"),
     "slides.svg": ("⤓ SVG", "⤓ SVG"),
     "slides.png": ("⤓ PNG (2×)", "⤓ PNG（2 倍）"),
     "slides.graph_svg": ("Download SVG for slides (text as outlines, with a caption)",

@@ -63,12 +63,13 @@ function download(data, format) {
 
 
 def caption(model: dict, changes: dict, weights: dict | None = None) -> str:
-    """`model`'s name, the hyperparameters changed from its preset, its input, and (`weights`: a
-    checkpoint's info) the dataset it was trained on and its test accuracy."""
+    """`model`'s name, the hyperparameters changed from its preset, its input (where `model` has one),
+    and (`weights`: a checkpoint's info) the dataset it was trained on and its test accuracy."""
     parts = [model["name"].rstrip("*")]
     if changes:
         parts.append(", ".join(f"{name} = {value}" for name, value in changes.items()))
-    parts.append(t("slides.input", shape=shape(model["input_shape"])))
+    if "input_shape" in model:
+        parts.append(t("slides.input", shape=shape(model["input_shape"])))
     if weights and weights.get("test_accuracy") is not None:
         parts.append(t("slides.weights", dataset=weights["dataset"],
                        accuracy=f"{weights['test_accuracy']:.3f}"))

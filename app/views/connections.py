@@ -67,10 +67,14 @@ def beside(checkpoint: dict, normalize: str, from_zero: bool, params: dict,
         return other
     zrange = heatmaps.color_range(pair[0]["blocks"] + pair[1]["blocks"], from_zero)
     names = (checkpoint["id"], other)  # file stems: short enough for a half-width title
+    other_info = services.checkpoint_info(path, services.stamp(path))
+    captions = [slides.checkpoint_caption(info) for info in (checkpoint["info"], other_info)]
     for i, blocks in enumerate(zip(pair[0]["blocks"], pair[1]["blocks"])):
         for j, (column, block) in enumerate(zip(st.columns(2), blocks, strict=True)):
             figure = heatmaps.block_figure(block, names[j], t(f"conn.colorbar.{normalize}"), zrange)
             column.plotly_chart(figure, key=f"conn.beside{i}.{j}", config=heatmaps.PLOTLY_CONFIG)
+            slides.chart_downloads(f"conn.beside{i}.{j}", captions[j], f"{names[j]}-block{i + 1}-beside",
+                                   column)
     return other
 
 

@@ -173,12 +173,14 @@ def action_button(action: str, inputs: dict, model: dict, **style) -> None:
         st.rerun()  # draw the page with the job running
 
 
-def job_progress(job: services.MemoryJob) -> None:
-    """Status and the live memory view; polled every second while the job runs."""
+def job_progress(job: services.MemoryJob, slide: tuple[str, str]) -> None:
+    """Status and the live memory view (`slide`: its slide files' caption and stem); polled every
+    second while the job runs."""
     if not job.done:
         st.info(t("mem.job_waiting" if job.waiting else "mem.job_running", action=t(f"mem.{job.action}")),
                 icon=":material/hourglass_top:")
-    live_memory.render(job.memory.samples, job.memory.cuda, key="mem.live_chart")
+    live_memory.render(job.memory.samples, job.memory.cuda, key="mem.live_chart",
+                       slide=slide)
     if job.done and st.session_state.get(K_LIVE):
         st.session_state[K_LIVE] = False
         st.rerun()  # the whole page: the result where it belongs, the buttons enabled
@@ -192,6 +194,8 @@ def timeline(inputs: dict, model: dict, gpu: dict) -> None:
     elif result:
         title = t("mem.timeline_title", device=gpu["name"])
         st.plotly_chart(memory_charts.timeline_figure(result["points"], title), key="mem.timeline_chart")
+        slides.chart_downloads("mem.timeline_chart", slide_caption(inputs, model),
+                               f"{inputs['model']}-memory-timeline")
 
 
 def max_batch(inputs: dict, model: dict) -> None:
@@ -228,7 +232,8 @@ def render() -> None:
                 max_batch(inputs, model)
         job = jobs().get(st.session_state.get(K_NEWEST))
         if gpu["cuda"] and job:
-            st.fragment(job_progress, run_every=None if job.done else 1.0)(job)
+            slide = (slide_caption(inputs, model), f"{inputs['model']}-memory-{job.action}-live")
+            st.fragment(job_progress, run_every=None if job.done else 1.0)(job, slide)
         with st.spinner():
             if model["config"].get("memory_efficient") is not None:
                 efficient_comparison(inputs, model)

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import services
-from app.components import checkpoint_picker, error_text, live_memory, training_charts, url_state
+from app.components import checkpoint_picker, error_text, live_memory, slides, training_charts, url_state
 from app.components.i18n import language, t
 from app.components.model_changes import parse_changes
 
@@ -186,20 +186,34 @@ def progress(run: services.TrainingRun) -> None:
         st.progress(min(done, 1.0), text=text)
     elif not run.done:
         st.progress(0.0, text=t("train.waiting" if run.waiting else "train.starting"))
+    caption = slide_caption(run)
     if run.batches:
         left, right = st.columns(2)
         left.plotly_chart(training_charts.loss_figure(run.batches, run.epochs), key="train.loss_chart")
+        slides.chart_downloads("train.loss_chart", caption, f"{run.model}-training-loss", left)
         right.plotly_chart(training_charts.accuracy_figure(run.epochs), key="train.acc_chart")
+        slides.chart_downloads("train.acc_chart", caption, f"{run.model}-training-accuracy", right)
     if run.epochs:
         last = run.epochs[-1]
         device = services.device_info().get("name", "CPU")
         st.caption(t("train.speed", speed=last["examples_per_second"], device=device))
     if run.precision:
         st.caption(t("train.precision_used", reason=run.precision))
-    live_memory.render(run.memory.samples, run.memory.cuda, key="train.memory_chart")
+    live_memory.render(run.memory.samples, run.memory.cuda, key="train.memory_chart",
+                       slide=(caption, f"{run.model}-training-memory"))
     if run.done and st.session_state.get(LIVE):
         st.session_state[LIVE] = False
         st.rerun()  # the whole page: enable the form, show the results
+
+
+def slide_caption(run: services.TrainingRun) -> str:
+    """The run's model and changes; once an epoch has ended, its input and its checkpoint's dataset and
+    test accuracy (slides.caption), before that its dataset."""
+    info = services.checkpoint_info(run.checkpoint, services.stamp(run.checkpoint)) if run.checkpoint else {}
+    if "input_shape" not in info:
+        named = slides.caption({"name": run.model}, run.changes)
+        return " · ".join((named, t("slides.training_on", dataset=run.settings["dataset"])))
+    return slides.caption({"name": run.model, "input_shape": info["input_shape"]}, run.changes, info)
 
 
 def results(run: services.TrainingRun) -> None:
