@@ -78,3 +78,18 @@ def slide_captions(at: AppTest) -> dict:
     (components/slides.py: a component keyed "<chart key>.downloads" under the chart)."""
     return {c.key.removesuffix(".downloads"): json.loads(c.proto.json)["caption"]
             for c in at.get("bidi_component") if c.key.endswith(".downloads")}
+
+
+def job_process():
+    """The worker process of the one job actor running in this test process's local Ray (Ray titles a
+    worker after its actor's class; the cluster's processes descend from the process that started it)."""
+    import contextlib
+
+    import psutil
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):  # one that ended meanwhile
+            if any("_JobActor" in part for part in process.cmdline()):
+                found.append(process)
+    assert len(found) == 1, found
+    return found[0]

@@ -4,7 +4,7 @@ import re
 import time
 
 import pytest
-from app_support import errors, figure, slide_captions, start, widget
+from app_support import errors, figure, job_process, slide_captions, start, widget
 
 from app import services
 from core.checkpoints import load_checkpoint
@@ -315,3 +315,25 @@ def test_a_link_to_another_model_does_not_carry_the_default_models_changes():
     at = wait(at)
     assert not errors(at) and at.session_state["train.run"].error is None
     assert at.session_state["train.run"].changes == {}
+
+
+def test_a_training_worker_that_crashes_is_said_and_its_last_epoch_kept():
+    """The run's worker process dies mid-run (kill -9: the kernel's OOM killer, a crash in native
+    code): the page says its worker ended, without a traceback; the checkpoint of its last completed
+    epoch stays, loads, and is offered to download or train on; Start works again."""
+    at = start(page=TRAIN)
+    widget(at, "train.epochs").set_value(200).run()
+    click(at, "train.start")
+    run = at.session_state["train.run"]
+    _until(lambda: run.checkpoint is not None, 240)  # an epoch done
+    job_process().kill()
+    at = wait(at, 60)
+    assert not at.exception and run.error["code"] == "job.memory"
+    assert any("its worker process ended" in message for message in errors(at))
+    epochs = int(load_checkpoint(run.checkpoint).metadata["epochs"])
+    assert 1 <= epochs < 200
+    assert {b.key for b in at.button} >= {"train.continue", "train.start"}
+    assert at.get("download_button")
+    widget(at, "train.epochs").set_value(1).run()
+    click(at, "train.start")
+    assert wait(at).session_state["train.run"].error is None

@@ -12,6 +12,7 @@ import zlib
 
 import pytest
 import ray
+from app_support import job_process
 
 from app import engine, services
 
@@ -108,7 +109,8 @@ def _start_together(user: str, count: int, out) -> list:
     def start(i: int) -> None:
         barrier.wait()
         try:
-            outcomes.append(engine.Job("training.run", "d2l_lenet", {}, {"epochs": 1000, "dataset": "digits"},
+            outcomes.append(engine.Job("training.run", "d2l_lenet_bn", {},
+                                       {"epochs": 1000, "dataset": "digits"},
                                        str(out / f"{user}-{i}.safetensors"), kind="train", user=user,
                                        seconds=60, resources={"training": 1}, user_limit=1))
         except engine.Refused as refused:
@@ -130,7 +132,7 @@ def test_a_start_stamped_earlier_but_checked_later_is_refused(tmp_path, monkeypa
     now = time.time_ns()
     stamps = iter([now + 10**12, now])  # the first start's stamp is the later one
     monkeypatch.setattr(engine, "_stamp", lambda: next(stamps, None) or time.time_ns())
-    start = functools.partial(engine.Job, "training.run", "d2l_lenet", {},
+    start = functools.partial(engine.Job, "training.run", "d2l_lenet_bn", {},
                               {"epochs": 1000, "dataset": "digits"}, kind="train", user="stamped",
                               seconds=60, resources={"training": 1}, user_limit=1)
     first = start(str(tmp_path / "first.safetensors"))
@@ -199,3 +201,40 @@ def test_the_door_opens_again_after_the_replica_that_opened_it_died():
     engine._admit("train", name, 8, 2)  # no JobFailed("busy"): a new door answered
     assert engine._door is not None and engine._door is not door
     assert ray.get(engine._door.admit.remote("train", name, 8, 2)) is None  # and it counts this start
+
+
+def until(condition, seconds: float, every: float = 0.2):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time"
+        time.sleep(every)
+
+
+def test_a_job_that_ignores_stop_past_its_limit_is_killed(monkeypatch, tmp_path):
+    """A training run whose worker is frozen (SIGSTOP: as one stuck in a long step, or swapped out) is
+    told to stop and cannot; past its time limit and the grace after it, the engine kills its worker:
+    the page gets the deadline's message, the process and the actor's name are gone, and its
+    training slot is free for the next run."""
+    import psutil
+    monkeypatch.setattr(engine.Job, "GRACE_S", 1.0)
+    settings = dict(dataset="digits", epochs=1000, batch_size=16)
+    job = engine.Job("training.run", "d2l_lenet_bn", {}, settings, str(tmp_path / "run.safetensors"), None,
+                     kind="train", user="stuck", seconds=15.0, resources={"training": 1})
+    until(lambda: job.sync() or job.events or job.done, 120)
+    assert not job.done and job.events  # it runs: batches reported
+    actor_name = next(n for n in engine._jobs("train") if n.endswith("/stuck"))
+    process = job_process()
+    process.suspend()
+    job.stop("stop")
+    started = time.monotonic()
+    until(lambda: job.sync() or job.done, 60)
+    assert time.monotonic() - started >= 1.0  # not before the grace
+    assert job.result["error"]["code"] == "job.deadline" and job.ended_by == "time"
+    assert "did not stop at its time limit and was killed" in job.result["error"]["message"]
+    until(lambda: not process.is_running() or process.status() == psutil.STATUS_ZOMBIE, 30)
+    assert actor_name not in engine._jobs("train")
+    again = engine.Job("training.run", "d2l_lenet_bn", {}, dict(settings, epochs=1),
+                       str(tmp_path / "next.safetensors"), None, kind="train", user="next", seconds=120,
+                       resources={"training": 1})
+    until(lambda: job.sync() or again.sync() or again.done, 180)
+    assert again.result == {"stopped": False}

@@ -157,11 +157,6 @@ class TrainingRun(_Polled):
         return (self._synced().result or {}).get("error")
 
     @property
-    def lost(self) -> bool:
-        """Whether the job engine died under it (its last completed epoch's checkpoint stays)."""
-        return (self.error or {}).get("code") == "job.lost"
-
-    @property
     def stopped(self) -> bool:
         job = self._synced()
         return job.done and (job.ended_by is not None or bool((job.result or {}).get("stopped")))

@@ -218,7 +218,7 @@ def slide_caption(run: services.TrainingRun) -> str:
 
 def results(run: services.TrainingRun) -> None:
     if run.error:
-        if run.lost and run.checkpoint:  # the engine died under it: its last epoch is kept
+        if run.checkpoint:  # its worker, or the engine, ended under it: its last completed epoch is kept
             checkpoint_actions(run)
         return
     if run.ended_by == "time":
