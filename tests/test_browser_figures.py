@@ -166,7 +166,9 @@ def test_slides_of_the_graph_and_the_channel_chart(server, projector, tmp_path):
     import base64
     import io
     import re
+    from pathlib import Path
 
+    import streamlit
     from PIL import Image
     caption = "densenet121 · growth_rate = 12 · input 3×224×224"
     page = projector.new_page()
@@ -187,6 +189,12 @@ def test_slides_of_the_graph_and_the_channel_chart(server, projector, tmp_path):
     chart_svg = _download(page, page.locator(buttons.format("svg")))
     chart_png = _download(page, page.locator(buttons.format("png")))
     assert caption.encode() in chart_svg
+    # Its text's font is in it: Streamlit's own Source Sans file, as data.
+    font = re.search(rb'@font-face\{font-family:"Source Sans";[^}]*url\(data:font/woff2;base64,([^)]+)\)',
+                     chart_svg)
+    shipped = next((Path(streamlit.__file__).parent / "static").rglob("SourceSansVF-Upright*.woff2"))
+    assert font and base64.b64decode(font.group(1)) == shipped.read_bytes()
+    assert b"font-family: 'Source Sans'" in chart_svg
     width, height = Image.open(io.BytesIO(chart_png)).size
     box = chart.bounding_box()
     assert width == pytest.approx(2 * box["width"], abs=4) and height > 2 * box["height"]

@@ -1,7 +1,8 @@
 """Figures for slides: every figure downloads as SVG and as PNG at twice its size on screen, with a
 caption line naming the model, its changed hyperparameters, its input and, where trained weights are
 used, their dataset and accuracy, in the page's language. Plotly figures are exported by the page's
-own Plotly (in the browser: nothing is rendered on the server); the graph by Graphviz on the server."""
+own Plotly (in the browser: nothing is rendered on the server), their SVG with the page's font in it;
+the graph by Graphviz on the server, its SVG's text as outlines."""
 from __future__ import annotations
 
 import contextlib
@@ -52,12 +53,46 @@ function download(data, format) {
   const layout = {...gd.layout, margin, annotations: [...(gd.layout.annotations || []), caption]};
   window.Plotly.toImage({data: gd.data, layout}, {
     format, width: size.width, height: size.height + extra, scale: format === "png" ? 2 : 1,
-  }).then((url) => {
+  }).then((url) => format === "svg" ? withFont(url) : url).then((url) => {
     const link = document.createElement("a");
     link.href = url;
     link.download = `${data.filename}.${format}`;
     link.click();
   });
+}
+
+// The SVG's text is set in the page's Source Sans: its @font-face (Streamlit's own file) goes into the
+// SVG as data, so the file draws its Latin text alike on a machine without that font.
+let fontFace = null;
+
+async function withFont(url) {
+  fontFace = fontFace || sourceSans();
+  const css = await fontFace;
+  const comma = url.indexOf(",");
+  const svg = url.slice(0, comma).endsWith(";base64") ? atob(url.slice(comma + 1))
+    : decodeURIComponent(url.slice(comma + 1));
+  const start = svg.indexOf(">", svg.indexOf("<svg")) + 1;
+  const embedded = svg.slice(0, start) + `<style>${css}</style>` + svg.slice(start);
+  return URL.createObjectURL(new Blob([embedded], {type: "image/svg+xml"}));
+}
+
+async function sourceSans() {
+  for (const sheet of document.styleSheets) {
+    let rules;
+    try { rules = sheet.cssRules; } catch { continue; }  // another origin's sheet
+    for (const rule of rules) {
+      const style = rule.style;
+      if (!(rule instanceof CSSFontFaceRule) || style.getPropertyValue("font-family").replace(/["']/g, "")
+          !== "Source Sans" || style.getPropertyValue("font-style") === "italic") continue;
+      const src = /url\(["']?([^"')]+)/.exec(style.getPropertyValue("src"))[1];
+      const bytes = new Uint8Array(await (await fetch(new URL(src, sheet.href || location.href))).arrayBuffer());
+      let binary = "";
+      for (let i = 0; i < bytes.length; i += 32768) binary += String.fromCharCode(...bytes.subarray(i, i + 32768));
+      return `@font-face{font-family:"Source Sans";font-weight:100 900;font-style:normal;` +
+             `src:url(data:font/woff2;base64,${btoa(binary)}) format("woff2")}`;
+    }
+  }
+  return "";  // not found: the file names the font, as before
 }
 """)
 
