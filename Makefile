@@ -79,5 +79,5 @@ fuzz: $(STAMP)
 # (pyproject.toml [tool.mutmut]); scores per module: docs/benchmarks.md § Mutation testing.
 mutation: $(STAMP)
 	rm -rf mutants
-	$(PY) -m mutmut run --max-children 2 || true
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m mutmut run --max-children 2 || true
 	$(PY) bench/mutation_report.py --write
