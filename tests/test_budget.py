@@ -73,3 +73,47 @@ def test_a_workers_budget_is_the_one_its_job_was_given(monkeypatch):
     monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", "abc")
     with pytest.raises(core.ConfigError, match="CNN_EXPLORER_JOB_BUDGET_MIB='abc': use a whole number"):
         budget.budget_bytes()
+
+
+def test_a_need_up_to_the_budget_passes_and_a_byte_more_is_refused_with_its_figures(monkeypatch):
+    monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", "10")
+    budget.check("a step", 10 * 2**20, "use less")  # exactly the budget: allowed
+    with pytest.raises(core.ConfigError) as caught:
+        budget.check("Training densenet121 at 2048²", 10 * 2**20 + 1, "use a smaller input")
+    error = caught.value
+    assert (error.field, error.code) == ("budget", "budget")
+    assert error.message == ("Training densenet121 at 2048² would need 10 MiB, more than the 10 MiB a job "
+                             "may use on this server; use a smaller input")
+    assert error.args_ == {"what": "Training densenet121 at 2048²", "needed_mib": 10, "budget_mib": 10,
+                           "fix": "use a smaller input"}
+    with pytest.raises(core.ConfigError) as caught:
+        budget.check("x", 3 * 2**30 + 2**29, "y")
+    assert "would need 3,584 MiB, more than the 10 MiB" in caught.value.message
+    assert caught.value.args_["needed_mib"] == 3584
+
+
+@pytest.mark.parametrize("text, mib", [("", 768), ("  ", 768), (" 12 ", 12), ("1", 1)])
+def test_the_deployers_budget_is_read_as_whole_mib(monkeypatch, text, mib):
+    monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", text)
+    assert budget.budget_bytes() == mib * 2**20
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "1.5", "12MiB"])
+def test_a_budget_that_is_no_whole_number_of_mib_is_refused_naming_the_variable(monkeypatch, text):
+    monkeypatch.setenv("CNN_EXPLORER_JOB_BUDGET_MIB", text)
+    with pytest.raises(core.ConfigError) as caught:
+        budget.budget_bytes()
+    assert caught.value.field == "budget"
+    assert caught.value.message == (f"CNN_EXPLORER_JOB_BUDGET_MIB={text!r}: use a whole number of MiB ≥ 1, "
+                                    "or unset it for the default of 768")
+
+
+def test_without_the_variable_the_budget_is_768_mib(monkeypatch):
+    monkeypatch.delenv("CNN_EXPLORER_JOB_BUDGET_MIB", raising=False)
+    assert budget.budget_bytes() == 768 * 2**20
+    with budget.limit(5), budget.limit(7):
+        assert budget.budget_bytes() == 7 * 2**20
+    assert budget.budget_bytes() == 768 * 2**20
+    with pytest.raises(RuntimeError), budget.limit(5):
+        raise RuntimeError("a job that fails")
+    assert budget.budget_bytes() == 768 * 2**20  # the limit ends with its block, however it ends
