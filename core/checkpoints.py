@@ -126,9 +126,12 @@ def load_checkpoint(path) -> Checkpoint:
             raise CheckpointError(f"{name}: metadata 'config' nests deeper than {MAX_CONFIG_DEPTH} "
                                   "levels; a config is one JSON object of field values (save the "
                                   "checkpoint again with core train or save_checkpoint)")
+        if not (metadata.get("family") or metadata.get("arch")):
+            raise CheckpointError(f"{name}: metadata has a 'config' but no 'family' or 'arch' to say whose "
+                                  "(save the checkpoint again with core train or save_checkpoint)")
         try:
             values = json.loads(metadata["config"])
-            family = metadata.get("family") or _family_from_arch(metadata.get("arch", ""))
+            family = metadata.get("family") or _family_from_arch(metadata["arch"])
         except (json.JSONDecodeError, TypeError) as exc:
             raise CheckpointError(f"{name}: metadata 'config' is not valid JSON ({exc})") from None
         if not isinstance(values, dict):
