@@ -152,9 +152,11 @@ def _json_depth(text: str) -> int:
     depth = deepest = 0
     in_string = escaped = False
     for char in text:
-        if in_string:
-            escaped = not escaped and char == "\\"
-            in_string = escaped or char != '"'
+        if escaped:  # the character after a backslash, inside a string
+            escaped = False
+        elif in_string:
+            escaped = char == "\\"
+            in_string = char != '"'
         elif char == '"':
             in_string = True
         elif char in "[{":

@@ -99,10 +99,11 @@ def test_the_family_comes_from_metadata_then_from_the_keys():
 @pytest.mark.parametrize("text, depth", [
     ("{}", 1), ('{"a": [1, [2, 3]], "b": {"c": []}}', 3), ('"[[["', 0), ('{"a": "[{"}', 1),
     ('{"a": "\\"[[", "b": [[]]}', 3), ('{"a": "\\\\", "b": [[[]]]}', 4), ("[][][]", 1), ("", 0),
-    ('["]", [[1]]]', 3),
+    ('["]", [[1]]]', 3), ('{"a": "\\"[[[[[[[[[["}', 1), ('[[]][[[]]]', 3), ('{"a": "\\\\"}', 1),
 ], ids=lambda value: None if isinstance(value, int) else f"text{len(value)}")
 def test_json_depth_counts_brackets_outside_strings(text, depth):
-    """Escaped quotes do not end a string; an escaped backslash does not escape the quote after it."""
+    """Escaped quotes do not end a string (it counted the ten brackets after one); an escaped backslash
+    does not escape the quote after it."""
     assert _json_depth(text) == depth
 
 

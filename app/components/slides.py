@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 _BUTTONS = st.components.v2.component("cnn_explorer.figure_downloads", isolate_styles=False, css="""
 .figure-downloads button { margin: 0 .4rem .4rem 0; padding: .15rem .7rem; font-size: .9rem;
   border: 1px solid rgba(49, 51, 63, .3); border-radius: .4rem; background: white; cursor: pointer; }
-""", js="""
+""", js=r"""
 export default function ({ data, parentElement }) {
   let bar = parentElement.querySelector(".figure-downloads");
   if (!bar) {
@@ -85,9 +85,12 @@ async function sourceSans() {
       if (!(rule instanceof CSSFontFaceRule) || style.getPropertyValue("font-family").replace(/["']/g, "")
           !== "Source Sans" || style.getPropertyValue("font-style") === "italic") continue;
       const src = /url\(["']?([^"')]+)/.exec(style.getPropertyValue("src"))[1];
-      const bytes = new Uint8Array(await (await fetch(new URL(src, sheet.href || location.href))).arrayBuffer());
+      const file = await fetch(new URL(src, sheet.href || location.href));
+      const bytes = new Uint8Array(await file.arrayBuffer());
       let binary = "";
-      for (let i = 0; i < bytes.length; i += 32768) binary += String.fromCharCode(...bytes.subarray(i, i + 32768));
+      for (let i = 0; i < bytes.length; i += 32768) {
+        binary += String.fromCharCode(...bytes.subarray(i, i + 32768));
+      }
       return `@font-face{font-family:"Source Sans";font-weight:100 900;font-style:normal;` +
              `src:url(data:font/woff2;base64,${btoa(binary)}) format("woff2")}`;
     }
