@@ -100,6 +100,7 @@ def test_the_family_comes_from_metadata_then_from_the_keys():
     ("{}", 1), ('{"a": [1, [2, 3]], "b": {"c": []}}', 3), ('"[[["', 0), ('{"a": "[{"}', 1),
     ('{"a": "\\"[[", "b": [[]]}', 3), ('{"a": "\\\\", "b": [[[]]]}', 4), ("[][][]", 1), ("", 0),
     ('["]", [[1]]]', 3), ('{"a": "\\"[[[[[[[[[["}', 1), ('[[]][[[]]]', 3), ('{"a": "\\\\"}', 1),
+    ("X[X]X", 1),  # other characters are no brackets
 ], ids=lambda value: None if isinstance(value, int) else f"text{len(value)}")
 def test_json_depth_counts_brackets_outside_strings(text, depth):
     """Escaped quotes do not end a string (it counted the ten brackets after one); an escaped backslash
@@ -379,6 +380,7 @@ def test_the_count_is_the_last_end_records(tmp_path):
     body = b"\0" * 100 + end_record(9)[:22] + b"\0" * 50  # the signature inside an entry's data
     assert count_of(tmp_path, body + end_record(3)) == 3
     assert count_of(tmp_path, body + end_record(3, comment=b"x" * 1000)) == 3
+    assert count_of(tmp_path, end_record(3)) == 3  # an empty archive is its end record alone
     assert count_of(tmp_path, end_record(3)[:12]) == 0  # cut inside the record: zipfile says what is wrong
     assert count_of(tmp_path, body + end_record(3) + end_record(7)[:12]) == 0
 
@@ -406,6 +408,10 @@ def test_a_zip64_record_must_lie_inside_the_file(tmp_path):
     expected = int.from_bytes(last[size - 24:size - 16], "little")
     assert count_of(tmp_path, last) == expected != 0xFFFF
     assert count_of(tmp_path, head + locator(size - 55) + end_record(0xFFFF)) == 0xFFFF
+    # nor is one before the last 65,557 bytes (the end record and the longest comment), which are all
+    # that is read
+    far = zip64_record(70_000) + b"\0" * 65_460 + locator(0) + end_record(0xFFFF)
+    assert len(far) == 65_558 and count_of(tmp_path, far) == 0xFFFF
 
 
 def test_the_archive_entry_limit_is_inclusive_and_its_message_whole(tmp_path, monkeypatch):
