@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 import core
 from core.analysis import analyze
@@ -294,3 +295,41 @@ def test_a_chain_folds_into_columns_and_a_branching_graph_does_not():
     assert f'"{order[5]}" -> "{order[6]}" [constraint=false];' in dot
     branching = build_graph(analyze("densenet121").trace, "block", expand="features.denseblock1")
     assert fold(branching, 3) == {} and "cluster_column" not in to_dot(branching, columns=3)
+
+
+def test_the_summary_json_is_the_contract_and_each_figure_is_counted_independently():
+    """`summary --json` of d2l's LeNet with BN at batch 3: every key of the contract, each value from
+    an independent count on the real module (parameters, FLOPs by torch's counter, each layer's output
+    through forward hooks; depth: 2 convolutions and 3 linear layers on the one path)."""
+    batch, shape = 3, (1, 28, 28)
+    summary = analyze("d2l_lenet_bn", shape, batch=batch).to_dict()
+    model = core.build_model("d2l_lenet_bn").eval()
+    outputs = {}
+    for name, module in model.named_modules():
+        if not list(module.children()):
+            module.register_forward_hook(lambda m, i, o, name=name: outputs.__setitem__(name, o))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model(torch.zeros(batch, *shape))
+    assert set(summary) == {"name", "family", "config", "input_shape", "batch", "output_shape",
+                            "total_params", "trainable_params", "macs", "flops", "elementwise_ops", "depth",
+                            "layers"}
+    params = sum(p.numel() for p in model.parameters())
+    assert (summary["name"], summary["family"], summary["config"]) == \
+        ("d2l_lenet_bn", "lenet", core.get_config("d2l_lenet_bn").to_dict())
+    assert (summary["input_shape"], summary["batch"], summary["output_shape"]) == \
+        (list(shape), batch, list(out.shape))
+    assert summary["total_params"] == summary["trainable_params"] == params
+    assert summary["flops"] == counter.get_total_flops() == 2 * summary["macs"]
+    modules = dict(model.named_modules())
+    # the outputs of BN, activations, pooling and flatten; not the input (it counted its 2,352 elements)
+    elementwise = sum(o.numel() for name, o in outputs.items()
+                      if not isinstance(modules[name], (torch.nn.Conv2d, torch.nn.Linear)))
+    assert summary["elementwise_ops"] == elementwise and summary["depth"] == 5
+    rows = {row["name"]: row for row in summary["layers"]}
+    assert list(rows) == list(outputs)
+    for name, row in rows.items():
+        module = modules[name]
+        assert row["output_shape"] == list(outputs[name].shape)
+        assert row["params"] == sum(p.numel() for p in module.parameters())
+        assert row["type"] == type(module).__name__
+    assert sum(row["macs"] for row in summary["layers"]) == summary["macs"]

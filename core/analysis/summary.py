@@ -46,7 +46,7 @@ class Analysis:
     @property
     def elementwise_ops(self) -> int:
         """Output elements of every non-conv/linear op (BN, activations, pooling, cat, add)."""
-        return sum(math.prod(n.output_shape) for n in self.trace.nodes if n.op not in _MAC_OPS)
+        return sum(math.prod(n.output_shape) for n in self.trace.nodes if n.op not in (*_MAC_OPS, "input"))
 
     @property
     def output_shape(self) -> list[int]:
