@@ -61,6 +61,11 @@ def test_train_then_open_in_connections(server, context):
     idle(page, CHART, 3)  # loss, accuracy, memory during the run
     playwright.expect(page.get_by_text("Memory now: worker process, resident (RSS)")).to_be_visible()
     shoot(page, "train")
+    # the loss curve for a slide: its caption names the run's model, change and trained weights
+    with page.expect_download(timeout=TIMEOUT) as download:
+        page.locator(".st-key-train-loss_chart-downloads button[data-format='svg']").click()
+    svg = open(download.value.path(), "rb").read().decode()
+    assert "densenet40_k12 · block_config = 2,2,2 · input 3×8×8 · trained on digits, test accuracy 0." in svg
     page.get_by_role("button", name="Open in Connections").click()
     page.wait_for_url("**ckpt=trained**", timeout=TIMEOUT)
     idle(page, CHART, 6)
