@@ -333,3 +333,32 @@ def test_the_summary_json_is_the_contract_and_each_figure_is_counted_independent
         assert row["params"] == sum(p.numel() for p in module.parameters())
         assert row["type"] == type(module).__name__
     assert sum(row["macs"] for row in summary["layers"]) == summary["macs"]
+
+
+def test_an_input_too_small_is_refused_with_where_it_collapses_and_the_smallest_that_fits():
+    with pytest.raises(core.ConfigError) as refused:
+        analyze("densenet121", (3, 8, 9))
+    error = refused.value
+    assert error.message == (
+        "input 3×8×9 is too small for densenet121: the feature map collapses at features.transition2.pool "
+        "(AvgPool2d), whose input is 256×1×1 (Given input size 1, kernel 2, stride 2, padding 0: output "
+        "size 0 is too small); use ≥ 29×29")
+    assert (error.field, error.code, error.suggestion) == ("input_shape", "input.too_small",
+                                                          {"input_shape": [3, 29, 29]})
+    assert error.args_ == {"channels": 3, "height": 8, "width": 9, "name": "densenet121",
+                           "where": "features.transition2.pool (AvgPool2d)", "min": 29}
+    analyze("densenet121", (3, 29, 29))  # the size it names fits
+    with pytest.raises(core.ConfigError, match=r"^input 1×8×8 is too small for densenet: .*use ≥ 29×29$"):
+        analyze("densenet121", (1, 8, 8), growth_rate=12, in_channels=1)
+
+
+def test_a_model_is_named_after_its_preset_while_it_is_one():
+    assert analyze("densenet121", (3, 64, 64)).name == "densenet121"
+    assert analyze("densenet121", (3, 64, 64), growth_rate=32).name == "densenet121"  # the preset's value
+    assert analyze("densenet121", (3, 64, 64), growth_rate=12).name == "densenet"
+    assert analyze(core.get_config("resnet18"), (3, 64, 64)).name == "resnet18"
+    assert analyze(core.get_config("resnet18", num_classes=3), (3, 64, 64)).name == "resnet"
+    assert analyze("densenet", (3, 64, 64)).name == "densenet"
+    lenet = analyze("d2l_lenet_bn").to_dict()
+    assert (lenet["input_shape"], lenet["batch"]) == ([1, 28, 28], 1)  # its preset's input, one example
+    assert analyze("d2l_alexnet", input_size=65).to_dict()["input_shape"] == [1, 65, 65]  # the changed size

@@ -38,6 +38,7 @@ def check_module(module: nn.Module, shape: tuple) -> None:
         return
     out, macs = rule(module, Shape(shape))
     assert isinstance(out, Shape) and (tuple(out), macs) == expected, (module, shape)
+    assert isinstance(macs, int)  # a count, also in the summary's JSON
 
 
 WINDOWS = [dict(kernel_size=k, stride=s, padding=p)
@@ -59,6 +60,17 @@ def test_convolution_windows_groups_and_dilation():
         conv = nn.Conv2d(4, 6, dilation=dilation, groups=groups, device="meta", **window)
         check_module(conv, (2, 4, side, side + 2))
     assert MODULE_RULES[nn.Conv2d](nn.Conv2d(4, 6, 3, device="meta"), Shape((2, 5, 8, 8))) is None
+
+
+def test_windows_that_differ_along_height_and_width():
+    """Each of kernel, stride, padding and dilation given per axis (height first)."""
+    rectangles = [dict(kernel_size=(3, 1)), dict(kernel_size=(1, 3)), dict(kernel_size=3, stride=(2, 1)),
+                  dict(kernel_size=3, stride=(1, 2)), dict(kernel_size=3, padding=(1, 0)),
+                  dict(kernel_size=3, padding=(0, 1)), dict(kernel_size=3, dilation=(2, 1)),
+                  dict(kernel_size=3, dilation=(1, 2))]
+    for window in rectangles:
+        check_module(nn.Conv2d(2, 2, device="meta", **window), (1, 2, 9, 7))
+        check_module(nn.MaxPool2d(**window), (1, 2, 9, 7))
 
 
 def test_rules_decline_what_they_do_not_model():

@@ -27,7 +27,7 @@ def _pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
-def _window(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+def _window(size, kernel, stride, padding, dilation, ceil_mode):
     span = size + 2 * padding - dilation * (kernel - 1) - 1
     out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
@@ -38,10 +38,9 @@ def _window(size, kernel, stride, padding, dilation=1, ceil_mode=False):
     return out
 
 
-def _spatial(shape, module, dilation=None, ceil_mode=False):
+def _spatial(shape, module, dilation, ceil_mode=False):
     n, c, h, w = shape
-    k, s, p = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding)
-    d = _pair(dilation if dilation is not None else 1)
+    k, s, p, d = _pair(module.kernel_size), _pair(module.stride), _pair(module.padding), _pair(dilation)
     return (_window(h, k[0], s[0], p[0], d[0], ceil_mode),
             _window(w, k[1], s[1], p[1], d[1], ceil_mode))
 
