@@ -177,9 +177,10 @@ MAX_BATCH = 4096  # examples an analysis or a training run takes at once
 
 def check_input(config: ArchConfig, input_shape, batch) -> None:
     if len(input_shape) != 3 or any(not isinstance(s, int) or s < 1 for s in input_shape):
-        raise ConfigError("input_shape", f"input shape {input_shape} is invalid: give C,H,W as "
-                                         "three positive integers, e.g. 3,224,224", code="input.invalid",
-                          suggestion={"input_shape": list(config.default_input())})
+        default = list(config.default_input())  # the example: this model's own input
+        raise ConfigError("input_shape", f"input shape {input_shape} is invalid: give C,H,W as three "
+                                         f"positive integers, e.g. {','.join(map(str, default))}",
+                          code="input.invalid", suggestion={"input_shape": default})
     if not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
         raise ConfigError("batch", f"batch = {batch}: must be an integer in [1, {MAX_BATCH}]",
                           code="batch.range", args={"value": batch, "low": 1, "high": MAX_BATCH},
