@@ -362,3 +362,68 @@ def test_a_model_is_named_after_its_preset_while_it_is_one():
     lenet = analyze("d2l_lenet_bn").to_dict()
     assert (lenet["input_shape"], lenet["batch"]) == ([1, 28, 28], 1)  # its preset's input, one example
     assert analyze("d2l_alexnet", input_size=65).to_dict()["input_shape"] == [1, 65, 65]  # the changed size
+
+
+def test_every_presets_op_has_a_shape_rule(monkeypatch):
+    """Running an op on meta tensors costs ~0.2 ms (a rule: microseconds): no preset falls back."""
+    from core.analysis.trace import ShapePropagator
+    fallbacks = []
+    monkeypatch.setattr(ShapePropagator, "_on_meta", lambda self, fn, args, kwargs: fallbacks.append(fn))
+    for name in core.list_presets():
+        analyze(name)
+    assert fallbacks == []
+
+
+def test_a_fallback_ops_macs_are_half_its_flops():
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
+    meta = _NoRuleLayers().to("meta")
+    propagator = ShapePropagator(meta, _ThreadSafeTracer().trace(meta))
+    propagator.run(Shape((2, 3, 8, 8)))
+    assert 2 * sum(n.macs for n in propagator.nodes) == propagator.flops > 0
+    assert all(isinstance(n.macs, int) for n in propagator.nodes)
+
+
+class _Reused(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.relu = torch.nn.ReLU()
+
+    def forward(self, x):
+        return self.relu(self.relu(x) + self.relu(x) + x)
+
+
+def test_each_call_of_a_reused_layer_or_op_is_a_row_of_its_own():
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
+    meta = _Reused().to("meta")
+    propagator = ShapePropagator(meta, _ThreadSafeTracer().trace(meta))
+    propagator.run(Shape((1, 2, 3, 3)))
+    assert [n.path for n in propagator.nodes] == ["input", "relu", "relu_1", "add", "add_1", "relu_2"]
+
+
+def test_init_functions_skip_meta_tensors_and_wrap_once():
+    from core.analysis.trace import _unless_meta
+    calls = []
+
+    def fill(tensor, value):
+        calls.append(value)
+        return tensor.fill_(value)
+    wrapped = _unless_meta(fill)
+    assert _unless_meta(wrapped) is wrapped and wrapped._skips_meta is True
+    meta = torch.empty(2, device="meta")
+    assert wrapped(meta, 3) is meta and calls == []
+    real = wrapped(torch.zeros(2), 3)
+    assert calls == [3] and real.tolist() == [3.0, 3.0]
+    assert torch.nn.init.kaiming_uniform_._skips_meta is True  # installed on torch.nn.init
+
+
+def test_a_collapse_says_where_on_what_input_and_torchs_first_line():
+    from core.analysis.trace import SpatialCollapse
+    first = SpatialCollapse("pool (MaxPool2d)", "8×1×1", RuntimeError("  too small\nsecond line  "))
+    assert first.message == "the feature map collapses at pool (MaxPool2d), whose input is 8×1×1 (too small)"
+    assert (first.field, first.code, first.args_) == ("input_shape", "input.collapse",
+                                                       {"where": "pool (MaxPool2d)", "shape": "8×1×1"})
+    assert SpatialCollapse("c", "s", ValueError("")).message.endswith("whose input is s (ValueError)")
+    long = SpatialCollapse("c", "s", RuntimeError("x" * 200)).message
+    assert long.endswith("(" + "x" * 160 + ")")
