@@ -128,3 +128,33 @@ def test_a_real_gradient_reaches_no_further_than_the_theoretical_field():
     rows_hit = x.grad[0].abs().sum(dim=(0, 2)).nonzero().flatten()
     extent = int(rows_hit.max() - rows_hit.min() + 1)
     assert 0 < extent <= field
+
+
+def test_the_centre_of_an_output_window_is_where_its_gradient_is_centred():
+    """A chain of windows whose padding shifts the centre ((k − 1)/2 − p ≠ 0: kernels of 2, 4 and 5
+    with paddings 0 and 1, strides 1 and 2, an average pool), against the real gradient: output
+    position n's window, inside the image, spans the input pixels whose gradient is non-zero, centred
+    at centre(0) + n · jump, and as wide as the field."""
+    from torch import nn
+
+    from core.analysis.receptive import centre_of_first_output, receptive_fields
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
+    layers = nn.Sequential(nn.Conv2d(1, 1, 4, stride=2, padding=1, bias=False),
+                           nn.AvgPool2d(3, stride=2, padding=1),
+                           nn.Conv2d(1, 1, 5, bias=False), nn.Conv2d(1, 1, 2, stride=2, bias=False))
+    for conv in layers[0], layers[2], layers[3]:
+        nn.init.ones_(conv.weight)
+    propagator = ShapePropagator(layers, _ThreadSafeTracer().trace(layers))  # shapes only: no computing
+    propagator.run(Shape((1, 1, 96, 96)))
+    last = propagator.nodes[-1].id
+    centre = centre_of_first_output(propagator.nodes, last)
+    field, jump = receptive_fields(propagator.nodes)[last]
+    image = torch.zeros(1, 1, 96, 96, requires_grad=True)
+    out = layers(image)
+    n = out.shape[-1] // 2
+    out[0, 0, n, n].backward()
+    rows = image.grad[0, 0].abs().sum(1).nonzero().flatten()
+    assert (rows[0] + rows[-1]).item() / 2 == centre[0] + n * jump == centre[1] + n * jump
+    assert (rows[-1] - rows[0] + 1).item() == field and jump == 8
+    assert centre == [10.5, 10.5]  # (4−1)/2−1 = 0.5 at jump 1, (3−1)/2−1 = 0 at 2, (5−1)/2 = 2 at 4, 0.5 at 4
