@@ -158,3 +158,53 @@ def test_the_centre_of_an_output_window_is_where_its_gradient_is_centred():
     assert (rows[0] + rows[-1]).item() / 2 == centre[0] + n * jump == centre[1] + n * jump
     assert (rows[-1] - rows[0] + 1).item() == field and jump == 8
     assert centre == [10.5, 10.5]  # (4−1)/2−1 = 0.5 at jump 1, (3−1)/2−1 = 0 at 2, (5−1)/2 = 2 at 4, 0.5 at 4
+
+
+class _Join(torch.nn.Module):
+    """The input added to a (3×1) convolution of itself padded back to its size: two paths whose
+    fields (3×1 and 1×1) and centres (row 1 and row 0) differ."""
+
+    def __init__(self, pool: torch.nn.Module | None = None):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 1, (3, 1))
+        self.pool = pool or torch.nn.Identity()
+
+    def forward(self, x):
+        return self.pool(x + torch.nn.functional.pad(self.conv(x), (0, 0, 0, 2)))
+
+
+def _propagated(model, shape):
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
+    propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
+    propagator.run(Shape(shape))
+    return propagator.nodes
+
+
+def test_where_paths_join_the_field_is_the_widest_and_the_centre_that_paths():
+    from core.analysis.receptive import centre_of_first_output, receptive_fields
+    nodes = _propagated(_Join(), (1, 1, 6, 5))
+    add = next(n.id for n in nodes if n.op == "add")
+    assert receptive_fields(nodes)[add] == (3, 1)
+    assert centre_of_first_output(nodes, add) == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("pool", [torch.nn.AdaptiveAvgPool2d(1), torch.nn.AdaptiveMaxPool2d(1)])
+@pytest.mark.parametrize("side", [(2, 1), (1, 2), (6, 5)])
+def test_a_map_of_several_positions_pooled_to_one_sees_the_whole_input(pool, side):
+    """Two positions are already several (a 2×1 map: rows, not columns, count); after a join too."""
+    from core.analysis.receptive import WHOLE, receptive_fields
+    model = _Join(pool) if side == (6, 5) else torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1), pool)
+    nodes = _propagated(model, (1, 1, *side))
+    assert receptive_fields(nodes)[nodes[-1].id] == (WHOLE, None)
+
+
+@pytest.mark.parametrize("side", [(2, 1), (1, 2)])
+def test_a_dense_layer_on_a_flattened_map_of_two_positions_sees_the_whole_input(side):
+    from core.analysis.receptive import WHOLE, receptive_fields
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1), torch.nn.Flatten(), torch.nn.Linear(2, 3))
+    nodes = _propagated(model, (1, 1, *side))
+    assert receptive_fields(nodes)[nodes[-1].id] == (WHOLE, None)
+    single = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1), torch.nn.Flatten(), torch.nn.Linear(1, 3))
+    one = _propagated(single, (1, 1, 1, 1))
+    assert receptive_fields(one)[one[-1].id] == (1, 1)  # one position: nothing else to see
