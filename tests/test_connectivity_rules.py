@@ -61,6 +61,8 @@ def test_a_one_shot_block_has_one_cell_per_layer_and_a_one_layer_block_is_dense(
     assert block["one_shot"] is True
     assert block["matrix"] == [[2.0, None, None, 1.0], [None, 6.0, None, 2.0], [None, None, 8.0, 4.0],
                                [None, None, None, 5.0]]
+    two = connection_strength({key(1, 1): weight([1, 3], out=1), key(1, 2): weight([6], out=1)})["blocks"][0]
+    assert two["one_shot"] is True and two["matrix"] == [[2.0, None], [None, 6.0], [None, None]]
     single = connection_strength({key(1, 1): weight([1, 3], out=1)})["blocks"][0]
     assert single["one_shot"] is False and single["matrix"] == [[2.0], [None]]
 

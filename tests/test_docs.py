@@ -38,24 +38,23 @@ def test_the_docs_show_core_commands():
     assert len(core_commands()) >= 8
 
 
-@pytest.mark.parametrize("doc, command", core_commands(), ids=[c for _, c in core_commands()])
-def test_a_core_command_in_the_docs_runs(doc, command, tmp_path_factory):
-    """Run as written from a folder holding the repository's assets (the commands write their files
-    there: g.dot, resnet.py, a checkpoint that the next command resumes)."""
-    work = tmp_path_factory.getbasetemp() / "docs-commands"
-    if not work.exists():
-        work.mkdir()
-        (work / "assets").symlink_to(ROOT / "assets")
-    argv = shlex.split(command)
-    redirect = argv.index(">") if ">" in argv else None
-    out_file = argv[redirect + 1] if redirect is not None else None
-    argv = [sys.executable, *argv[1:redirect]]
+@pytest.mark.parametrize("doc", sorted({doc for doc, _ in core_commands()}))
+def test_a_docs_core_commands_run_in_order(doc, tmp_path):
+    """Each doc's commands, run as written and in its order (one may resume the checkpoint an earlier
+    one wrote: run apart, in parallel workers, the second found nothing to resume), from a folder holding
+    the repository's assets (the commands write their files there: g.dot, resnet.py, a checkpoint)."""
+    (tmp_path / "assets").symlink_to(ROOT / "assets")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"{doc}: {command}\n{done.stderr[-2000:]}"
-    if out_file:
-        (work / out_file).write_text(done.stdout)
-    assert done.stdout.strip() or "--out" in argv, f"{doc}: {command} printed nothing"
+    for command in [c for d, c in core_commands() if d == doc]:
+        argv = shlex.split(command)
+        redirect = argv.index(">") if ">" in argv else None
+        out_file = argv[redirect + 1] if redirect is not None else None
+        argv = [sys.executable, *argv[1:redirect]]
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{doc}: {command}\n{done.stderr[-2000:]}"
+        if out_file:
+            (tmp_path / out_file).write_text(done.stdout)
+        assert done.stdout.strip() or "--out" in argv, f"{doc}: {command} printed nothing"
 
 
 def named_paths(text: str) -> set[str]:

@@ -208,3 +208,21 @@ def test_a_dense_layer_on_a_flattened_map_of_two_positions_sees_the_whole_input(
     single = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1), torch.nn.Flatten(), torch.nn.Linear(1, 3))
     one = _propagated(single, (1, 1, 1, 1))
     assert receptive_fields(one)[one[-1].id] == (1, 1)  # one position: nothing else to see
+
+
+def test_padding_given_as_same_or_valid_is_its_number():
+    """A convolution with padding="same" ((k − 1)/2 on each side for odd k) or "valid" (none) has the
+    field, jump and centre of the same layer with that padding as a number."""
+    from core.analysis.receptive import centre_of_first_output, receptive_fields
+    conv = torch.nn.Conv2d
+    named = torch.nn.Sequential(conv(1, 1, 5, padding="same"), conv(1, 1, 3, padding="valid"),
+                                conv(1, 1, (3, 5), padding="same"))
+    numbered = torch.nn.Sequential(conv(1, 1, 5, padding=2), conv(1, 1, 3, padding=0),
+                                   conv(1, 1, (3, 5), padding=(1, 2)))
+    found = []
+    for model in named, numbered:
+        nodes = _propagated(model, (1, 1, 12, 12))
+        fields = receptive_fields(nodes)
+        found.append([(fields[n.id], centre_of_first_output(nodes, n.id)) for n in nodes[1:]])
+    assert found[0] == found[1]
+    assert found[1][-1] == ((11, 1), [1.0, 1.0])
