@@ -33,12 +33,15 @@ def test_a_query_past_its_deadline_is_stopped_with_a_message_and_the_next_is_ans
 
 
 def test_a_query_past_its_memory_cap_ends_its_worker_with_a_message(monkeypatch):
+    """Batch 4 (~500 MiB): far past 40 MiB of growth even in a worker that keeps heap from an earlier
+    step of this model (with batch 3 the cap was once not reached in a full make test; the cause was not
+    replayed: the two tests in one process pass either way)."""
     monkeypatch.setattr(engine, "JOB_MEMORY_MIB", 40)
-    failed = services.memory_cpu(*heavy(3))
+    failed = services.memory_cpu(*heavy(4))
     assert failed["error"]["code"] == "job.memory"
     assert "past the 40 MiB a job may add" in failed["error"]["message"]
     monkeypatch.undo()
-    assert services.memory_cpu(*heavy(3))["peak_mib"] > 40  # a fresh worker answers
+    assert services.memory_cpu(*heavy(4))["peak_mib"] > 40  # a fresh worker answers
 
 
 def test_an_error_in_worker_code_comes_back_as_a_message():
