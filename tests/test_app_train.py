@@ -60,7 +60,7 @@ def test_short_run_writes_a_checkpoint_that_opens_in_connections():
     assert memory[0]["y"] == [s[first[0]] / 2**20 for s in samples]
     assert at.metric[0].label == f"Memory now: {first[1]}"
     assert at.metric[0].value == f"{samples[-1][first[0]] / 2**20:,.0f} MiB"
-    assert at.get("download_button")
+    assert [button.proto.ignore_rerun for button in at.get("download_button")] == [True]
     checkpoint = load_checkpoint(run.checkpoint)
     assert checkpoint.metadata["epochs"] == "1"
     # Each chart's slide files name the model, its changes, its input and the weights' dataset and

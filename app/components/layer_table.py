@@ -64,5 +64,5 @@ def render(summary: dict, key: str) -> str | None:
     rows = event.selection.rows
     st.download_button(t("layers.download"), frame.to_csv(index=False).encode(),
                        file_name=f"{summary['name']}-layers.csv", mime="text/csv",
-                       key="explore.download_csv")
+                       key="explore.download_csv", on_click="ignore")
     return summary["layers"][rows[0]]["name"] if rows and rows[0] < len(summary["layers"]) else None

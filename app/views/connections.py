@@ -148,7 +148,8 @@ def render() -> None:
             other = beside(checkpoint, normalize, from_zero, params, from_url)
             shown = {"weights": weights, **({"attribution": attribution} if "blocks" in attribution else {})}
             st.download_button(t("conn.download_csv"), heatmaps.to_csv(shown), key="conn.download_csv",
-                               file_name=f"{info['name'].rsplit('.', 1)[0]}-connections.csv", mime="text/csv")
+                               file_name=f"{info['name'].rsplit('.', 1)[0]}-connections.csv", mime="text/csv",
+                               on_click="ignore")
             st.caption(t("conn.png_note"))
     url_state.publish({"lang": language(), "ckpt": checkpoint["id"], "norm": normalize, "beside": other,
                        "zmin": None if st.session_state.get(K_FROM_DATA) is not True else "data"})

@@ -240,7 +240,8 @@ def checkpoint_actions(run: services.TrainingRun) -> None:
     path = run.checkpoint
     left, right = st.columns(2)
     left.download_button(t("train.download"), Path(path).read_bytes(), key="train.download",
-                         file_name=f"{run.model}.safetensors", mime="application/octet-stream")
+                         file_name=f"{run.model}.safetensors", mime="application/octet-stream",
+                         on_click="ignore")
     if right.button(t("train.open"), key="train.open", type="primary"):
         checkpoint_picker.open_trained(path)
         st.switch_page("views/connections.py")
