@@ -17,7 +17,6 @@ from captum.attr import (
 
 from . import budget
 from .checkpoints import CheckpointError
-from .connectivity import _source_slices
 from .memory import step_bytes
 
 METHODS = ("integrated_gradients", "saliency", "grad_cam")
@@ -89,53 +88,47 @@ def attribution_strength(model: torch.nn.Module, images: torch.Tensor,
                          target: torch.Tensor | None = None) -> dict:
     """Per dense block, each source's share of the per-channel mean |gradient × activation| at every
     layer's input (same rows, columns and shape as connectivity.connection_strength)."""
-    features = getattr(model, "features", None)
-    dense = [m for m in (features.children() if features is not None else [])
-             if getattr(type(m), "graph_block", None) == "dense block"]
-    if not dense:
+    plans = getattr(model, "layout", None)  # a DenseNet's blocks (core/architectures/densenet_layout.py)
+    if not plans:
         raise CheckpointError("heatmap applies to DenseNets; this model is a "
                               f"{type(model).__name__}")
-    children = list(features.named_children())
-    columns = []  # (block index, target name, module whose input is the concatenation)
-    for b, block in enumerate(dense, start=1):
-        for i, layer in enumerate(block.values(), start=1):
-            columns.append((b, f"layer {i}", layer.norm1))
-        position = [m for _, m in children].index(block)
-        name, after = children[position + 1] if position + 1 < len(children) else (None, None)
-        if after is not None and getattr(type(after), "graph_block", None) == "transition":
-            columns.append((b, name.replace("transition", "transition "), after.norm))
-        elif name == "norm5":
-            columns.append((b, "classifier", after))
+    features = model.features
+    # (block, target's name, the module whose input is the block's concatenation so far, and for a
+    # one-shot layer after the first the one source it reads)
+    columns = []
+    for plan in plans:
+        layers = features.get_submodule(f"denseblock{plan.index}").values()
+        columns += [(plan, f"layer {i}", layer.norm1, i - 1 if plan.one_shot and i > 1 else None)
+                    for i, layer in enumerate(layers, start=1)]
+        columns.append((plan, f"transition {plan.index}",
+                        features.get_submodule(f"transition{plan.index}").norm, None) if plan.transition
+                       else (plan, "classifier", features.norm5, None))
     model.eval()
     if target is None:
         target = predict(model, images)[0]
-    attrs = LayerGradientXActivation(model, [m for _, _, m in columns]).attribute(
+    attrs = LayerGradientXActivation(model, [module for _, _, module, _ in columns]).attribute(
         images, target=target, attribute_to_layer_input=True)
     blocks = []
-    for b, block in enumerate(dense, start=1):
-        layers = list(block.values())
-        k0 = layers[0].norm1.num_features
-        k = (layers[0].conv2 if hasattr(layers[0], "conv2") else layers[0].conv1).out_channels
-        rows = len(layers) + 1
+    for plan in plans:
+        rows = plan.layers + 1
         matrix_cols, targets = [], []
-        for (cb, tname, _), attr in zip(columns, attrs):
-            if cb != b:
+        for (owner, name, _, one_source), attr in zip(columns, attrs):
+            if owner is not plan:
                 continue
-            if block.one_shot and tname.startswith("layer ") and (layer := int(tname[6:])) > 1:
+            targets.append(name)
+            if one_source is not None:
                 # a one-shot layer reads only the layer before it: its whole share comes from there
-                matrix_cols.append([1.0 if s == layer - 1 else None for s in range(rows)])
-                targets.append(tname)
+                matrix_cols.append([1.0 if s == one_source else None for s in range(rows)])
                 continue
             attr = attr[0] if isinstance(attr, tuple) else attr
             per_channel = attr.detach().abs().double().sum(dim=(0, 2, 3))
-            slices = _source_slices(k0, k, min(rows, 1 + (per_channel.numel() - k0) // k))
             # Per-channel mean, as in the weight map: a wide block input (k0 maps) must not win
             # just by having more channels than a layer's k new ones.
-            shares = [float(per_channel[sl].mean()) for sl in slices]
+            shares = [float(per_channel[sl].mean())
+                      for sl in plan.sources(1 + (per_channel.numel() - plan.k0) // plan.growth_rate)]
             total = sum(shares) or 1.0
             matrix_cols.append([v / total for v in shares] + [None] * (rows - len(shares)))
-            targets.append(tname)
-        blocks.append(dict(name=f"dense block {b}", k0=k0, growth_rate=k,
+        blocks.append(dict(name=f"dense block {plan.index}", k0=plan.k0, growth_rate=plan.growth_rate,
                            sources=["block input"] + [f"layer {s}" for s in range(1, rows)],
                            targets=targets,
                            matrix=[[col[s] for col in matrix_cols] for s in range(rows)]))

@@ -18,6 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .analysis.trace import MAX_SIDE
+from .architectures.densenet_layout import layer_key, layout_of_state
 from .errors import ConfigError
 from .registry import build_model, config_from_dict, default_input, get_family, preset_of
 from .schema import ArchConfig
@@ -293,7 +294,7 @@ def guess_family(state: dict[str, torch.Tensor], metadata: dict[str, str]) -> st
     """The family a checkpoint holds, from its metadata or, failing that, its key names."""
     if metadata.get("family"):
         return metadata["family"]
-    if "features.denseblock1.denselayer1.conv1.weight" in state:
+    if layer_key(1, 1) in state:
         return "densenet"
     if "layer1.0.conv1.weight" in state:
         return "resnet"
@@ -302,7 +303,7 @@ def guess_family(state: dict[str, torch.Tensor], metadata: dict[str, str]) -> st
 
 def infer_config(state: dict[str, torch.Tensor], label: str) -> ArchConfig:
     """Rebuild a config from a state_dict's shapes (torchvision-style DenseNet and ResNet keys)."""
-    if "features.denseblock1.denselayer1.conv1.weight" in state:
+    if layer_key(1, 1) in state:
         try:
             return _infer_densenet(state)
         except KeyError as exc:  # the rest of the missing keys are listed when the weights are checked
@@ -316,32 +317,18 @@ def infer_config(state: dict[str, torch.Tensor], label: str) -> ArchConfig:
 
 
 def _infer_densenet(state) -> ArchConfig:
-    blocks = []
-    b = 1
-    while f"features.denseblock{b}.denselayer1.conv1.weight" in state:
-        layers = 0
-        while f"features.denseblock{b}.denselayer{layers + 1}.conv1.weight" in state:
-            layers += 1
-        blocks.append(layers)
-        b += 1
+    blocks = layout_of_state(state)
+    first = blocks[0]
+    conv1 = state[layer_key(1, 1)]
+    bottleneck = layer_key(1, 1, "conv2.weight") in state
+    compression = 1.0 if first.transition is None else round(first.transition[1] / first.transition[0], 4)
     conv0 = state["features.conv0.weight"]
-    first = state["features.denseblock1.denselayer1.conv1.weight"]
-    bottleneck = "features.denseblock1.denselayer1.conv2.weight" in state
-    growth = state["features.denseblock1.denselayer1.conv2.weight" if bottleneck else
-                   "features.denseblock1.denselayer1.conv1.weight"].shape[0]
-    # A block's second layer reads the block input and the first layer's k channels (dense), or only
-    # those k channels (VoVNet's one-shot aggregation).
-    second = state.get("features.denseblock1.denselayer2.conv1.weight")
-    aggregation = "osa" if second is not None and second.shape[1] == growth else "dense"
-    compression = 1.0
-    if "features.transition1.conv.weight" in state:
-        t = state["features.transition1.conv.weight"]
-        compression = round(t.shape[0] / t.shape[1], 4)
-    values = dict(growth_rate=growth, block_config=blocks, num_init_features=conv0.shape[0],
-                  bn_size=first.shape[0] // growth if bottleneck else 0, compression=compression,
+    values = dict(growth_rate=first.growth_rate, block_config=[b.layers for b in blocks],
+                  num_init_features=conv0.shape[0],
+                  bn_size=conv1.shape[0] // first.growth_rate if bottleneck else 0, compression=compression,
                   stem="imagenet" if "features.norm0.weight" in state else "cifar",
                   conv_bias="features.conv0.bias" in state, in_channels=conv0.shape[1],
-                  num_classes=_classes(state), aggregation=aggregation)
+                  num_classes=_classes(state), aggregation="osa" if first.one_shot else "dense")
     return config_from_dict("densenet", values)
 
 

@@ -13,17 +13,10 @@ from __future__ import annotations
 
 import torch
 
+from .architectures.densenet_layout import layer_key, layout_of_state, transition_key
 from .checkpoints import CheckpointError, guess_family
 
 NORMALIZATIONS = ("none", "target", "global")
-
-
-def _key(block: int, layer: int) -> str:
-    return f"features.denseblock{block}.denselayer{layer}.conv1.weight"
-
-
-def _source_slices(k0: int, k: int, count: int) -> list[slice]:
-    return [slice(0, k0)] + [slice(k0 + k * (s - 1), k0 + k * s) for s in range(1, count)]
 
 
 def _column(weight: torch.Tensor, slices: list[slice], rows: int) -> list[float | None]:
@@ -38,38 +31,29 @@ def connection_strength(state: dict[str, torch.Tensor], normalize: str = "none",
                         metadata: dict | None = None) -> dict:
     if normalize not in NORMALIZATIONS:
         raise CheckpointError(f"normalize = {normalize!r}: use one of {', '.join(NORMALIZATIONS)}")
-    if _key(1, 1) not in state:
+    if layer_key(1, 1) not in state:
         family = guess_family(state, metadata or {})
         article = "an" if family[:1] in "aeiou" else "a"
         raise CheckpointError(f"heatmap applies to DenseNets; this checkpoint is {article} "
                               f"{dict(resnet='ResNet').get(family, family)}")
     blocks = []
-    b = 1
-    while _key(b, 1) in state:
-        weights = []
-        while _key(b, len(weights) + 1) in state:
-            weights.append(state[_key(b, len(weights) + 1)])
-        L = len(weights)
-        k0, k = weights[0].shape[1], _layer_output(state, b)
-        rows = L + 1
-        # Layer 2 reads k0 + k channels in a dense block, the k of layer 1 in a one-shot block.
-        one_shot = L > 1 and weights[1].shape[1] == k
-        columns = [_one_source(w, layer - 1, rows) if one_shot and layer > 1 else
-                   _column(w, _source_slices(k0, k, layer), rows)
-                   for layer, w in enumerate(weights, start=1)]
-        targets = [f"layer {i}" for i in range(1, L + 1)]
-        after = state.get(f"features.transition{b}.conv.weight")
-        name_after = f"transition {b}"
-        if after is None and _key(b + 1, 1) not in state:
+    plans = layout_of_state(state)
+    for plan in plans:
+        b, rows = plan.index, plan.layers + 1
+        columns = [_one_source(state[layer_key(b, layer)], layer - 1, rows) if plan.one_shot and layer > 1
+                   else _column(state[layer_key(b, layer)], plan.sources(layer), rows)
+                   for layer in range(1, rows)]
+        targets = [f"layer {i}" for i in range(1, rows)]
+        after, name_after = state.get(transition_key(b)), f"transition {b}"
+        if after is None and plan is plans[-1]:
             after, name_after = state.get("classifier.weight"), "classifier"
-        if after is not None and after.shape[1] == k0 + k * L:
-            columns.append(_column(after, _source_slices(k0, k, rows), rows))
+        if after is not None and after.shape[1] == plan.output:
+            columns.append(_column(after, plan.sources(), rows))
             targets.append(name_after)
         matrix = [[col[s] for col in columns] for s in range(rows)]  # rows = sources
-        blocks.append(dict(name=f"dense block {b}", k0=k0, growth_rate=k, one_shot=one_shot, sources=
-                           ["block input"] + [f"layer {s}" for s in range(1, rows)],
-                           targets=targets, matrix=matrix))
-        b += 1
+        blocks.append(dict(name=f"dense block {b}", k0=plan.k0, growth_rate=plan.growth_rate,
+                           one_shot=plan.one_shot, targets=targets, matrix=matrix,
+                           sources=["block input"] + [f"layer {s}" for s in range(1, rows)]))
     _normalize(blocks, normalize)
     return {"normalize": normalize, "blocks": blocks}
 
@@ -79,11 +63,6 @@ def _one_source(weight: torch.Tensor, source: int, rows: int) -> list[float | No
     column: list[float | None] = [None] * rows
     column[source] = float(weight.detach().abs().double().mean())
     return column
-
-
-def _layer_output(state, block: int) -> int:
-    conv2 = state.get(f"features.denseblock{block}.denselayer1.conv2.weight")
-    return (conv2 if conv2 is not None else state[_key(block, 1)]).shape[0]
 
 
 def _normalize(blocks: list[dict], how: str) -> None:

@@ -12,7 +12,7 @@ import core
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
-from core.architectures.densenet import compressed
+from core.architectures.densenet_layout import compressed
 from core.registry import register_family, register_preset
 from core.render import to_dot
 

@@ -7,11 +7,12 @@ aggregation = "osa" gives VoVNet's one-shot aggregation (Lee et al. 2019) in the
 reads only the previous layer's k channels, and the block concatenates its input and every layer's
 output once, at its end: the same block output (k0 + L·k channels) without the L(L+1)/2 connections.
 """
-import math
 from collections import OrderedDict
 
 import torch
 from torch import nn
+
+from .densenet_layout import Block, layout
 
 
 class EfficientFirstConv(torch.autograd.Function):
@@ -101,18 +102,16 @@ class DenseLayer(nn.Module):
 
 
 class DenseBlock(nn.ModuleDict):
-    """num_layers dense layers; layer l gets in_channels + (l-1)*growth_rate input channels (dense),
-    or the previous layer's growth_rate (one-shot aggregation; the first reads the block input)."""
+    """The plan's dense layers; layer l reads k0 + (l-1)·k channels (dense), or the previous layer's k
+    (one-shot aggregation; the first reads the block input)."""
     graph_block = "dense block"
 
-    def __init__(self, num_layers, in_channels, growth_rate, bn_size, drop_rate, conv_bias,
-                 memory_efficient, aggregation="dense"):
+    def __init__(self, plan: Block, bn_size, drop_rate, conv_bias, memory_efficient):
         super().__init__()
-        self.one_shot = aggregation == "osa"
-        for i in range(num_layers):
-            reads = in_channels if i == 0 else growth_rate if self.one_shot else in_channels + i * growth_rate
-            self[f"denselayer{i + 1}"] = DenseLayer(reads, growth_rate, bn_size, drop_rate, conv_bias,
-                                                    memory_efficient)
+        self.one_shot = plan.one_shot
+        for layer in range(1, plan.layers + 1):
+            self[f"denselayer{layer}"] = DenseLayer(plan.reads(layer), plan.growth_rate, bn_size, drop_rate,
+                                                    conv_bias, memory_efficient)
 
     def forward(self, x):
         features = [x]
@@ -134,11 +133,6 @@ class Transition(nn.Sequential):
         ))
 
 
-def compressed(channels, compression):
-    """Channels after a transition: floor(theta * m), robust to float rounding (0.29 * 100)."""
-    return int(math.floor(channels * compression + 1e-9))
-
-
 class DenseNet(nn.Module):
     def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64,
                  bn_size=4, compression=0.5, drop_rate=0.0, stem="imagenet", conv_bias=False,
@@ -154,16 +148,13 @@ class DenseNet(nn.Module):
             layers = [("conv0", nn.Conv2d(in_channels, num_init_features, 3, padding=1,
                                           bias=conv_bias))]
         self.features = nn.Sequential(OrderedDict(layers))
-        channels = num_init_features
-        for i, num_layers in enumerate(block_config):
-            self.features.add_module(f"denseblock{i + 1}", DenseBlock(
-                num_layers, channels, growth_rate, bn_size, drop_rate, conv_bias, memory_efficient,
-                aggregation))
-            channels += num_layers * growth_rate
-            if i != len(block_config) - 1:
-                out = compressed(channels, compression)
-                self.features.add_module(f"transition{i + 1}", Transition(channels, out, conv_bias))
-                channels = out
+        self.layout = layout(num_init_features, growth_rate, block_config, compression, aggregation)
+        for plan in self.layout:
+            self.features.add_module(f"denseblock{plan.index}", DenseBlock(
+                plan, bn_size, drop_rate, conv_bias, memory_efficient))
+            if plan.transition is not None:
+                self.features.add_module(f"transition{plan.index}", Transition(*plan.transition, conv_bias))
+        channels = self.layout[-1].output
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.relu = nn.ReLU(inplace=True)
         self.pool = nn.AdaptiveAvgPool2d(1)

@@ -2,6 +2,7 @@ import math
 from dataclasses import dataclass
 
 from ..architectures import densenet as arch
+from ..architectures.densenet_layout import layout
 from ..registry import register_family, register_preset
 from ..schema import ArchConfig, param
 from . import common
@@ -43,12 +44,10 @@ class DenseNetConfig(ArchConfig):
 
     def _empty_transition(self, compression) -> tuple[int, int] | None:
         """(index, input channels) of the first transition that compression leaves empty."""
-        channels = self.num_init_features
-        for i, layers in enumerate(self.block_config[:-1]):
-            channels += layers * self.growth_rate
-            if arch.compressed(channels, compression) < 1:
-                return i, channels
-            channels = arch.compressed(channels, compression)
+        for block in layout(self.num_init_features, self.growth_rate, self.block_config, compression,
+                            self.aggregation):
+            if block.transition is not None and block.transition[1] < 1:
+                return block.index - 1, block.transition[0]
         return None
 
     def _smallest_compression(self) -> float:
