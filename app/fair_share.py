@@ -12,7 +12,7 @@ from a median of 0.12 s to 20.4 s, because the query workers served whoever aske
   cores honest sessions' queries did too, and waited behind the attack: 26.8 s p95.)
 - one session never has two queries running (a page runs its queries one after another);
 - a config deeper than the server's CNN_EXPLORER_QUERY_DEPTH (256: 768-layer DenseNets took 7 s of a
-  worker each, four to a Compare page) is refused before it runs (app/engine.py), with a message.
+  worker each, four to a Compare page) is refused before it runs (app/engine/queries.py), with a message.
 
 tests/test_fair_share.py replays it; `bench/load.py --attackers 6` measures honest sessions' latency
 beside six heavy tabs.

@@ -6,7 +6,7 @@ Streamlit has no setting for (its ASGI App takes middleware):
 - /_stcore/metrics answers 404 unless the deployer turns it on (CNN_EXPLORER_METRICS=1): it tells
   anyone the server's sessions and memory;
 - a warm-up before the health check answers ok (app/warmup.py), and 503 while the job engine is down
-  (app/engine.py restarts it).
+  (app/engine/cluster.py restarts it).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 checked in one place. The server refuses to start while one breaks its rule (app/server.py), naming
 the variable, its value and the rule: a typo must not silently become the default, and a 0 must not
 become a server that waits forever or divides by zero. The web process reads them; workers get the
-values they need with each call (app/engine.py), so a cluster's workers follow the web server's
+values they need with each call (app/engine/), so a cluster's workers follow the web server's
 configuration. docs/deploy.md § Limits lists them.
 """
 from __future__ import annotations

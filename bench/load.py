@@ -360,7 +360,7 @@ def section(summaries: list[dict], command: str, replicas: int = 0) -> str:
     server = (f"{replicas} `streamlit run` replicas behind HAProxy sharing one `ray start --head` "
               "(app/replicas.py: round robin with cookie affinity; the web figures add up the replicas "
               "and HAProxy, the engine's Ray's processes)" if replicas else
-              "one `streamlit run` on 127.0.0.1 with its local Ray (app/engine.py)")
+              "one `streamlit run` on 127.0.0.1 with its local Ray (app/engine/)")
     lines = [f"{datetime.date.today()} · {machine()} · {server}; the sessions are driven at Streamlit's "
              "websocket protocol from one Python process (bench/protocol.py), no browser; that process "
              "shares the server's cores. "

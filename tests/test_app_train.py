@@ -273,7 +273,7 @@ def test_an_engine_that_cannot_admit_a_run_is_said_and_the_page_carries_on(monke
     Start stays."""
     from app import engine
     at = start(page=TRAIN)
-    monkeypatch.setattr(engine, "DOOR_SECONDS", 0)
+    monkeypatch.setattr(engine.admission, "DOOR_SECONDS", 0)
     click(at, "train.start")
     assert not at.exception and "train.run" not in at.session_state
     assert errors(at) == ["the job engine cannot take a job now; try again in a minute"]

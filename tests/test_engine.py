@@ -24,7 +24,7 @@ def heavy(batch: int) -> tuple:
 
 
 def test_a_query_past_its_deadline_is_stopped_with_a_message_and_the_next_is_answered(monkeypatch):
-    monkeypatch.setattr(engine, "QUERY_SECONDS", 0.2)
+    monkeypatch.setattr(engine.queries, "QUERY_SECONDS", 0.2)
     failed = services.memory_cpu(*heavy(2))
     assert failed["error"]["code"] == "job.deadline"
     assert "longer than the 0.2 s a job may take" in failed["error"]["message"]
@@ -36,7 +36,7 @@ def test_a_query_past_its_memory_cap_ends_its_worker_with_a_message(monkeypatch)
     """Batch 4 (~500 MiB): far past 40 MiB of growth even in a worker that keeps heap from an earlier
     step of this model (with batch 3 the cap was once not reached in a full make test; the cause was not
     replayed: the two tests in one process pass either way)."""
-    monkeypatch.setattr(engine, "JOB_MEMORY_MIB", 40)
+    monkeypatch.setattr(engine.memory_cap, "JOB_MEMORY_MIB", 40)
     failed = services.memory_cpu(*heavy(4))
     assert failed["error"]["code"] == "job.memory"
     assert "past the 40 MiB a job may add" in failed["error"]["message"]
@@ -53,7 +53,7 @@ def test_an_error_in_worker_code_comes_back_as_a_message():
 def test_a_query_goes_to_its_own_worker_while_free_and_around_it_while_busy():
     """One config's queries meet one kept analysis, but never wait behind another session's query."""
     engine.connect()
-    workers = engine._QueryWorkers(2)
+    workers = engine.queries.QueryWorkers(2)
     args = ("densenet", '{"growth_rate": 32}')
     with workers.pick(args) as (own, _):
         pass
@@ -71,7 +71,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 import ray
 from app import engine
-ray.init(address={address!r}, namespace=engine.NAMESPACE)
+ray.init(address={address!r}, namespace=engine.cluster.NAMESPACE)
 job = engine.Job("training.run", "densenet40_k12", {{}}, {{"epochs": 1000, "dataset": "digits"}},
                  {out!r}, kind="train", user="student", seconds=60, resources={{"training": 1}},
                  queue_limit=8, user_limit=2)  # as app.services starts every run: through the door
@@ -83,7 +83,8 @@ sys.stdin.readline()
 def test_training_limits_count_the_runs_of_another_replica(monkeypatch, tmp_path):
     """Two app processes on one cluster: a run started by the other counts against the user here."""
     engine.connect()
-    script = OTHER_REPLICA.format(root=str(engine.ROOT), address=ray.get_runtime_context().gcs_address,
+    script = OTHER_REPLICA.format(root=str(engine.cluster.ROOT),
+                                  address=ray.get_runtime_context().gcs_address,
                                   out=str(tmp_path / "other.safetensors"))
     other = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True)
@@ -134,7 +135,7 @@ def test_a_start_stamped_earlier_but_checked_later_is_refused(tmp_path, monkeypa
     checked first, as that race does it: the start checked second must be refused."""
     now = time.time_ns()
     stamps = iter([now + 10**12, now])  # the first start's stamp is the later one
-    monkeypatch.setattr(engine, "_stamp", lambda: next(stamps, None) or time.time_ns())
+    monkeypatch.setattr(engine.admission, "stamp", lambda: next(stamps, None) or time.time_ns())
     start = functools.partial(engine.Job, "training.run", "d2l_lenet_bn", {},
                               {"epochs": 1000, "dataset": "digits"}, kind="train", user="stamped",
                               seconds=60, resources={"training": 1}, user_limit=1)
@@ -173,7 +174,7 @@ print(not at.exception, [e.value for e in at.error])
 
 def test_an_unreachable_engine_is_said_on_the_page_and_the_server_lives():
     """Ray's core ends the whole process when ray.init cannot reach the cluster."""
-    script = UNREACHABLE.format(app=str(engine.ROOT / "app" / "streamlit_app.py"))
+    script = UNREACHABLE.format(app=str(engine.cluster.ROOT / "app" / "streamlit_app.py"))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "CNN_EXPLORER_RAY_ADDRESS": "127.0.0.1:9"})
     assert done.returncode == 0, done.stderr[-2000:]
@@ -187,23 +188,24 @@ def test_a_query_whose_worker_died_is_asked_again_of_a_fresh_one():
     engine.connect()
     args = ("resnet18", "{}")
     assert engine.query("analysis.resolve", *args)["preset"] == "resnet18"
-    slot = zlib.crc32(repr(args[:2]).encode()) % len(engine._query_workers._workers)
-    dead = engine._query_workers._workers[slot]
+    slot = zlib.crc32(repr(args[:2]).encode()) % len(engine.queries.workers._workers)
+    dead = engine.queries.workers._workers[slot]
     ray.kill(dead, no_restart=True)
     assert engine.query("analysis.resolve", *args)["preset"] == "resnet18"
-    assert engine._query_workers._workers[slot] not in (None, dead)
+    assert engine.queries.workers._workers[slot] not in (None, dead)
 
 
 def test_the_door_opens_again_after_the_replica_that_opened_it_died():
     """The cluster's admission door lives with the process that opened it; when that replica dies, the
     next start finds no door, opens one (counting the jobs already in), and is admitted."""
     engine.connect()
-    door = engine._open_door()
+    door = engine.admission.open_door()
     ray.kill(door, no_restart=True)  # as when its replica's process ends
-    name = f"train/{engine._stamp()}/student"
-    engine._admit("train", name, 8, 2)  # no JobFailed("busy"): a new door answered
-    assert engine._door is not None and engine._door is not door
-    assert ray.get(engine._door.admit.remote("train", name, 8, 2)) is None  # and it counts this start
+    name = f"train/{engine.admission.stamp()}/student"
+    engine.admission.admit("train", name, 8, 2)  # no JobFailed("busy"): a new door answered
+    assert engine.admission.door is not None and engine.admission.door is not door
+    # and it counts this start
+    assert ray.get(engine.admission.door.admit.remote("train", name, 8, 2)) is None
 
 
 def until(condition, seconds: float, every: float = 0.2):
@@ -225,7 +227,7 @@ def test_a_job_that_ignores_stop_past_its_limit_is_killed(monkeypatch, tmp_path)
                      kind="train", user="stuck", seconds=15.0, resources={"training": 1})
     until(lambda: job.sync() or job.events or job.done, 120)
     assert not job.done and job.events  # it runs: batches reported
-    actor_name = next(n for n in engine._jobs("train") if n.endswith("/stuck"))
+    actor_name = next(n for n in engine.admission.jobs("train") if n.endswith("/stuck"))
     process = job_process()
     process.suspend()
     job.stop("stop")
@@ -235,7 +237,7 @@ def test_a_job_that_ignores_stop_past_its_limit_is_killed(monkeypatch, tmp_path)
     assert job.result["error"]["code"] == "job.deadline" and job.ended_by == "time"
     assert "did not stop at its time limit and was killed" in job.result["error"]["message"]
     until(lambda: not process.is_running() or process.status() == psutil.STATUS_ZOMBIE, 30)
-    assert actor_name not in engine._jobs("train")
+    assert actor_name not in engine.admission.jobs("train")
     again = engine.Job("training.run", "d2l_lenet_bn", {}, dict(settings, epochs=1),
                        str(tmp_path / "next.safetensors"), None, kind="train", user="next", seconds=120,
                        resources={"training": 1})

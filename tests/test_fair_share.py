@@ -90,7 +90,7 @@ def test_a_configs_depth_is_known_before_it_runs():
 
 def test_a_config_deeper_than_the_servers_limit_is_refused_before_it_runs(monkeypatch):
     from app import engine
-    monkeypatch.setattr(engine, "connect", lambda: pytest.fail("a refused query reached the engine"))
+    monkeypatch.setattr(engine.cluster, "connect", lambda: pytest.fail("a refused query reached the engine"))
     with pytest.raises(engine.JobFailed) as refused:
         engine.query("analysis.summary", "densenet", '{"block_config": "128,128,128,128,128,128"}',
                      (3, 224, 224))

@@ -44,6 +44,6 @@ def test_the_server_refuses_to_start_with_a_broken_setting():
 
 def test_the_job_budget_reaches_the_workers_from_the_web_process(monkeypatch):
     """Workers read no setting themselves: the budget the web process has is the one they apply."""
-    monkeypatch.setattr(engine, "JOB_BUDGET_MIB", 16)
+    monkeypatch.setattr(engine.memory_cap, "JOB_BUDGET_MIB", 16)
     result = engine.query("memory.measure_cpu", "densenet121", "{}", 4, (3, 224, 224), "fp32", "sgd")
     assert result["error"]["code"] == "budget" and result["error"]["args"]["budget_mib"] == 16

@@ -115,7 +115,7 @@ _INPUT_ZH = {
     "dataset.not_installed": lambda a: ("此服务器未安装 Fashion-MNIST：请安装 Debian 软件包 "
                                         "dataset-fashion-mnist，或用 fashion-mnist:目录 指明其文件夹，"
                                         "或改用 digits"),
-    # the job engine's (app/engine.py)
+    # the job engine's (app/engine/)
     "job.too_deep": lambda a: (f"这个模型的列表共有 {a['depth']:,} 个块或层；本服务器最多分析 "
                                f"{a['limit']:,} 个（densenet264 有 130 个）：请减少，或在自己的电脑上运行 "
                                "python -m core"),

@@ -1,5 +1,5 @@
 """The one place app/ asks for core's results: every function here returns plain data (dicts, lists,
-str, numpy arrays) that the job engine's workers computed (app/engine.py; the web process imports no
+str, numpy arrays) that the job engine's workers computed (app/engine/; the web process imports no
 torch). Bad input never raises out of here; it comes back as ``{"error": {"field": ..., "message":
 ...}}`` for the page to place. By concern: analysis (model configs), checkpoints (checkpoints,
 uploads, session folders), jobs (memory, GPU actions, training runs)."""

@@ -1,5 +1,5 @@
 """Memory queries and the long jobs a session starts: GPU memory actions and training runs, each an
-engine job (app/engine.py) in its own worker process, polled by the page."""
+engine job (app/engine/) in its own worker process, polled by the page."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""What the job engine's worker processes run (app/engine.py names these functions as
+"""What the job engine's worker processes run (app/engine/ names these functions as
 "module.function"): core's results as plain data (dicts, lists, numpy arrays). Only worker processes
 import this package: it imports torch. Bad input never raises out of here; it comes back as
 ``{"error": {"field": ..., "message": ...}}`` for the page to place."""
