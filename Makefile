@@ -53,7 +53,7 @@ serve-replicas: $(STAMP) serving-packages
 
 test: $(STAMP) debian-packages
 	$(PY) -m ruff check .
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q --durations=30
 
 test-slow: $(STAMP) debian-packages
 	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -n 2 -q -m "slow or not slow"
