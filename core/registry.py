@@ -81,7 +81,7 @@ def get_config(name: str, **overrides) -> ArchConfig:
         return FAMILIES[preset.family].config_cls.create({**preset.overrides, **overrides})
     if name in FAMILIES:
         return FAMILIES[name].config_cls.create(overrides)
-    raise unknown_name("model", name, [*PRESETS, *FAMILIES])
+    raise unknown_name("model", name, dict.fromkeys([*PRESETS, *FAMILIES]))  # alexnet is both
 
 
 def config_from_dict(family: str, values: dict) -> ArchConfig:

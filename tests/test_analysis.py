@@ -12,6 +12,8 @@ import core
 from core.analysis import analyze
 from core.analysis.channels import channel_growth
 from core.analysis.graph import block_paths, build_graph
+from core.analysis.shapes import Shape
+from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
 from core.architectures.densenet_layout import compressed
 from core.registry import register_family, register_preset
 from core.render import to_dot
@@ -184,8 +186,35 @@ def test_registry_is_strict():
         register_preset("densenet121", "densenet", "torchvision", "again")
     with pytest.raises(ValueError, match="already registered"):
         register_family("densenet", "DenseNet", None, None, None)
-    with pytest.raises(core.ConfigError, match="Did you mean 'resnet50'"):
+    with pytest.raises(core.ConfigError, match="Did you mean 'resnet50'") as unknown:
         core.get_config("resnet05")
+    names = unknown.value.message.split("Valid names: ")[1].split(", ")
+    assert len(names) == len(set(names)) and {"alexnet", "vgg16", "densenet"} <= set(names)  # each once
+
+
+def test_a_parameter_read_in_forward_is_traced_with_its_own_shape():
+    """A layer that reads a parameter of a submodule in its forward (a learned per-channel scale, as in
+    LayerScale): fx records a get_attr node, which the propagation must resolve along the dotted path
+    to the meta tensor, and the product then broadcasts (1, C, 1, 1) over the map."""
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.gate = torch.nn.Module()
+            self.gate.scale = torch.nn.Parameter(torch.ones(1, 8, 1, 1))
+
+        def forward(self, x):
+            return self.conv(x) * self.gate.scale
+
+    with torch.device("meta"):
+        model = Scaled()
+    graph = _ThreadSafeTracer().trace(model)
+    assert [n.target for n in graph.nodes if n.op == "get_attr"] == ["gate.scale"]
+    propagator = ShapePropagator(model, graph)
+    assert tuple(propagator.run(Shape((2, 3, 5, 7)))) == (2, 8, 5, 7)
+    product = propagator.nodes[-1]
+    assert (product.op, product.output_shape) == ("mul", (2, 8, 5, 7))
+    assert propagator.nodes[-1].input_shapes == [(2, 8, 5, 7)]  # the parameter is no feature map
 
 
 def test_config_round_trips_through_json_dict():

@@ -80,3 +80,35 @@ def test_every_suggestion_is_accepted():
         if changes and "input_shape" not in suggestion:  # input_size alone: the input becomes that size
             fixed["shape"] = (shape[0], changes["input_size"], changes["input_size"])
         analyze(name, tuple(fixed["shape"]), batch=fixed["batch"], **changes)
+
+
+# input_size's own range is [8, 1024]: a side inside it that the model runs at is offered as input_size;
+# one past either end is not, and the smallest input_size the model runs at is offered instead.
+ONE_BLOCK_VGG = dict(convs_per_block=(1,), channels=(8,), input_size=16, hidden=8)
+AT_THE_RANGES_ENDS = {
+    ("d2l_alexnet", 1024, ()): (True, "set input_size=1024", {"input_size": 1024}),
+    ("d2l_alexnet", 1025, ()): (False, "set input_size ≥ 65 and use an input of 1×65×65",
+                                {"input_size": 65, "input_shape": [1, 65, 65]}),
+    ("d2l_vgg11", 8, tuple(ONE_BLOCK_VGG.items())): (True, "set input_size=8", {"input_size": 8}),
+    ("d2l_vgg11", 7, tuple(ONE_BLOCK_VGG.items())): (False, "set input_size ≥ 8 and use an input of 1×8×8",
+                                                     {"input_size": 8, "input_shape": [1, 8, 8]}),
+}
+
+
+@pytest.mark.parametrize("case", list(AT_THE_RANGES_ENDS),
+                         ids=[f"case{i}" for i in range(len(AT_THE_RANGES_ENDS))])
+def test_a_sized_classifiers_fix_stays_inside_input_sizes_range(case):
+    name, side, overrides = case
+    fits, fix, suggestion = AT_THE_RANGES_ENDS[case]
+    config = core.get_config(name).replace(**dict(overrides))
+    with pytest.raises(core.ConfigError) as refused:
+        analyze(config, (1, side, side))
+    error = refused.value
+    size = config.input_size
+    assert error.message == (f"{config.family} flattens its last feature map into a Linear sized for "
+                             f"{size}×{size} inputs, but the input is {side}×{side}; use an input of "
+                             f"1×{size}×{size} or {fix} (square inputs only)")
+    assert (error.args_["fits"], error.args_["min"], error.suggestion) == (fits, suggestion["input_size"],
+                                                                          suggestion)
+    fixed = config.replace(input_size=suggestion["input_size"])
+    analyze(fixed, tuple(suggestion.get("input_shape", (1, side, side))))  # the fix is accepted

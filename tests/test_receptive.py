@@ -74,17 +74,38 @@ def test_padding_does_not_shrink_and_dilation_widens():
 
 def test_an_adaptive_pool_to_several_positions_is_a_window_and_to_one_is_the_whole_input():
     """torchvision's AlexNet: the last max pool leaves 6×6 (at 224) or 4×4 (at 160); its adaptive pool to
-    6×6 then uses bins of one position at step 1, so the field stays; the dense layer after the
-    flattened map sees the whole input; at 224, resnet18's global pool does."""
-    for side in (224, 160):
+    6×6 then uses bins of one position (at 224: the field stays) or bins of one and two positions (at
+    160, 4 → 6: bins [0,1) [0,2) [1,2) [2,3) [2,4) [3,4), so the field grows by one jump); the dense layer
+    after the flattened map sees the whole input."""
+    for side, wider in ((224, 0), (160, 1)):
         layers = analyze("alexnet", input_shape=(3, side, side)).layers
         last_pool = [r for r in layers if r["type"] == "MaxPool2d"][-1]
         adaptive = next(r for r in layers if r["type"] == "AdaptiveAvgPool2d")
         assert adaptive["output_shape"][2:] == [6, 6]
-        assert (adaptive["receptive_field"], adaptive["jump"]) == (last_pool["receptive_field"],
-                                                                   last_pool["jump"])
+        assert (adaptive["receptive_field"], adaptive["jump"]) == (
+            last_pool["receptive_field"] + wider * last_pool["jump"], last_pool["jump"])
         first_dense = next(r for r in layers if r["type"] == "Linear")
         assert (first_dense["receptive_field"], first_dense["jump"]) == ("whole input", None)
+
+
+def _bins_torch_uses(size: int, out: int) -> list[int]:
+    """The width of each bin of adaptive average pooling, read from torch itself: input position i is in
+    bin j when a one-hot input at i gives output j a non-zero value."""
+    pool = nn.AdaptiveAvgPool1d(out)
+    member = torch.stack([pool(torch.eye(size)[i].view(1, 1, size))[0, 0] > 0 for i in range(size)])
+    return member.sum(dim=0).tolist()
+
+
+@pytest.mark.parametrize("pool", [nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d])
+def test_an_adaptive_pools_window_is_its_widest_bin(pool):
+    """Over every input side up to 12 and output side up to 8, each axis apart: the window is the widest
+    bin torch pools over (5 → 3 pools bins of 2, 3, 2), its step floor(size/out), at least 1."""
+    for h in range(1, 13):
+        for out_h in range(1, 9):
+            w, out_w = 13 - h, 9 - out_h
+            kernel, stride, padding = _window(pool((out_h, out_w)), [(1, 1, h, w)], (1, 1, out_h, out_w))
+            assert kernel == [max(_bins_torch_uses(h, out_h)), max(_bins_torch_uses(w, out_w))], (h, out_h)
+            assert stride == [max(1, h // out_h), max(1, w // out_w)] and padding == [0, 0]
 
 
 def test_a_map_already_one_position_is_not_called_the_whole_input():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import math
 import operator
 import threading
 from dataclasses import dataclass, field
@@ -291,9 +290,16 @@ def _window(module, input_shapes, output_shape) -> tuple | None:
         return kernel, _pair(module.stride or module.kernel_size), _pair(padding)
     if isinstance(module, _ADAPTIVE) and input_shapes and len(input_shapes[0]) == 4:
         sides, outs = input_shapes[0][2:], output_shape[2:]
-        bins = [math.ceil(i / o) for i, o in zip(sides, outs)]
-        return bins, [max(1, i // o) for i, o in zip(sides, outs)], [0, 0]
+        return ([_largest_bin(i, o) for i, o in zip(sides, outs)],
+                [max(1, i // o) for i, o in zip(sides, outs)], [0, 0])
     return None
+
+
+def _largest_bin(size: int, out: int) -> int:
+    """The widest of the `out` bins adaptive pooling takes from `size` positions: bin j spans
+    floor(j·size/out) to ceil((j+1)·size/out), so bins overlap and differ in width unless out divides
+    size (5 → 3: widths 2, 3, 2; ceil(5/3) = 2 would miss the widest)."""
+    return max(-(-(j + 1) * size // out) - j * size // out for j in range(out))
 
 
 def _params_of(layer: torch.nn.Module) -> int:
