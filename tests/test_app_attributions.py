@@ -177,9 +177,12 @@ def test_a_fashion_mnist_checkpoint_is_explained_on_fashion_mnist_test_images(tm
 
 
 def test_every_fashion_mnist_class_has_a_chinese_name():
-    from app.components.i18n import CLASS_NAMES_ZH
+    from app.components.i18n import CATALOGUES
     from core.data import FASHION_CLASSES
-    assert set(CLASS_NAMES_ZH) == set(FASHION_CLASSES) and len(set(CLASS_NAMES_ZH.values())) == 10
+    chinese = {key.removeprefix("class."): text for key, text in CATALOGUES["zh"].items()
+               if key.startswith("class.")}
+    assert set(chinese) == set(FASHION_CLASSES) and len(set(chinese.values())) == 10
+    assert all(name != chinese[name] for name in FASHION_CLASSES)  # translated, not the English kept
 
 
 def test_inside_the_network_shows_each_stage_of_the_chosen_image():

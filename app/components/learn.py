@@ -7,8 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from . import learn_beyond
-from .i18n import language, t
-from .learn_text import FAMILY_NOTES
+from .i18n import t
 from .numbers import exact, spelled
 
 
@@ -68,9 +67,8 @@ def field_questions(summary: dict) -> list[dict]:
 
 def render(family: str, family_title: str, summary: dict, growth: dict, speed: dict) -> None:
     """`speed`: core's roofline of the model on an H100 (services.roofline), or its error."""
-    en, zh = FAMILY_NOTES[family]
     st.subheader(t("learn.about", family=family_title))
-    st.markdown(zh if language() == "zh" else en)
+    st.markdown(t(f"learn.note.{family}"))
     st.subheader(t("learn.quiz"))
     st.caption(t("learn.quiz_help"))
     asked = questions(summary, growth) + learn_beyond.questions(family, summary["config"], growth, speed)
