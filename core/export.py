@@ -1,6 +1,8 @@
 """Exports of a config: standalone PyTorch code, DOT, config JSON, ONNX."""
 from __future__ import annotations
 
+import ast
+import importlib
 import inspect
 import io
 import json
@@ -14,10 +16,29 @@ from .schema import ArchConfig
 FORMATS = ("code", "dot", "json", "onnx")
 
 
+def standalone_source(module) -> str:
+    """A module's source that runs alone: each module it imports from its own package (`from .x import
+    y`: DenseNet's layout) is written before it, in place of that import. (Such a module must not use
+    `from __future__`, which is allowed only at a file's top.)"""
+    source = inspect.getsource(module)
+    lines, parts, dropped = source.splitlines(keepends=True), [], set()
+    body = ast.parse(source).body
+    for node in body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            parts.append(standalone_source(importlib.import_module(f".{node.module}", module.__package__)))
+            dropped.update(range(node.lineno - 1, node.end_lineno))
+    # the module's docstring stays first: the file opens with what it builds
+    top = body[0].end_lineno if body and isinstance(body[0], ast.Expr) and isinstance(
+        getattr(body[0], "value", None), ast.Constant) else 0
+    head, own = ("".join(line for i, line in enumerate(lines) if i not in dropped and (i < top) == first)
+                 for first in (True, False))
+    return "\n\n".join(part.strip("\n") for part in [head, *parts, own] if part.strip()) + "\n"
+
+
 def to_code(config: ArchConfig, input_shape=None) -> str:
     """The family's standalone module source plus a line that builds this config (d2l style)."""
     family = FAMILIES[config.family]
-    source = inspect.getsource(family.architecture).rstrip() + "\n"
+    source = standalone_source(family.architecture)
     builder = family.builder.__name__
     args = ",\n    ".join(f"{k}={v!r}" for k, v in config.to_dict().items())
     c, h, w = input_shape or config.default_input()

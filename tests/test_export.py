@@ -30,6 +30,10 @@ def test_exported_code_runs_as_a_script(tmp_path):
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "torch.Size([1, 10])" in result.stdout
+    # One file: DenseNet's layout, which its module imports, is written into it after the docstring
+    source = path.read_text()
+    assert source.startswith('"""DenseNet (Huang et al., 2017)') and "from .densenet_layout" not in source
+    assert source.index("def layout(") < source.index("class DenseNet(")
 
 
 def _smallest_preset_of_each_family() -> list[str]:

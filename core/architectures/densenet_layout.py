@@ -6,7 +6,6 @@ The model (densenet.py) is built from it, the family's check reads it, and the w
 back from a state_dict or a model. Parameter names are torchvision's: features.denseblockB.denselayerL,
 features.transitionB.conv, classifier.
 """
-from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
