@@ -456,3 +456,41 @@ def test_a_collapse_says_where_on_what_input_and_torchs_first_line():
     assert SpatialCollapse("c", "s", ValueError("")).message.endswith("whose input is s (ValueError)")
     long = SpatialCollapse("c", "s", RuntimeError("x" * 200)).message
     assert long.endswith("(" + "x" * 160 + ")")
+
+
+class _CountedFallbacks(torch.nn.Module):
+    """Functions without a shape rule that do arithmetic or take keyword arguments: run on meta tensors,
+    their FLOPs counted as FlopCounterMode counts them."""
+
+    def forward(self, x):  # (2, 3, 4, 5)
+        a = torch.flatten(x, start_dim=2)  # (2, 3, 20): a keyword argument
+        b = torch.matmul(a, a.transpose(1, 2))  # (2, 3, 3): 2·3·3·20 = 360 multiply-adds
+        return torch.add(b, other=b)  # a feature map given by keyword
+
+
+def test_a_fallback_op_with_arithmetic_adds_its_flops_and_keeps_its_keyword_arguments():
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer, trace
+    x = torch.zeros(2, 3, 4, 5)
+    with FlopCounterMode(display=False) as counter:
+        expected = _CountedFallbacks()(x)
+    model = _CountedFallbacks().to("meta")
+    propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
+    assert propagator.run(Shape(x.shape)) == tuple(expected.shape) == (2, 3, 3)
+    assert propagator.flops == counter.get_total_flops() == 2 * 360  # FlopCounterMode counts no add
+    matmul = next(n for n in propagator.nodes if n.op == "matmul")
+    assert (matmul.macs, matmul.output_shape) == (360, (2, 3, 3))
+    assert trace(core.get_config("resnet18"), (3, 32, 32)).batch == 1  # one example unless told
+
+
+@pytest.mark.parametrize("name, side", [("resnet18", 1), ("densenet121", 29), ("d2l_nin", 67)])
+def test_the_smallest_side_is_the_smallest_the_module_itself_runs_at(name, side):
+    """The traced search against torch: the model on meta tensors runs at that side and not one less."""
+    from core.analysis.trace import build_on_meta, smallest_valid_side
+    config = core.get_config(name)
+    assert smallest_valid_side(config, config.in_channels) == side
+    model = build_on_meta(config)
+    model(torch.empty(1, config.in_channels, side, side, device="meta"))
+    if side > 1:
+        with pytest.raises(RuntimeError):
+            model(torch.empty(1, config.in_channels, side - 1, side - 1, device="meta"))

@@ -35,6 +35,12 @@ REFUSED = {
     ("resnet18", (3, 64, 5000), 1): (
         "input 64×5000 is too large: use H, W ≤ 4096", "input_shape", "input.too_large",
         {"height": 64, "width": 5000, "max": 4096}, {"input_shape": [3, 64, 4096]}),
+    ("d2l_lenet_bn", (1, 32, 32), 1): (  # LeNet has no adaptive_pool field: its classifier is always sized
+        "lenet flattens its last feature map into a Linear sized for 28×28 inputs, but the input is 32×32; "
+        "use an input of 1×28×28 or set input_size=32 (square inputs only)", "input_shape",
+        "input.classifier_size",
+        {"family": "lenet", "input_size": 28, "height": 32, "width": 32, "fits": True, "min": 32},
+        {"input_size": 32}),
     ("d2l_alexnet", (1, 100, 100), 1): (
         "alexnet flattens its last feature map into a Linear sized for 224×224 inputs, but the input is "
         "100×100; use an input of 1×224×224 or set input_size=100 (square inputs only)",

@@ -236,10 +236,10 @@ def _wrong_size_for_classifier(config: ArchConfig, c: int, h: int, w: int):
     if fits:
         fix, suggestion = f"set input_size={side}", {"input_size": side}
     else:
-        smallest = least(lambda side: analysable(config, input_size=side), int(field.low), int(field.high))
-        fix = (f"set input_size ≥ {smallest} and use an input of {c}×{smallest}×{smallest}"
-               if smallest else "no input_size up to 1024 fits this config")
-        suggestion = {"input_size": smallest, "input_shape": [c, smallest, smallest]} if smallest else {}
+        # searched up to the config's own input_size, which it runs at (a config is checked when made)
+        smallest = least(lambda side: analysable(config, input_size=side), int(field.low), config.input_size)
+        fix = f"set input_size ≥ {smallest} and use an input of {c}×{smallest}×{smallest}"
+        suggestion = {"input_size": smallest, "input_shape": [c, smallest, smallest]}
         where = _collapse_point(config, (c, h, w))
         fix += f" (at {h}×{w} the feature map collapses at {where})" if where else ""
     raise ConfigError("input_shape", f"{config.family} flattens its last feature map into a "
