@@ -494,3 +494,19 @@ def test_the_smallest_side_is_the_smallest_the_module_itself_runs_at(name, side)
     if side > 1:
         with pytest.raises(RuntimeError):
             model(torch.empty(1, config.in_channels, side - 1, side - 1, device="meta"))
+
+
+class _KeywordCatInPlaceAdd(torch.nn.Module):
+    def forward(self, x):
+        y = torch.cat([x, x], dim=1)  # a shape rule's keyword argument
+        y += torch.relu(y)  # fx records a proxy's += as operator.add
+        return y
+
+
+def test_a_shape_rule_gets_its_keyword_arguments_and_an_in_place_add_is_named_add():
+    from core.analysis.shapes import Shape
+    from core.analysis.trace import ShapePropagator, _ThreadSafeTracer
+    model = _KeywordCatInPlaceAdd()
+    propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
+    assert tuple(propagator.run(Shape((2, 3, 4, 4)))) == (2, 6, 4, 4)
+    assert [n.op for n in propagator.nodes] == ["input", "cat", "relu", "add"]  # a residual's add, as +

@@ -69,6 +69,9 @@ def test_padding_does_not_shrink_and_dilation_widens():
     assert _window(dilated, [(1, 1, 8, 8)], (1, 1, 8, 8)) == ([5, 5], [1, 1], [2, 2])
     pool = nn.MaxPool2d(3, 2)
     assert _window(pool, [(1, 1, 9, 9)], (1, 1, 4, 4)) == ([3, 3], [2, 2], [0, 0])
+    # "same" with an even kernel pads 1 before and 2 after (torch): the window starts one pixel early
+    even = _window(nn.Conv2d(1, 1, 4, padding="same"), [(1, 1, 8, 8)], (1, 1, 8, 8))
+    assert even == ([4, 4], [1, 1], [1, 1]) and all(isinstance(p, int) for p in even[2])
     assert _window(nn.ReLU(), [(1, 1, 8, 8)], (1, 1, 8, 8)) is None
 
 

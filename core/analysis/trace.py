@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import operator
 import threading
 from dataclasses import dataclass, field
 
@@ -24,7 +23,6 @@ from ..schema import smallest as least
 from .receptive import receptive_fields
 from .shapes import FUNCTION_RULES, MODULE_RULES, Collapse, Shape
 
-_FUNCTION_NAMES = {operator.add: "add", operator.iadd: "add", operator.getitem: "getitem"}
 _INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
                    "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
                    "orthogonal_", "sparse_")
@@ -405,8 +403,7 @@ class ShapePropagator:
                                 input_shapes, tuple(shape), params, self._macs, stack[:-1],
                                 _window(module, input_shapes, tuple(shape)))
         else:
-            op = _FUNCTION_NAMES.get(node.target) or getattr(node.target, "__name__",
-                                                             str(node.target))
+            op = getattr(node.target, "__name__", str(node.target))  # operator.add: "add"
             traced = TracedNode(node.name, self._function_path(stack, op), op, inputs,
                                 input_shapes, tuple(shape), 0, self._macs, stack)
         self.nodes.append(traced)
