@@ -510,3 +510,13 @@ def test_a_shape_rule_gets_its_keyword_arguments_and_an_in_place_add_is_named_ad
     propagator = ShapePropagator(model, _ThreadSafeTracer().trace(model))
     assert tuple(propagator.run(Shape((2, 3, 4, 4)))) == (2, 6, 4, 4)
     assert [n.op for n in propagator.nodes] == ["input", "cat", "relu", "add"]  # a residual's add, as +
+
+
+def test_a_memory_efficient_densenet_is_analysed_as_the_plain_one_it_computes():
+    """Its recomputing first convolution (an autograd Function, which fx cannot trace) changes memory,
+    not the graph: the analysis traces the plain model, with the same rows, parameters and MACs."""
+    efficient = analyze("densenet121", (3, 64, 64), block_config=(2, 3), memory_efficient=True)
+    plain = analyze("densenet121", (3, 64, 64), block_config=(2, 3))
+    assert efficient.trace.config.memory_efficient  # the config asked for stays as it was
+    assert [(r["name"], r["params"], r["macs"]) for r in efficient.layers] == \
+        [(r["name"], r["params"], r["macs"]) for r in plain.layers]
