@@ -21,17 +21,13 @@ def standalone_source(module) -> str:
     y`: DenseNet's layout) is written before it, in place of that import. (Such a module must not use
     `from __future__`, which is allowed only at a file's top.)"""
     source = inspect.getsource(module)
-    lines, parts, dropped = source.splitlines(keepends=True), [], set()
-    body = ast.parse(source).body
-    for node in body:
+    tree, lines, parts = ast.parse(source), source.splitlines(keepends=True), []
+    for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             parts.append(standalone_source(importlib.import_module(f".{node.module}", module.__package__)))
-            dropped.update(range(node.lineno - 1, node.end_lineno))
-    # the module's docstring stays first: the file opens with what it builds
-    top = body[0].end_lineno if body and isinstance(body[0], ast.Expr) and isinstance(
-        getattr(body[0], "value", None), ast.Constant) else 0
-    head, own = ("".join(line for i, line in enumerate(lines) if i not in dropped and (i < top) == first)
-                 for first in (True, False))
+            lines[node.lineno - 1:node.end_lineno] = [""] * (node.end_lineno - node.lineno + 1)
+    top = tree.body[0].end_lineno if ast.get_docstring(tree) else 0  # the file opens with what it builds
+    head, own = "".join(lines[:top]), "".join(lines[top:])
     return "\n\n".join(part.strip("\n") for part in [head, *parts, own] if part.strip()) + "\n"
 
 
