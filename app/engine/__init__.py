@@ -21,10 +21,10 @@ Worker code lives in app/workers/ and is named by "module.function" (never impor
 process).
 """
 from .admission import Refused, running
-from .cluster import LOCAL_TRAINING_SLOTS, connect, has_gpu, ready
+from .cluster import connect, has_gpu, ready
 from .failures import JobFailed
 from .jobs import Job
-from .queries import QUERY_DEPTH, QUERY_SECONDS, query, warm
+from .queries import QUERY_SECONDS, query, warm
 
-__all__ = ["Job", "JobFailed", "LOCAL_TRAINING_SLOTS", "QUERY_DEPTH", "QUERY_SECONDS", "Refused", "connect",
-           "has_gpu", "query", "ready", "running", "warm"]
+__all__ = ["Job", "JobFailed", "QUERY_SECONDS", "Refused", "connect", "has_gpu", "query", "ready", "running",
+           "warm"]

@@ -89,7 +89,7 @@ class MemoryJob(_Polled):
 # What one training run may take, and how many may queue on the whole cluster: a run nobody watches
 # (no browser on its session for session_watch.UNWATCHED_S, or its session's state freed) stops, and
 # so does one past its time budget, keeping its last completed epoch's checkpoint. How many run at
-# once is the cluster's `training` resource (engine.LOCAL_TRAINING_SLOTS).
+# once is the cluster's `training` resource (app/engine/cluster.py's LOCAL_TRAINING_SLOTS).
 TRAIN_SECONDS = settings.value("CNN_EXPLORER_TRAIN_SECONDS")
 MAX_QUEUED_TRAINING = settings.value("CNN_EXPLORER_TRAIN_QUEUE")         # running and waiting, all users
 MAX_TRAINING_PER_USER = settings.value("CNN_EXPLORER_TRAIN_PER_USER")    # running and waiting, one user
